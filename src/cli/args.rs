@@ -1,0 +1,204 @@
+//! The clap types: the whole command line, and the single source of help text, man
+//! pages and shell completions. No logic here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const AFTER_HELP: &str = "\
+EXIT STATUS:
+  0  success (verify: the ledger is valid)
+  1  a negative result: verification failed (tampering found)
+  2  usage or bad input: malformed JSON, unknown kind, missing entry, oversized content,
+     a file that is not a ledger, a ledger newer than this echoctl
+  3  environment: ledger missing, locked or corrupt; key file missing or unreadable
+
+ENVIRONMENT:
+  ECHOCTL_DB         the ledger file (default ./echo.db); --db wins
+  ECHOCTL_KEY        the signing key file; --key wins
+  ECHOCTL_TIMESTAMP  pin the time stamped on entries (RFC 3339), for tests and demos
+  ECHOCTL_SEED       pin randomness (entry ids, generated keys), for tests and demos
+  XDG_CONFIG_HOME    where default key files live: $XDG_CONFIG_HOME/echoctl/keys
+                     (else $HOME/.config/echoctl/keys)
+  NO_COLOR           disable color when --color is auto";
+
+/// echoctl: an operator toolkit with a tamper-evident, append-only ledger.
+#[derive(Debug, Parser)]
+#[command(name = "echoctl", version, about, max_term_width = 100, after_long_help = AFTER_HELP)]
+pub struct Cli {
+    /// The ledger file.
+    #[arg(long, global = true, env = "ECHOCTL_DB", default_value = "echo.db", value_name = "PATH")]
+    pub db: PathBuf,
+    /// Print one JSON document (JSON Lines for streams) on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars or notes on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// When to use color.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new ledger with its genesis entry and first signed checkpoint.
+    Init(InitArgs),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Append to, amend, read and verify the ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Write shell completions or man pages (for packagers).
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The log's origin: names the ledger in checkpoints and names its key.
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
+    /// Use this existing key file instead of generating one; its name must be the origin.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate an Ed25519 key file (mode 0600) and print its verifier key.
+    Generate {
+        /// The key name (for a ledger key: the ledger's origin).
+        #[arg(long)]
+        name: String,
+        /// Where to write the key file; never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the verifier key of a key file (what auditors and CI pin).
+    Show {
+        /// The key file (default: the ledger's default key).
+        #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Append entries: one from --content, or many from --batch in one transaction.
+    Append(AppendArgs),
+    /// Append an amendment to an earlier entry (the entry itself is never changed).
+    Amend(AmendArgs),
+    /// Verify everything from the stored bytes; exit 1 on any tampering.
+    Verify(VerifyArgs),
+    /// List entries.
+    Log(LogArgs),
+    /// Show one entry, its amendments and its effective state.
+    Show {
+        /// Entry id (ULID) or seq number.
+        id: String,
+    },
+    /// Print the latest signed checkpoint (C2SP signed note).
+    Checkpoint,
+}
+
+#[derive(Debug, Args)]
+pub struct AppendArgs {
+    /// Entry kind: observation, decision, outcome, constraint or test.
+    #[arg(long, required_unless_present = "batch")]
+    pub kind: Option<String>,
+    /// Who or what recorded the entry (default for batch lines without one).
+    #[arg(long, required_unless_present = "batch")]
+    pub source: Option<String>,
+    /// The content: a JSON object, or '-' to read it from stdin.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["content_file", "batch"], required_unless_present_any = ["content_file", "batch"])]
+    pub content: Option<String>,
+    /// Read the content (a JSON object) from a file.
+    #[arg(long, value_name = "FILE", conflicts_with = "batch")]
+    pub content_file: Option<PathBuf>,
+    /// An earlier entry this one refers to (repeatable).
+    #[arg(long = "ref", value_name = "ID", conflicts_with = "batch")]
+    pub refs: Vec<String>,
+    /// JSON Lines, one entry per line ({"kind","content","source"?,"refs"?}); '-' for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+    /// The signing key file.
+    #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AmendType {
+    Clarification,
+    Correction,
+    Supersession,
+    Withdrawal,
+}
+
+#[derive(Debug, Args)]
+pub struct AmendArgs {
+    /// The entry to amend (id or seq).
+    pub entry: String,
+    /// What kind of amendment.
+    #[arg(long = "type", value_enum)]
+    pub kind: AmendType,
+    /// Why the amendment is made.
+    #[arg(long)]
+    pub reason: String,
+    /// Corrected content (correction) or added content (clarification): a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub content: Option<String>,
+    /// The entry that replaces the target (supersession).
+    #[arg(long, value_name = "ID")]
+    pub superseded_by: Option<String>,
+    /// Who makes the amendment.
+    #[arg(long, default_value = "operator")]
+    pub source: String,
+    /// The signing key file.
+    #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A verifier key every checkpoint must be signed by (repeatable).
+    #[arg(long, value_name = "VKEY")]
+    pub trust_key: Vec<String>,
+    /// A checkpoint (signed note file) the ledger must extend.
+    #[arg(long, value_name = "FILE")]
+    pub trust_checkpoint: Option<PathBuf>,
+    /// Incremental: prove the ledger extends this trusted checkpoint and re-check only
+    /// the entries after it.
+    #[arg(long, value_name = "FILE")]
+    pub since: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only entries of this kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only entries after this entry id, or stamped at or after this RFC 3339 time.
+    #[arg(long, value_name = "ID|TIME")]
+    pub since: Option<String>,
+    /// At most this many entries.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Write bash, zsh and fish completions into DIR.
+    Completions { dir: PathBuf },
+    /// Write man pages into DIR.
+    Man { dir: PathBuf },
+}

@@ -1,0 +1,39 @@
+//! The command line: parses arguments, resolves settings, calls the domain, renders the
+//! result (table or --json) and maps errors to exit codes. The only module that reads
+//! the environment, prints, or decides the exit status.
+
+pub mod args;
+pub mod exit;
+pub mod generate;
+mod key;
+mod ledger;
+pub mod output;
+pub mod settings;
+
+use args::{Cli, Command, GenerateCommand};
+use clap::Parser;
+use settings::Settings;
+use std::process::ExitCode;
+
+/// Runs echoctl with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let settings = Settings::resolve(&cli);
+    let result = match cli.command {
+        Command::Init(a) => ledger::init(&settings, a),
+        Command::Key(k) => key::run(&settings, k),
+        Command::Ledger(l) => ledger::run(&settings, l),
+        Command::Generate(GenerateCommand::Completions { dir }) => generate::completions(&dir).map(|()| exit::OK),
+        Command::Generate(GenerateCommand::Man { dir }) => generate::man(&dir).map(|()| exit::OK),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => exit::report(&e, settings.color),
+    }
+}

@@ -1,0 +1,192 @@
+//! Amendment rules: what an `amendment` entry may say about an earlier entry. One
+//! implementation serves the writer (`ledger amend` refuses what breaks a rule) and the
+//! verifier (`ledger verify` rejects a ledger whose amendments break one).
+//!
+//! Rules: the target exists, is earlier, and is neither the genesis entry nor an
+//! amendment; it must be active (a superseded or withdrawn entry is closed: amend its
+//! replacement instead); a correction carries replacement content, a clarification may
+//! carry content, supersession and withdrawal carry none; a supersession names an
+//! existing, earlier, active replacement that is not the target, the genesis entry or an
+//! amendment.
+
+use super::entry::{is_valid_ulid, KIND_AMENDMENT, KIND_GENESIS};
+use serde_json::{Map, Value};
+
+/// The four kinds of amendment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AmendmentType {
+    Clarification,
+    Correction,
+    Supersession,
+    Withdrawal,
+}
+
+impl AmendmentType {
+    pub const ALL: [AmendmentType; 4] =
+        [Self::Clarification, Self::Correction, Self::Supersession, Self::Withdrawal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clarification => "clarification",
+            Self::Correction => "correction",
+            Self::Supersession => "supersession",
+            Self::Withdrawal => "withdrawal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// The content of an amendment entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Amendment {
+    pub kind: AmendmentType,
+    pub target: String,
+    pub reason: String,
+    pub content: Option<Map<String, Value>>,
+    pub superseded_by: Option<String>,
+}
+
+/// Where an entry stands after the amendments so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Superseded { by: String },
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Superseded { .. } => "superseded",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// What the rules need to know about an entry an amendment names.
+#[derive(Clone, Debug)]
+pub struct Named<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub status: &'a Status,
+}
+
+impl Amendment {
+    /// The entry content that records this amendment.
+    pub fn to_content(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::String(self.kind.as_str().into()));
+        m.insert("target".into(), Value::String(self.target.clone()));
+        m.insert("reason".into(), Value::String(self.reason.clone()));
+        if let Some(c) = &self.content {
+            m.insert("content".into(), Value::Object(c.clone()));
+        }
+        if let Some(s) = &self.superseded_by {
+            m.insert("superseded_by".into(), Value::String(s.clone()));
+        }
+        m
+    }
+
+    /// The refs an amendment entry carries: the target, then the replacement if any.
+    pub fn refs(&self) -> Vec<String> {
+        let mut r = vec![self.target.clone()];
+        r.extend(self.superseded_by.clone());
+        r
+    }
+
+    /// Reads an amendment from entry content, checking its shape.
+    pub fn from_content(m: &Map<String, Value>) -> Result<Self, String> {
+        for k in m.keys() {
+            if !matches!(k.as_str(), "type" | "target" | "reason" | "content" | "superseded_by") {
+                return Err(format!("amendment has an unknown field {k:?}"));
+            }
+        }
+        let s = |k: &str| m.get(k).and_then(Value::as_str);
+        let kind = s("type")
+            .and_then(AmendmentType::parse)
+            .ok_or("amendment type must be clarification, correction, supersession or withdrawal")?;
+        let target = s("target").filter(|t| is_valid_ulid(t)).ok_or("amendment target must be an entry id")?;
+        let reason = s("reason").ok_or("amendment needs a reason")?;
+        let content = match m.get("content") {
+            None => None,
+            Some(Value::Object(c)) => Some(c.clone()),
+            Some(_) => return Err("amendment content must be a JSON object".into()),
+        };
+        let superseded_by = match m.get("superseded_by") {
+            None => None,
+            Some(Value::String(id)) if is_valid_ulid(id) => Some(id.clone()),
+            Some(_) => return Err("superseded_by must be an entry id".into()),
+        };
+        let a = Amendment { kind, target: target.to_owned(), reason: reason.to_owned(), content, superseded_by };
+        a.check_shape()?;
+        Ok(a)
+    }
+
+    /// Rules about the amendment alone.
+    pub fn check_shape(&self) -> Result<(), String> {
+        if self.reason.trim().is_empty() {
+            return Err("an amendment needs a non-empty reason".into());
+        }
+        match self.kind {
+            AmendmentType::Correction if self.content.is_none() => {
+                return Err("a correction needs the corrected content (--content)".into())
+            }
+            AmendmentType::Supersession | AmendmentType::Withdrawal if self.content.is_some() => {
+                return Err(format!("a {} carries no content", self.kind.as_str()))
+            }
+            _ => {}
+        }
+        match (self.kind, &self.superseded_by) {
+            (AmendmentType::Supersession, None) => {
+                Err("a supersession names its replacement (--superseded-by ID)".into())
+            }
+            (AmendmentType::Supersession, Some(r)) if *r == self.target => {
+                Err("an entry cannot supersede itself".into())
+            }
+            (AmendmentType::Supersession, Some(_)) | (_, None) => Ok(()),
+            (_, Some(_)) => Err("only a supersession names a replacement (--superseded-by)".into()),
+        }
+    }
+
+    /// Rules about the entries the amendment names, in their state just before it.
+    pub fn check_against(&self, target: &Named, replacement: Option<&Named>) -> Result<(), String> {
+        let closed = |n: &Named, role: &str| -> Result<(), String> {
+            if n.kind == KIND_GENESIS {
+                return Err(format!("the genesis entry cannot be {role}"));
+            }
+            if n.kind == KIND_AMENDMENT {
+                return Err(format!(
+                    "amendment {} cannot be {role}: amend the original entry instead",
+                    n.id
+                ));
+            }
+            match n.status {
+                Status::Active => Ok(()),
+                Status::Superseded { by } => {
+                    Err(format!("entry {} was superseded by {by} and is closed: amend {by} instead", n.id))
+                }
+                Status::Withdrawn => Err(format!("entry {} was withdrawn and is closed", n.id)),
+            }
+        };
+        closed(target, "amended")?;
+        if let Some(r) = replacement {
+            closed(r, "a replacement")?;
+        }
+        Ok(())
+    }
+
+    /// The target's status after this amendment.
+    pub fn resulting_status(&self) -> Status {
+        match self.kind {
+            AmendmentType::Supersession => {
+                Status::Superseded { by: self.superseded_by.clone().unwrap_or_default() }
+            }
+            AmendmentType::Withdrawal => Status::Withdrawn,
+            _ => Status::Active,
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! `ledger verify`: recomputes everything from the stored bytes and never trusts a
+//! stored hash. Full mode re-checks every entry, every stored Merkle node and every
+//! checkpoint; incremental mode (`--since CHECKPOINT`) proves that the ledger extends a
+//! trusted checkpoint and re-checks only what was appended after it. The database is
+//! opened read-only; no network is used.
+
+use super::amend::{Amendment, Named, Status};
+use super::checkpoint::Checkpoint;
+use super::entry::{Entry, KIND_AMENDMENT, KIND_GENESIS};
+use super::merkle::{self, Frontier, Hash};
+use super::{store, Genesis};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sign::VerifierKey;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::Path;
+
+/// What the caller trusts, from outside the file.
+#[derive(Clone, Debug, Default)]
+pub struct Anchors {
+    /// Keys that must have signed every checkpoint (`--trust-key`).
+    pub keys: Vec<VerifierKey>,
+    /// A checkpoint the ledger must extend (`--trust-checkpoint`).
+    pub checkpoint: Option<Checkpoint>,
+    /// Incremental mode: the trusted checkpoint everything after which is re-checked.
+    pub since: Option<Checkpoint>,
+}
+
+/// The first problem found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub seq: u64,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// The outcome of a verification.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub entries: u64,
+    pub checkpoints: u64,
+    pub root: Hash,
+    /// Descriptions of the trust anchors used; empty means internal consistency only.
+    pub anchors: Vec<String>,
+    /// The first seq whose bytes were re-checked (0 in full mode).
+    pub checked_from: u64,
+    pub failure: Option<Failure>,
+}
+
+impl Report {
+    pub fn valid(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Verifies the ledger at `path`. Errors are for a verification that could not run
+/// (missing file, not a ledger, locked); a ledger that fails is an `Ok` report with a
+/// failure.
+pub fn verify(path: &Path, anchors: &Anchors, progress: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+    let conn = store::open_ro(path)?;
+    let mut v = Verifier::new(&conn, anchors)?;
+    let outcome = v.run(progress);
+    match outcome {
+        Ok(()) => {}
+        Err(Stop::Failed(f)) => v.failure = Some(f),
+        Err(Stop::Error(e)) if is_corruption(&e) => {
+            v.failure = Some(Failure { seq: v.next_seq, id: None, reason: e.message })
+        }
+        Err(Stop::Error(e)) => return Err(e),
+    }
+    Ok(Report {
+        entries: v.next_seq,
+        checkpoints: v.checkpoints_checked,
+        root: v.frontier.root(),
+        anchors: v.anchor_names(),
+        checked_from: v.checked_from,
+        failure: v.failure,
+    })
+}
+
+fn is_corruption(e: &Error) -> bool {
+    e.kind == ErrorKind::Environment && e.message.contains("corrupt")
+}
+
+enum Stop {
+    Failed(Failure),
+    Error(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Error(e)
+    }
+}
+
+impl From<rusqlite::Error> for Stop {
+    fn from(e: rusqlite::Error) -> Self {
+        Stop::Error(e.into())
+    }
+}
+
+type Step<T = ()> = std::result::Result<T, Stop>;
+
+fn fail<T>(seq: u64, id: Option<&str>, reason: impl Into<String>) -> Step<T> {
+    Err(Stop::Failed(Failure { seq, id: id.map(str::to_owned), reason: reason.into() }))
+}
+
+/// What verify remembers of an entry: enough for refs and amendment rules.
+#[derive(Clone, Copy)]
+struct Known {
+    seq: u64,
+    class: Class,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Genesis,
+    Amendment,
+    Other,
+}
+
+impl Class {
+    fn of(kind: &str) -> Self {
+        match kind {
+            KIND_GENESIS => Class::Genesis,
+            KIND_AMENDMENT => Class::Amendment,
+            _ => Class::Other,
+        }
+    }
+    fn kind(self) -> &'static str {
+        match self {
+            Class::Genesis => KIND_GENESIS,
+            Class::Amendment => KIND_AMENDMENT,
+            Class::Other => "observation",
+        }
+    }
+}
+
+struct Verifier<'c> {
+    conn: &'c Connection,
+    anchors: &'c Anchors,
+    genesis: Option<Genesis>,
+    frontier: Frontier,
+    next_seq: u64,
+    prev: Hash,
+    checked_from: u64,
+    ids: HashMap<u128, Known>,
+    statuses: HashMap<u64, Status>,
+    /// Stored interior nodes, read ahead per level.
+    node_buffers: Vec<VecDeque<(u64, Hash)>>,
+    nodes_checked: u64,
+    amendment_rows: Vec<(u64, u64)>,
+    checkpoints: VecDeque<(u64, String)>,
+    checkpoints_checked: u64,
+    last_checkpoint_size: u64,
+    /// Signer identities of entries not yet covered by a checkpoint, with their first seq.
+    uncovered_signers: Vec<(String, u64)>,
+    failure: Option<Failure>,
+}
+
+impl<'c> Verifier<'c> {
+    fn new(conn: &'c Connection, anchors: &'c Anchors) -> Result<Self> {
+        let mut stmt = conn.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
+        let checkpoints = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .map(|r| r.map(|(s, n)| (s.max(0) as u64, n)))
+            .collect::<Result<VecDeque<_>, _>>()?;
+        Ok(Verifier {
+            conn,
+            anchors,
+            genesis: None,
+            frontier: Frontier::new(),
+            next_seq: 0,
+            prev: [0; 32],
+            checked_from: 0,
+            ids: HashMap::new(),
+            statuses: HashMap::new(),
+            node_buffers: Vec::new(),
+            nodes_checked: 0,
+            amendment_rows: Vec::new(),
+            checkpoints,
+            checkpoints_checked: 0,
+            last_checkpoint_size: 0,
+            uncovered_signers: Vec::new(),
+            failure: None,
+        })
+    }
+
+    fn anchor_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.anchors.keys.iter().map(|k| format!("key {}", k.identity())).collect();
+        if let Some(cp) = &self.anchors.checkpoint {
+            out.push(format!("checkpoint {} at size {}", cp.origin, cp.size));
+        }
+        if let Some(cp) = &self.anchors.since {
+            out.push(format!("checkpoint {} at size {} (incremental)", cp.origin, cp.size));
+        }
+        out
+    }
+
+    fn incremental(&self) -> bool {
+        self.anchors.since.is_some()
+    }
+
+    /// The keys a checkpoint must be signed by (at least one of them).
+    fn signing_keys(&self) -> &[VerifierKey] {
+        if self.anchors.keys.is_empty() {
+            self.genesis.as_ref().map_or(&[], |g| &g.keys)
+        } else {
+            &self.anchors.keys
+        }
+    }
+
+    fn run(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Step {
+        let total: u64 = self.conn.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
+        self.read_genesis()?;
+        if let Some(since) = self.anchors.since.clone() {
+            self.start_after(&since, total)?;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, id, kind, ts, leaf, body FROM entries WHERE seq >= ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([self.next_seq])?;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let id: String = row.get(1)?;
+            if seq != self.next_seq as i64 {
+                return fail(self.next_seq, None, format!("entry {} is missing (the next stored entry is {seq})", self.next_seq));
+            }
+            let kind: String = row.get(2)?;
+            let ts: String = row.get(3)?;
+            let leaf: Vec<u8> = row.get(4)?;
+            let body = row.get_ref(5)?.as_blob().map_err(|e| Stop::Error(Error::env(e.to_string())))?;
+            self.check_entry(body, &id, &kind, &ts, &leaf)?;
+            if self.next_seq % 8192 == 0 {
+                progress(self.next_seq, total);
+            }
+        }
+        progress(self.next_seq, total);
+        self.finish()
+    }
+
+    fn read_genesis(&mut self) -> Step {
+        let body: Option<Vec<u8>> =
+            self.conn.query_row("SELECT body FROM entries WHERE seq = 0", [], |r| r.get(0)).optional()?;
+        let Some(body) = body else {
+            return fail(0, None, "the ledger has no genesis entry");
+        };
+        let e = match Entry::parse_canonical(&body) {
+            Ok(e) => e,
+            Err(why) => return fail(0, None, why),
+        };
+        let g = match Genesis::from_entry(&e) {
+            Ok(g) => g,
+            Err(why) => return fail(0, Some(&e.id), why),
+        };
+        if !self.anchors.keys.is_empty() && !g.keys.iter().any(|k| self.anchors.keys.contains(k)) {
+            return fail(
+                0,
+                Some(&e.id),
+                "the genesis entry names none of the trusted keys: this ledger was made or re-signed with another key",
+            );
+        }
+        for cp in [&self.anchors.checkpoint, &self.anchors.since].into_iter().flatten() {
+            if cp.origin != g.origin {
+                return fail(0, Some(&e.id), format!("the trusted checkpoint is for origin {:?}, the ledger is {:?}", cp.origin, g.origin));
+            }
+        }
+        self.genesis = Some(g);
+        for cp in [&self.anchors.checkpoint, &self.anchors.since].into_iter().flatten() {
+            if cp.valid_signers(self.signing_keys()).is_empty() {
+                return fail(0, Some(&e.id), "the trusted checkpoint carries no valid signature by a trusted key");
+            }
+        }
+        Ok(())
+    }
+
+    /// Incremental mode: prove the stored tree of the trusted size has the trusted root,
+    /// and the last entry it covers hashes into it; then continue from there.
+    fn start_after(&mut self, since: &Checkpoint, total: u64) -> Step {
+        let m = since.size;
+        if m == 0 {
+            return fail(0, None, "the trusted checkpoint is empty");
+        }
+        if m > total {
+            return fail(total, None, format!("the ledger is truncated: the trusted checkpoint covers {m} entries, the ledger holds {total}"));
+        }
+        let frontier = super::load_frontier(self.conn, m)?;
+        if frontier.root() != since.root {
+            return fail(m - 1, None, "the ledger does not extend the trusted checkpoint: its tree of that size has another root");
+        }
+        let body: Vec<u8> = self.conn.query_row("SELECT body FROM entries WHERE seq = ?1", [m - 1], |r| r.get(0))?;
+        let last = Entry::parse_canonical(&body);
+        let leaf = merkle::leaf_hash(&body);
+        let path = super::inclusion_path(self.conn, m - 1, m)?;
+        if last.is_err() || merkle::verify_inclusion(m - 1, m, &leaf, &path, &since.root).is_err() {
+            return fail(m - 1, None, "the last entry under the trusted checkpoint does not hash into it");
+        }
+        self.frontier = frontier;
+        self.prev = leaf;
+        self.next_seq = m;
+        self.checked_from = m;
+        self.last_checkpoint_size = m;
+        while self.checkpoints.front().is_some_and(|(s, _)| *s <= m) {
+            self.checkpoints.pop_front();
+        }
+        Ok(())
+    }
+
+    fn check_entry(&mut self, body: &[u8], id_col: &str, kind_col: &str, ts_col: &str, leaf_col: &[u8]) -> Step {
+        let seq = self.next_seq;
+        let e = match Entry::parse_canonical(body) {
+            Ok(e) => e,
+            Err(why) => return fail(seq, Some(id_col), why),
+        };
+        let id = Some(e.id.as_str());
+        if e.seq != seq {
+            return fail(seq, id, format!("the entry stored at position {seq} says it is entry {}: entries were moved", e.seq));
+        }
+        let leaf = merkle::leaf_hash(body);
+        if e.prev != self.prev {
+            let why = if seq == 0 { "the genesis entry's prev must be 64 zeros" } else { "prev does not match the leaf hash of the entry before it: the chain is broken" };
+            return fail(seq, id, why);
+        }
+        if e.id != id_col || e.kind != kind_col || e.ts != ts_col || leaf_col != leaf {
+            return fail(seq, id, "the stored index columns (id, kind, ts, leaf) disagree with the entry bytes");
+        }
+        if (seq == 0) != (e.kind == KIND_GENESIS) {
+            return fail(seq, id, "only entry 0 is a genesis entry");
+        }
+        let genesis = self.genesis.as_ref().map(|g| &g.keys[..]).unwrap_or(&[]);
+        if !genesis.iter().any(|k| k.identity() == e.signer) {
+            return fail(seq, id, format!("signer {} is not a key of this ledger", e.signer));
+        }
+        let ulid = ulid_value(&e.id);
+        if self.lookup(&e.id)?.is_some() {
+            return fail(seq, id, format!("id {} is used by an earlier entry", e.id));
+        }
+        self.check_refs(&e)?;
+        self.ids.insert(ulid, Known { seq, class: Class::of(&e.kind) });
+        if !self.uncovered_signers.iter().any(|(s, _)| *s == e.signer) {
+            self.uncovered_signers.push((e.signer.clone(), seq));
+        }
+        self.push_leaf(leaf, seq, id)?;
+        self.prev = leaf;
+        self.next_seq += 1;
+        while let Some((size, _)) = self.checkpoints.front() {
+            if *size > self.next_seq {
+                break;
+            }
+            let (size, note) = self.checkpoints.pop_front().unwrap_or_default();
+            self.check_checkpoint(size, &note)?;
+        }
+        Ok(())
+    }
+
+    fn check_refs(&mut self, e: &Entry) -> Step {
+        let (seq, id) = (e.seq, Some(e.id.as_str()));
+        for (i, r) in e.refs.iter().enumerate() {
+            if e.refs[..i].contains(r) {
+                return fail(seq, id, format!("ref {r} appears twice"));
+            }
+            if self.lookup(r)?.is_none() {
+                return fail(seq, id, format!("ref {r} does not name an earlier entry"));
+            }
+        }
+        if e.kind != KIND_AMENDMENT {
+            return Ok(());
+        }
+        let a = match Amendment::from_content(&e.content) {
+            Ok(a) => a,
+            Err(why) => return fail(seq, id, why),
+        };
+        if a.refs() != e.refs {
+            return fail(seq, id, "an amendment's refs must be its target, then its replacement");
+        }
+        let (Some(t), replacement) = (self.lookup(&a.target)?, a.superseded_by.as_deref()) else {
+            return fail(seq, id, "the amendment target does not exist");
+        };
+        let t_status = self.status(t.seq)?;
+        let target = Named { id: &a.target, kind: t.class.kind(), status: &t_status };
+        let r_info = match replacement {
+            Some(r) => {
+                let k = self.lookup(r)?.ok_or(()).or_else(|_| fail(seq, id, "the replacement does not exist"))?;
+                Some((k, self.status(k.seq)?))
+            }
+            None => None,
+        };
+        let named = r_info.as_ref().zip(replacement).map(|((k, s), rid)| Named { id: rid, kind: k.class.kind(), status: s });
+        if let Err(why) = a.check_against(&target, named.as_ref()) {
+            return fail(seq, id, format!("amendment breaks the rules: {why}"));
+        }
+        self.statuses.insert(t.seq, a.resulting_status());
+        self.amendment_rows.push((t.seq, seq));
+        Ok(())
+    }
+
+    /// An id's first position: from memory, or (incremental mode, before the trusted
+    /// size) from the stored id index, checked against the entry bytes.
+    fn lookup(&mut self, id: &str) -> Step<Option<Known>> {
+        if let Some(k) = self.ids.get(&ulid_value(id)) {
+            return Ok(Some(*k));
+        }
+        if !self.incremental() {
+            return Ok(None);
+        }
+        let row: Option<(u64, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT seq, body FROM entries WHERE id = ?1 AND seq < ?2", params![id, self.checked_from], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((seq, body)) = row else { return Ok(None) };
+        match Entry::parse_canonical(&body) {
+            Ok(e) if e.id == id && e.seq == seq => Ok(Some(Known { seq, class: Class::of(&e.kind) })),
+            _ => fail(seq, Some(id), "a referenced entry under the trusted checkpoint is damaged"),
+        }
+    }
+
+    fn status(&self, target: u64) -> Step<Status> {
+        if let Some(s) = self.statuses.get(&target) {
+            return Ok(s.clone());
+        }
+        if self.incremental() && target < self.checked_from {
+            return Ok(super::status_of(self.conn, target, self.checked_from)?);
+        }
+        Ok(Status::Active)
+    }
+
+    fn push_leaf(&mut self, leaf: Hash, seq: u64, id: Option<&str>) -> Step {
+        let mut completed = Vec::new();
+        self.frontier.push(leaf, |level, idx, h| completed.push((level, idx, *h)));
+        for (level, idx, h) in completed {
+            if self.next_stored_node(level, idx)? != Some(h) {
+                return fail(seq, id, format!("the stored Merkle node ({level}, {idx}) disagrees with the entries"));
+            }
+            self.nodes_checked += 1;
+        }
+        Ok(())
+    }
+
+    fn next_stored_node(&mut self, level: u32, idx: u64) -> Step<Option<Hash>> {
+        let l = level as usize;
+        if self.node_buffers.len() <= l {
+            self.node_buffers.resize_with(l + 1, VecDeque::new);
+        }
+        if self.node_buffers[l].is_empty() {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT idx, hash FROM tree_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT 4096")?;
+            let rows = stmt.query_map(params![level, idx], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            for row in rows {
+                let (i, h) = row?;
+                self.node_buffers[l].push_back((i, h.try_into().unwrap_or([0; 32])));
+            }
+        }
+        match self.node_buffers[l].pop_front() {
+            Some((i, h)) if i == idx => Ok(Some(h)),
+            _ => Ok(None),
+        }
+    }
+
+    fn check_checkpoint(&mut self, size: u64, note: &str) -> Step {
+        let first = self.last_checkpoint_size.min(size.saturating_sub(1));
+        let cp = match Checkpoint::parse(note) {
+            Ok(cp) => cp,
+            Err(e) => return fail(first, None, format!("checkpoint {size}: {}", e.message)),
+        };
+        let origin = self.genesis.as_ref().map(|g| g.origin.as_str()).unwrap_or_default();
+        if cp.size != size || cp.origin != origin {
+            return fail(first, None, format!("checkpoint {size} is stored under the wrong size or names another origin"));
+        }
+        if cp.root != self.frontier.root() {
+            return fail(first, None, format!("checkpoint {size} has a root that does not match the entries it covers"));
+        }
+        let signers: Vec<String> = cp.valid_signers(self.signing_keys()).iter().map(|k| k.identity()).collect();
+        if signers.is_empty() {
+            let why = if self.anchors.keys.is_empty() { "a key of this ledger" } else { "a trusted key" };
+            return fail(first, None, format!("checkpoint {size} carries no valid signature by {why}"));
+        }
+        if self.anchors.keys.is_empty() {
+            for (signer, seq) in &self.uncovered_signers {
+                if !signers.contains(signer) {
+                    return fail(*seq, None, format!("entry {seq} names signer {signer}, who did not sign the checkpoint covering it"));
+                }
+            }
+        }
+        self.uncovered_signers.clear();
+        self.last_checkpoint_size = size;
+        self.checkpoints_checked += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Step {
+        let n = self.next_seq;
+        if let Some((size, _)) = self.checkpoints.front() {
+            return fail(n, None, format!("checkpoint {size} covers {size} entries but the ledger holds only {n}: entries were deleted"));
+        }
+        if let Some(cp) = &self.anchors.checkpoint {
+            if cp.size > n {
+                return fail(n, None, format!("the ledger is truncated: the trusted checkpoint covers {} entries, the ledger holds {n}", cp.size));
+            }
+        }
+        if self.last_checkpoint_size < n {
+            let seq = self.last_checkpoint_size;
+            return fail(seq, None, format!("entries {seq}..{} are not covered by any signed checkpoint", n - 1));
+        }
+        if let Some(cp) = self.anchors.checkpoint.clone() {
+            let root = if self.checked_from > 0 && cp.size < self.checked_from {
+                super::load_frontier(self.conn, cp.size)?.root()
+            } else {
+                super::range_hash(self.conn, 0, cp.size).map_err(Stop::Error)?
+            };
+            // The stored nodes were checked against the entries above, so they are sound.
+            if root != cp.root {
+                return fail(cp.size - 1, None, "the ledger does not match the trusted checkpoint: its history was rewritten");
+            }
+        }
+        if !self.incremental() {
+            let stored: u64 = self.conn.query_row("SELECT COUNT(*) FROM tree_nodes", [], |r| r.get(0))?;
+            if stored != self.nodes_checked {
+                return fail(n.saturating_sub(1), None, format!("{stored} Merkle nodes are stored where the entries make {}", self.nodes_checked));
+            }
+        }
+        let mut stmt = self.conn.prepare("SELECT target_seq, seq FROM amendments WHERE seq >= ?1 ORDER BY seq")?;
+        let stored = stmt
+            .query_map([self.checked_from], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?)))?
+            .collect::<Result<HashSet<_>, _>>()?;
+        let expected: HashSet<(u64, u64)> = self.amendment_rows.iter().copied().collect();
+        if stored != expected {
+            let seq = stored.symmetric_difference(&expected).map(|(_, s)| *s).min().unwrap_or(0);
+            return fail(seq, None, "the stored amendment index disagrees with the amendment entries");
+        }
+        Ok(())
+    }
+}
+
+fn ulid_value(id: &str) -> u128 {
+    ulid::Ulid::from_string(id).map(u128::from).unwrap_or(0)
+}
