@@ -22,7 +22,10 @@ impl Clock {
     /// The real time and OS randomness.
     pub fn system() -> Self {
         let now = OffsetDateTime::now_utc();
-        Clock { now: (now.unix_timestamp_nanos() / 1_000_000) as Millis, seed: None }
+        Clock {
+            now: (now.unix_timestamp_nanos() / 1_000_000) as Millis,
+            seed: None,
+        }
     }
 
     /// Random bytes for `purpose` at position `index` (e.g. the entry seq): from the OS,
@@ -30,8 +33,7 @@ impl Clock {
     pub fn random(&self, purpose: &str, index: u64, out: &mut [u8]) -> Result<()> {
         match &self.seed {
             Some(seed) => {
-                let mut counter = 0u32;
-                for chunk in out.chunks_mut(32) {
+                for (counter, chunk) in (0u32..).zip(out.chunks_mut(32)) {
                     let mut h = Sha256::new();
                     h.update(seed);
                     h.update(purpose.as_bytes());
@@ -39,7 +41,6 @@ impl Clock {
                     h.update(counter.to_be_bytes());
                     let d = h.finalize();
                     chunk.copy_from_slice(&d[..chunk.len()]);
-                    counter += 1;
                 }
                 Ok(())
             }
@@ -100,7 +101,10 @@ mod tests {
 
     #[test]
     fn seeded_ids_are_deterministic_and_distinct() {
-        let c = Clock { now: 1_700_000_000_000, seed: Some([3; 32]) };
+        let c = Clock {
+            now: 1_700_000_000_000,
+            seed: Some([3; 32]),
+        };
         assert_eq!(c.ulid(1).unwrap(), c.ulid(1).unwrap());
         assert_ne!(c.ulid(1).unwrap(), c.ulid(2).unwrap());
         assert!(crate::ledger::entry::is_valid_ulid(&c.ulid(1).unwrap()));

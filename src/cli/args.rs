@@ -17,6 +17,7 @@ ENVIRONMENT:
   ECHOCTL_KEY        the signing key file; --key wins
   ECHOCTL_TIMESTAMP  pin the time stamped on entries (RFC 3339), for tests and demos
   ECHOCTL_SEED       pin randomness (entry ids, generated keys), for tests and demos
+  ECHOCTL_LOCK_TIMEOUT  seconds a write waits for another writer (default 10), then exit 3
   XDG_CONFIG_HOME    where default key files live: $XDG_CONFIG_HOME/echoctl/keys
                      (else $HOME/.config/echoctl/keys)
   NO_COLOR           disable color when --color is auto";
@@ -26,7 +27,13 @@ ENVIRONMENT:
 #[command(name = "echoctl", version, about, max_term_width = 100, after_long_help = AFTER_HELP)]
 pub struct Cli {
     /// The ledger file.
-    #[arg(long, global = true, env = "ECHOCTL_DB", default_value = "echo.db", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "ECHOCTL_DB",
+        default_value = "echo.db",
+        value_name = "PATH"
+    )]
     pub db: PathBuf,
     /// Print one JSON document (JSON Lines for streams) on stdout.
     #[arg(long, global = true)]

@@ -18,7 +18,11 @@ pub fn code(kind: ErrorKind) -> u8 {
 
 /// Prints the error and its hint on stderr and returns the exit code.
 pub fn report(e: &Error, color: bool) -> ExitCode {
-    let (red, bold, reset) = if color { ("\x1b[31m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
+    let (red, bold, reset) = if color {
+        ("\x1b[31m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
     eprintln!("{red}{bold}error:{reset} {}", e.message);
     if let Some(h) = &e.hint {
         eprintln!("{bold}hint:{reset} {h}");

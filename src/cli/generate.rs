@@ -24,11 +24,17 @@ pub fn man(dir: &Path) -> Result<()> {
 }
 
 fn write_pages(cmd: &clap::Command, name: &str, dir: &Path) -> Result<()> {
-    let cmd = cmd.clone().name(name.to_string()).disable_version_flag(name != "echoctl");
+    let cmd = cmd
+        .clone()
+        .name(name.to_string())
+        .disable_version_flag(name != "echoctl");
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
     std::fs::write(dir.join(format!("{name}.1")), buf)?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         write_pages(sub, &format!("{name}-{}", sub.get_name()), dir)?;
     }
     Ok(())

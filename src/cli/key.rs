@@ -14,7 +14,13 @@ pub fn run(s: &Settings, cmd: KeyCommand) -> Result<u8> {
         KeyCommand::Generate { name, out: path } => {
             let key = generate(&name, &path)?;
             print_key(s, &key, &path)?;
-            note(s, format!("wrote {} (mode 0600); keep it secret and back it up", path.display()));
+            note(
+                s,
+                format!(
+                    "wrote {} (mode 0600); keep it secret and back it up",
+                    path.display()
+                ),
+            );
             Ok(0)
         }
         KeyCommand::Show { key } => {
@@ -33,7 +39,13 @@ pub fn run(s: &Settings, cmd: KeyCommand) -> Result<u8> {
 pub fn generate(name: &str, path: &Path) -> Result<KeyFile> {
     let clock = settings::clock()?;
     let mut seed = [0u8; 32];
-    clock.random(&format!("key:{name}"), 0, &mut seed)?;
+    // With a pinned seed, keys differ by name and file name, so two test keys never
+    // collide while a replayed demo still makes the same key.
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    clock.random(&format!("key:{name}:{file}"), 0, &mut seed)?;
     let key = KeyFile::from_seed(name, seed)?;
     key.write_new(path)?;
     Ok(key)
@@ -54,8 +66,11 @@ fn print_key(s: &Settings, key: &KeyFile, path: &Path) -> Result<()> {
 /// The default key of the ledger named by --db, from its origin.
 pub fn default_for_db(s: &Settings) -> Result<PathBuf> {
     let ledger = crate::ledger::Ledger::open_read_only(&s.db).map_err(|e| {
-        Error::input(format!("no --key given and the ledger's default key cannot be found: {}", e.message))
-            .hint("pass the key file with --key FILE or ECHOCTL_KEY")
+        Error::input(format!(
+            "no --key given and the ledger's default key cannot be found: {}",
+            e.message
+        ))
+        .hint("pass the key file with --key FILE or ECHOCTL_KEY")
     })?;
     settings::default_key_path(&ledger.genesis.origin)
 }

@@ -43,8 +43,14 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
             };
             let path = settings::default_key_path(&origin)?;
             if path.exists() {
-                return Err(Error::input(format!("a key for origin {origin} already exists at {}", path.display()))
-                    .hint(format!("reuse it with --key {}, or choose another --origin", path.display())));
+                return Err(Error::input(format!(
+                    "a key for origin {origin} already exists at {}",
+                    path.display()
+                ))
+                .hint(format!(
+                    "reuse it with --key {}, or choose another --origin",
+                    path.display()
+                )));
             }
             (generate(&origin, &path)?, path, true)
         }
@@ -70,8 +76,18 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
     } else {
         out(vk.to_string())?;
         note(s, format!("created ledger {} (origin {origin})", s.db.display()));
-        note(s, format!("signing key: {}{}", key_path.display(), if generated { " (new, mode 0600)" } else { "" }));
-        note(s, "pin the verifier key above in CI: echoctl ledger verify --trust-key '<key>'");
+        note(
+            s,
+            format!(
+                "signing key: {}{}",
+                key_path.display(),
+                if generated { " (new, mode 0600)" } else { "" }
+            ),
+        );
+        note(
+            s,
+            "pin the verifier key above in CI: echoctl ledger verify --trust-key '<key>'",
+        );
     }
     Ok(0)
 }
@@ -107,12 +123,14 @@ fn checkpoint_json(cp: &Checkpoint) -> Value {
 /// Reads at most MAX_INPUT_BYTES from a reader, refusing more.
 fn read_limited(mut r: impl Read, what: &str) -> Result<String> {
     let mut buf = String::new();
-    r.by_ref().take(MAX_INPUT_BYTES + 1).read_to_string(&mut buf).map_err(|e| {
-        Error::input(format!("cannot read {what}: {e}")).hint("content must be UTF-8 JSON")
-    })?;
+    r.by_ref()
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut buf)
+        .map_err(|e| Error::input(format!("cannot read {what}: {e}")).hint("content must be UTF-8 JSON"))?;
     if buf.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Error::input(format!("{what} is larger than 1 MiB"))
-            .hint("an entry holds at most 64 KiB; keep large documents outside the ledger and record their SHA-256"));
+        return Err(Error::input(format!("{what} is larger than 1 MiB")).hint(
+            "an entry holds at most 64 KiB; keep large documents outside the ledger and record their SHA-256",
+        ));
     }
     Ok(buf)
 }
@@ -120,8 +138,10 @@ fn read_limited(mut r: impl Read, what: &str) -> Result<String> {
 fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
     match parse_strict(text) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Error::input(format!("{what} must be a JSON object")).hint(r#"e.g. --content '{"text":"disk 93% full"}'"#)),
-        Err(why) => Err(Error::input(format!("{what} is not valid JSON: {why}")).hint(r#"e.g. --content '{"text":"disk 93% full"}'"#)),
+        Ok(_) => Err(Error::input(format!("{what} must be a JSON object"))
+            .hint(r#"e.g. --content '{"text":"disk 93% full"}'"#)),
+        Err(why) => Err(Error::input(format!("{what} is not valid JSON: {why}"))
+            .hint(r#"e.g. --content '{"text":"disk 93% full"}'"#)),
     }
 }
 
@@ -132,14 +152,23 @@ fn content_arg(content: Option<String>, file: Option<PathBuf>) -> Result<Map<Str
         (None, Some(f)) => {
             let file = std::fs::File::open(&f)
                 .map_err(|e| Error::input(format!("cannot read content file {}: {e}", f.display())))?;
-            parse_object(&read_limited(file, &format!("content file {}", f.display()))?, "content file")
+            parse_object(
+                &read_limited(file, &format!("content file {}", f.display()))?,
+                "content file",
+            )
         }
-        (None, None) => Err(Error::input("no content given").hint("pass --content JSON, --content-file FILE or --content -")),
+        (None, None) => {
+            Err(Error::input("no content given")
+                .hint("pass --content JSON, --content-file FILE or --content -"))
+        }
     }
 }
 
 fn open_for_append(s: &Settings, key: Option<PathBuf>) -> Result<(Ledger, KeyFile)> {
     let ledger = Ledger::open(&s.db)?;
+    if let Some(t) = settings::lock_timeout()? {
+        ledger.set_lock_timeout(t)?;
+    }
     let key = signing_key(key, &ledger.genesis.origin)?;
     Ok((ledger, key))
 }
@@ -155,7 +184,12 @@ fn append(s: &Settings, a: AppendArgs) -> Result<u8> {
                 .map_err(|e| Error::input(format!("cannot read batch file {}: {e}", batch.display())))?;
             Box::new(std::io::BufReader::with_capacity(1 << 16, f))
         };
-        let lines = BatchLines { reader, line_no: 0, kind: a.kind.clone(), source: a.source.clone() };
+        let lines = BatchLines {
+            reader,
+            line_no: 0,
+            kind: a.kind.clone(),
+            source: a.source.clone(),
+        };
         let pb = output::progress(s, 0, "appending");
         let appended = ledger.append(&key, &clock, lines, &mut |n| pb.set_position(n));
         pb.finish_and_clear();
@@ -168,7 +202,12 @@ fn append(s: &Settings, a: AppendArgs) -> Result<u8> {
         }
     }
     let (mut ledger, key) = open_for_append(s, a.key)?;
-    let e = NewEntry { kind: a.kind.unwrap_or_default(), source: a.source.unwrap_or_default(), content, refs: a.refs };
+    let e = NewEntry {
+        kind: a.kind.unwrap_or_default(),
+        source: a.source.unwrap_or_default(),
+        content,
+        refs: a.refs,
+    };
     let appended = ledger.append(&key, &clock, std::iter::once(Ok(e)), &mut |_| {})?;
     print_appended(s, &ledger, &appended)
 }
@@ -187,23 +226,42 @@ impl Iterator for BatchLines {
         loop {
             let mut buf = Vec::new();
             self.line_no += 1;
-            let n = match self.reader.by_ref().take(MAX_INPUT_BYTES + 1).read_until(b'\n', &mut buf) {
+            let n = match self
+                .reader
+                .by_ref()
+                .take(MAX_INPUT_BYTES + 1)
+                .read_until(b'\n', &mut buf)
+            {
                 Ok(n) => n,
-                Err(e) => return Some(Err(Error::input(format!("batch line {}: cannot read: {e}", self.line_no)))),
+                Err(e) => {
+                    return Some(Err(Error::input(format!(
+                        "batch line {}: cannot read: {e}",
+                        self.line_no
+                    ))))
+                }
             };
             if n == 0 {
                 return None;
             }
             if n as u64 > MAX_INPUT_BYTES {
-                return Some(Err(Error::input(format!("batch line {} is longer than 1 MiB", self.line_no))));
+                return Some(Err(Error::input(format!(
+                    "batch line {} is longer than 1 MiB",
+                    self.line_no
+                ))));
             }
             let Ok(text) = std::str::from_utf8(&buf) else {
-                return Some(Err(Error::input(format!("batch line {} is not UTF-8", self.line_no))));
+                return Some(Err(Error::input(format!(
+                    "batch line {} is not UTF-8",
+                    self.line_no
+                ))));
             };
             if text.trim().is_empty() {
                 continue;
             }
-            return Some(self.parse(text).map_err(|e| e.context(format!("batch line {}", self.line_no))));
+            return Some(
+                self.parse(text)
+                    .map_err(|e| e.context(format!("batch line {}", self.line_no))),
+            );
         }
     }
 }
@@ -213,12 +271,16 @@ impl BatchLines {
         let mut obj = parse_object(text, "the line")?;
         for k in obj.keys() {
             if !matches!(k.as_str(), "kind" | "source" | "content" | "refs") {
-                return Err(Error::input(format!("unknown field {k:?}")).hint("a batch line has kind, content, and optionally source and refs"));
+                return Err(Error::input(format!("unknown field {k:?}"))
+                    .hint("a batch line has kind, content, and optionally source and refs"));
             }
         }
-        let text_field = |obj: &mut Map<String, Value>, k: &str, default: &Option<String>| match obj.remove(k) {
+        let text_field = |obj: &mut Map<String, Value>, k: &str, default: &Option<String>| match obj.remove(k)
+        {
             Some(Value::String(v)) => Ok(v),
-            None => default.clone().ok_or_else(|| Error::input(format!("no {k:?} (and no --{k} default)"))),
+            None => default
+                .clone()
+                .ok_or_else(|| Error::input(format!("no {k:?} (and no --{k} default)"))),
             Some(_) => Err(Error::input(format!("{k:?} must be a string"))),
         };
         let kind = text_field(&mut obj, "kind", &self.kind)?;
@@ -238,12 +300,20 @@ impl BatchLines {
                 .collect::<Result<_>>()?,
             Some(_) => return Err(Error::input("\"refs\" must be an array of entry ids")),
         };
-        Ok(NewEntry { kind, source, content, refs })
+        Ok(NewEntry {
+            kind,
+            source,
+            content,
+            refs,
+        })
     }
 }
 
 fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Result<u8> {
-    let filter = LogFilter { from_seq: Some(a.first_seq), ..Default::default() };
+    let filter = LogFilter {
+        from_seq: Some(a.first_seq),
+        ..Default::default()
+    };
     if s.json {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let w = |r: std::io::Result<()>| r.map_err(|e| Error::env(format!("cannot write to stdout: {e}")));
@@ -255,31 +325,59 @@ fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Result<u8> {
             let v = json!({"seq": e.entry.seq, "id": e.entry.id, "kind": e.entry.kind, "leaf": hex(&e.leaf)});
             w(write!(stdout, "{sep}{v}"))
         })?;
-        w(writeln!(stdout, "],\"checkpoint\":{}}}", checkpoint_json(&a.checkpoint)))?;
+        w(writeln!(
+            stdout,
+            "],\"checkpoint\":{}}}",
+            checkpoint_json(&a.checkpoint)
+        ))?;
         w(stdout.flush())?;
         return Ok(0);
     }
     if a.count <= 50 {
         let mut t = table(&["seq", "id", "kind", "leaf hash"]);
         ledger.log(&filter, |e| {
-            t.add_row(vec![e.entry.seq.to_string(), e.entry.id, e.entry.kind, hex(&e.leaf)]);
+            t.add_row(vec![
+                e.entry.seq.to_string(),
+                e.entry.id,
+                e.entry.kind,
+                hex(&e.leaf),
+            ]);
             Ok(())
         })?;
         out(t.to_string())?;
     } else {
-        out(format!("appended {} entries (seq {}..{})", a.count, a.first_seq, a.first_seq + a.count - 1))?;
+        out(format!(
+            "appended {} entries (seq {}..{})",
+            a.count,
+            a.first_seq,
+            a.first_seq + a.count - 1
+        ))?;
         note(s, "hint: --json lists every new entry");
     }
-    note(s, format!("checkpoint: size {} root {}", a.checkpoint.size, b64(&a.checkpoint.root)));
+    note(
+        s,
+        format!(
+            "checkpoint: size {} root {}",
+            a.checkpoint.size,
+            b64(&a.checkpoint.root)
+        ),
+    );
     Ok(0)
 }
 
 fn amend(s: &Settings, a: AmendArgs) -> Result<u8> {
     let clock = settings::clock()?;
-    let content = a.content.as_deref().map(|c| parse_object(c, "--content")).transpose()?;
+    let content = a
+        .content
+        .as_deref()
+        .map(|c| parse_object(c, "--content"))
+        .transpose()?;
     let (mut ledger, key) = open_for_append(s, a.key)?;
     let target_seq = ledger.resolve(&a.entry)?;
-    let target = ledger.entry_by_seq(target_seq)?.map(|e| e.entry.id).unwrap_or_default();
+    let target = ledger
+        .entry_by_seq(target_seq)?
+        .map(|e| e.entry.id)
+        .unwrap_or_default();
     let superseded_by = match a.superseded_by {
         Some(r) => {
             let seq = ledger.resolve(&r)?;
@@ -293,7 +391,13 @@ fn amend(s: &Settings, a: AmendArgs) -> Result<u8> {
         AmendType::Supersession => AmendmentType::Supersession,
         AmendType::Withdrawal => AmendmentType::Withdrawal,
     };
-    let amendment = Amendment { kind, target, reason: a.reason, content, superseded_by };
+    let amendment = Amendment {
+        kind,
+        target,
+        reason: a.reason,
+        content,
+        superseded_by,
+    };
     let appended = ledger.amend(&key, &clock, &a.source, amendment)?;
     print_appended(s, &ledger, &appended)
 }
@@ -310,7 +414,11 @@ fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
     for k in &a.trust_key {
         anchors.keys.push(VerifierKey::parse(k)?);
     }
-    anchors.checkpoint = a.trust_checkpoint.as_deref().map(read_checkpoint_file).transpose()?;
+    anchors.checkpoint = a
+        .trust_checkpoint
+        .as_deref()
+        .map(read_checkpoint_file)
+        .transpose()?;
     anchors.since = a.since.as_deref().map(read_checkpoint_file).transpose()?;
     let pb = output::progress(s, 0, "verifying");
     let report = verify::verify(&s.db, &anchors, &mut |done, total| {
@@ -331,10 +439,23 @@ fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
         }))?;
     } else if let Some(f) = &report.failure {
         let id = f.id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default();
-        out(format!("{} at seq {}{id}: {}", paint(s, "31;1", "INVALID"), f.seq, f.reason))?;
+        out(format!(
+            "{} at seq {}{id}: {}",
+            paint(s, "31;1", "INVALID"),
+            f.seq,
+            f.reason
+        ))?;
     } else {
-        let anchors = if report.anchors.is_empty() { "none (internal consistency only)".to_string() } else { report.anchors.join(", ") };
-        let scope = if report.checked_from > 0 { format!(" (entries {}.. re-checked)", report.checked_from) } else { String::new() };
+        let anchors = if report.anchors.is_empty() {
+            "none (internal consistency only)".to_string()
+        } else {
+            report.anchors.join(", ")
+        };
+        let scope = if report.checked_from > 0 {
+            format!(" (entries {}.. re-checked)", report.checked_from)
+        } else {
+            String::new()
+        };
         out(format!(
             "{}: {} entries{scope}, {} checkpoints, root {}, anchors: {anchors}",
             paint(s, "32;1", "valid"),
@@ -348,27 +469,36 @@ fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
 
 fn log(s: &Settings, a: LogArgs) -> Result<u8> {
     let ledger = Ledger::open_read_only(&s.db)?;
-    let mut filter = LogFilter { kind: a.kind.clone(), limit: a.limit, ..Default::default() };
+    let mut filter = LogFilter {
+        kind: a.kind.clone(),
+        limit: a.limit,
+        ..Default::default()
+    };
     if let Some(since) = &a.since {
         if is_valid_ulid(since) {
             filter.from_seq = Some(ledger.resolve(since)? + 1);
         } else if let Some(ms) = parse_rfc3339(since) {
             filter.since_ts = Some(format_ts(ms));
         } else {
-            return Err(Error::input(format!("--since {since:?} is neither an entry id nor an RFC 3339 time"))
-                .hint("e.g. --since 01JDQ4K4Z0A1B2C3D4E5F6G7H8 or --since 2026-11-01T00:00:00Z"));
+            return Err(Error::input(format!(
+                "--since {since:?} is neither an entry id nor an RFC 3339 time"
+            ))
+            .hint("e.g. --since 01JDQ4K4Z0A1B2C3D4E5F6G7H8 or --since 2026-11-01T00:00:00Z"));
         }
     }
     if let Some(k) = &a.kind {
         if !crate::ledger::entry::is_known_kind(k) {
-            return Err(Error::input(format!("unknown kind {k:?}"))
-                .hint(format!("valid kinds: {}, amendment, genesis", crate::ledger::entry::USER_KINDS.join(", "))));
+            return Err(Error::input(format!("unknown kind {k:?}")).hint(format!(
+                "valid kinds: {}, amendment, genesis",
+                crate::ledger::entry::USER_KINDS.join(", ")
+            )));
         }
     }
     if s.json {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         ledger.log(&filter, |e| {
-            writeln!(stdout, "{}", entry_json(&e)).map_err(|e| Error::env(format!("cannot write to stdout: {e}")))
+            writeln!(stdout, "{}", entry_json(&e))
+                .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))
         })?;
         stdout.flush()?;
         return Ok(0);
@@ -376,7 +506,14 @@ fn log(s: &Settings, a: LogArgs) -> Result<u8> {
     let mut t = table(&["seq", "id", "ts", "kind", "source", "content"]);
     ledger.log(&filter, |e| {
         let x = e.entry;
-        t.add_row(vec![x.seq.to_string(), x.id, x.ts, x.kind, x.source, compact(&x.content, 60)]);
+        t.add_row(vec![
+            x.seq.to_string(),
+            x.id,
+            x.ts,
+            x.kind,
+            x.source,
+            compact(&x.content, 60),
+        ]);
         Ok(())
     })?;
     out(t.to_string())?;
@@ -407,9 +544,21 @@ fn show(s: &Settings, id: &str) -> Result<u8> {
         ("signer", e.signer.clone()),
         ("refs", e.refs.join(", ")),
         ("leaf hash", hex(&view.entry.leaf)),
-        ("content", serde_json::to_string_pretty(&e.content).unwrap_or_default()),
-        ("status", match &view.status { crate::ledger::amend::Status::Superseded { by } => format!("superseded by {by}"), st => st.as_str().to_owned() }),
-        ("effective content", serde_json::to_string_pretty(&view.effective_content).unwrap_or_default()),
+        (
+            "content",
+            serde_json::to_string_pretty(&e.content).unwrap_or_default(),
+        ),
+        (
+            "status",
+            match &view.status {
+                crate::ledger::amend::Status::Superseded { by } => format!("superseded by {by}"),
+                st => st.as_str().to_owned(),
+            },
+        ),
+        (
+            "effective content",
+            serde_json::to_string_pretty(&view.effective_content).unwrap_or_default(),
+        ),
     ] {
         t.add_row(vec![k.to_owned(), v]);
     }
@@ -417,8 +566,19 @@ fn show(s: &Settings, id: &str) -> Result<u8> {
     if !view.amendments.is_empty() {
         let mut at = table(&["seq", "amendment id", "type", "reason", "content"]);
         for (stored, a) in &view.amendments {
-            let c = a.content.as_ref().map(|c| compact(c, 50)).or_else(|| a.superseded_by.as_ref().map(|b| format!("superseded by {b}"))).unwrap_or_default();
-            at.add_row(vec![stored.entry.seq.to_string(), stored.entry.id.clone(), a.kind.as_str().to_owned(), a.reason.clone(), c]);
+            let c = a
+                .content
+                .as_ref()
+                .map(|c| compact(c, 50))
+                .or_else(|| a.superseded_by.as_ref().map(|b| format!("superseded by {b}")))
+                .unwrap_or_default();
+            at.add_row(vec![
+                stored.entry.seq.to_string(),
+                stored.entry.id.clone(),
+                a.kind.as_str().to_owned(),
+                a.reason.clone(),
+                c,
+            ]);
         }
         out(at.to_string())?;
     }

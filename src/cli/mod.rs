@@ -29,7 +29,9 @@ pub fn main() -> ExitCode {
         Command::Init(a) => ledger::init(&settings, a),
         Command::Key(k) => key::run(&settings, k),
         Command::Ledger(l) => ledger::run(&settings, l),
-        Command::Generate(GenerateCommand::Completions { dir }) => generate::completions(&dir).map(|()| exit::OK),
+        Command::Generate(GenerateCommand::Completions { dir }) => {
+            generate::completions(&dir).map(|()| exit::OK)
+        }
         Command::Generate(GenerateCommand::Man { dir }) => generate::man(&dir).map(|()| exit::OK),
     };
     match result {

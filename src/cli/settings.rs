@@ -21,7 +21,9 @@ impl Settings {
         let color = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+            }
         };
         Settings {
             db: cli.db.clone(),
@@ -54,7 +56,11 @@ pub fn key_dir() -> Result<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".config")))
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| Path::new(&h).join(".config"))
+        })
         .ok_or_else(|| {
             Error::env("neither XDG_CONFIG_HOME nor HOME is set, so there is no default key location")
                 .hint("pass the key file with --key FILE or ECHOCTL_KEY")
@@ -64,6 +70,28 @@ pub fn key_dir() -> Result<PathBuf> {
 
 /// The default key file of a ledger with this origin.
 pub fn default_key_path(origin: &str) -> Result<PathBuf> {
-    let file: String = origin.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let file: String = origin
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     Ok(key_dir()?.join(format!("{file}.key")))
+}
+
+/// `ECHOCTL_LOCK_TIMEOUT` (seconds): how long a write waits for another writer.
+pub fn lock_timeout() -> Result<Option<std::time::Duration>> {
+    let Some(v) = std::env::var_os("ECHOCTL_LOCK_TIMEOUT").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let v = v.to_string_lossy();
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+        .map(|s| Some(std::time::Duration::from_secs_f64(s)))
+        .ok_or_else(|| Error::input(format!("ECHOCTL_LOCK_TIMEOUT={v:?} is not a number of seconds")))
 }

@@ -22,8 +22,12 @@ pub enum AmendmentType {
 }
 
 impl AmendmentType {
-    pub const ALL: [AmendmentType; 4] =
-        [Self::Clarification, Self::Correction, Self::Supersession, Self::Withdrawal];
+    pub const ALL: [AmendmentType; 4] = [
+        Self::Clarification,
+        Self::Correction,
+        Self::Supersession,
+        Self::Withdrawal,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,7 +105,10 @@ impl Amendment {
     /// Reads an amendment from entry content, checking its shape.
     pub fn from_content(m: &Map<String, Value>) -> Result<Self, String> {
         for k in m.keys() {
-            if !matches!(k.as_str(), "type" | "target" | "reason" | "content" | "superseded_by") {
+            if !matches!(
+                k.as_str(),
+                "type" | "target" | "reason" | "content" | "superseded_by"
+            ) {
                 return Err(format!("amendment has an unknown field {k:?}"));
             }
         }
@@ -109,7 +116,9 @@ impl Amendment {
         let kind = s("type")
             .and_then(AmendmentType::parse)
             .ok_or("amendment type must be clarification, correction, supersession or withdrawal")?;
-        let target = s("target").filter(|t| is_valid_ulid(t)).ok_or("amendment target must be an entry id")?;
+        let target = s("target")
+            .filter(|t| is_valid_ulid(t))
+            .ok_or("amendment target must be an entry id")?;
         let reason = s("reason").ok_or("amendment needs a reason")?;
         let content = match m.get("content") {
             None => None,
@@ -121,7 +130,13 @@ impl Amendment {
             Some(Value::String(id)) if is_valid_ulid(id) => Some(id.clone()),
             Some(_) => return Err("superseded_by must be an entry id".into()),
         };
-        let a = Amendment { kind, target: target.to_owned(), reason: reason.to_owned(), content, superseded_by };
+        let a = Amendment {
+            kind,
+            target: target.to_owned(),
+            reason: reason.to_owned(),
+            content,
+            superseded_by,
+        };
         a.check_shape()?;
         Ok(a)
     }
@@ -166,9 +181,10 @@ impl Amendment {
             }
             match n.status {
                 Status::Active => Ok(()),
-                Status::Superseded { by } => {
-                    Err(format!("entry {} was superseded by {by} and is closed: amend {by} instead", n.id))
-                }
+                Status::Superseded { by } => Err(format!(
+                    "entry {} was superseded by {by} and is closed: amend {by} instead",
+                    n.id
+                )),
                 Status::Withdrawn => Err(format!("entry {} was withdrawn and is closed", n.id)),
             }
         };
@@ -182,9 +198,9 @@ impl Amendment {
     /// The target's status after this amendment.
     pub fn resulting_status(&self) -> Status {
         match self.kind {
-            AmendmentType::Supersession => {
-                Status::Superseded { by: self.superseded_by.clone().unwrap_or_default() }
-            }
+            AmendmentType::Supersession => Status::Superseded {
+                by: self.superseded_by.clone().unwrap_or_default(),
+            },
             AmendmentType::Withdrawal => Status::Withdrawn,
             _ => Status::Active,
         }

@@ -223,6 +223,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)] // the RFC's own literal
     fn rfc8785_numbers() {
         // Values from RFC 8785 Appendix B.
         for (v, want) in [
@@ -257,12 +258,17 @@ mod tests {
     #[test]
     fn sorts_keys_by_utf16() {
         // U+1F600 (surrogates D83D DE00) sorts before U+FB33 in UTF-16, after it in UTF-8.
-        assert_eq!(canon(r#"{"\ufb33":1,"😀":2,"a":3}"#), "{\"a\":3,\"😀\":2,\"\u{fb33}\":1}");
+        assert_eq!(
+            canon(r#"{"\ufb33":1,"😀":2,"a":3}"#),
+            "{\"a\":3,\"😀\":2,\"\u{fb33}\":1}"
+        );
     }
 
     #[test]
     fn strict_parse_refuses_duplicates_and_big_integers() {
-        assert!(parse_strict(r#"{"a":1,"a":2}"#).unwrap_err().contains("duplicate"));
+        assert!(parse_strict(r#"{"a":1,"a":2}"#)
+            .unwrap_err()
+            .contains("duplicate"));
         assert!(parse_strict("9007199254740993").unwrap_err().contains("2^53"));
         assert!(parse_strict("[1,").is_err());
         assert!(parse_strict("{} x").is_err());

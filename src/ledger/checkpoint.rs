@@ -60,14 +60,24 @@ impl Checkpoint {
 
     /// A new unsigned checkpoint.
     pub fn new(origin: &str, size: u64, root: Hash) -> Self {
-        Checkpoint { origin: origin.to_owned(), size, root, extensions: Vec::new(), signatures: Vec::new() }
+        Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions: Vec::new(),
+            signatures: Vec::new(),
+        }
     }
 
     /// Adds a signature by `signer` over the body.
     pub fn sign(&mut self, signer: &dyn Signer) -> Result<()> {
         let sig = signer.sign(self.body().as_bytes())?;
         let vk = signer.verifier();
-        self.signatures.push(NoteSignature { name: vk.name.clone(), key_id: vk.key_id, sig: sig.to_vec() });
+        self.signatures.push(NoteSignature {
+            name: vk.name.clone(),
+            key_id: vk.key_id,
+            sig: sig.to_vec(),
+        });
         Ok(())
     }
 
@@ -79,7 +89,8 @@ impl Checkpoint {
                 self.signatures.iter().any(|s| {
                     s.name == k.name
                         && s.key_id == k.key_id
-                        && <[u8; 64]>::try_from(s.sig.as_slice()).is_ok_and(|sig| k.verify(body.as_bytes(), &sig))
+                        && <[u8; 64]>::try_from(s.sig.as_slice())
+                            .is_ok_and(|sig| k.verify(body.as_bytes(), &sig))
                 })
             })
             .collect()
@@ -94,18 +105,28 @@ impl Checkpoint {
         if note.chars().any(|c| c.is_control() && c != '\n') {
             return Err(bad("contains control characters"));
         }
-        let split = note.rfind("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
+        let split = note
+            .rfind("\n\n")
+            .ok_or_else(|| bad("no blank line before the signatures"))?;
         let (text, sigs) = (&note[..=split], &note[split + 2..]);
         if !sigs.ends_with('\n') {
             return Err(bad("the signature block must end with a newline"));
         }
         let mut lines = text.lines();
-        let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("no origin line"))?;
+        let origin = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| bad("no origin line"))?;
         let size_line = lines.next().ok_or_else(|| bad("no tree size line"))?;
-        if size_line.is_empty() || !size_line.bytes().all(|b| b.is_ascii_digit()) || (size_line.len() > 1 && size_line.starts_with('0')) {
+        if size_line.is_empty()
+            || !size_line.bytes().all(|b| b.is_ascii_digit())
+            || (size_line.len() > 1 && size_line.starts_with('0'))
+        {
             return Err(bad("the tree size is not a decimal number"));
         }
-        let size = size_line.parse::<u64>().map_err(|_| bad("the tree size is too large"))?;
+        let size = size_line
+            .parse::<u64>()
+            .map_err(|_| bad("the tree size is too large"))?;
         let root_line = lines.next().ok_or_else(|| bad("no root hash line"))?;
         let root: Hash = B64
             .decode(root_line)
@@ -121,19 +142,33 @@ impl Checkpoint {
             if signatures.len() == MAX_SIGNATURES {
                 return Err(bad("too many signatures"));
             }
-            let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| bad("a signature line must start with '— '"))?;
-            let (name, b64) = rest.split_once(' ').ok_or_else(|| bad("a signature line needs a name and a signature"))?;
+            let rest = line
+                .strip_prefix("\u{2014} ")
+                .ok_or_else(|| bad("a signature line must start with '— '"))?;
+            let (name, b64) = rest
+                .split_once(' ')
+                .ok_or_else(|| bad("a signature line needs a name and a signature"))?;
             let raw = B64.decode(b64).map_err(|_| bad("bad base64 in a signature"))?;
             if raw.len() < 5 {
                 return Err(bad("a signature is too short"));
             }
             let key_id = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
-            signatures.push(NoteSignature { name: name.to_owned(), key_id, sig: raw[4..].to_vec() });
+            signatures.push(NoteSignature {
+                name: name.to_owned(),
+                key_id,
+                sig: raw[4..].to_vec(),
+            });
         }
         if signatures.is_empty() {
             return Err(bad("no signatures"));
         }
-        Ok(Checkpoint { origin: origin.to_owned(), size, root, extensions, signatures })
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions,
+            signatures,
+        })
     }
 }
 
@@ -153,7 +188,10 @@ mod tests {
         let vk = k.verifier();
         assert_eq!(parsed.valid_signers(std::slice::from_ref(&vk)).len(), 1);
         let forged = note.replacen("\n5\n", "\n6\n", 1);
-        assert!(Checkpoint::parse(&forged).unwrap().valid_signers(&[vk]).is_empty());
+        assert!(Checkpoint::parse(&forged)
+            .unwrap()
+            .valid_signers(&[vk])
+            .is_empty());
         assert!(Checkpoint::parse("x\n1\n").is_err());
     }
 }

@@ -96,7 +96,8 @@ impl Entry {
         if bytes.len() > MAX_ENTRY_BYTES {
             return Err(format!("entry is {} bytes, above the 64 KiB limit", bytes.len()));
         }
-        let e: Entry = serde_json::from_slice(bytes).map_err(|err| format!("not a well-formed entry: {err}"))?;
+        let e: Entry =
+            serde_json::from_slice(bytes).map_err(|err| format!("not a well-formed entry: {err}"))?;
         if e.to_canonical() != bytes {
             return Err("stored bytes are not the RFC 8785 canonical form of the entry".into());
         }
@@ -113,7 +114,10 @@ impl Entry {
             return Err(format!("id {:?} is not a canonical ULID", self.id));
         }
         if crate::clock::parse_entry_ts(&self.ts).is_none() {
-            return Err(format!("ts {:?} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)", self.ts));
+            return Err(format!(
+                "ts {:?} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)",
+                self.ts
+            ));
         }
         if !is_known_kind(&self.kind) {
             return Err(format!("unknown kind {:?}", self.kind));
@@ -149,7 +153,11 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parses 64 lower-case hex digits.
 pub fn parse_hash_hex(s: &str) -> Option<Hash> {
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let mut out = [0u8; 32];
@@ -203,7 +211,9 @@ mod tests {
     fn non_canonical_bytes_are_refused() {
         let bytes = sample().to_canonical();
         let spaced = String::from_utf8(bytes).unwrap().replacen(":", ": ", 1);
-        assert!(Entry::parse_canonical(spaced.as_bytes()).unwrap_err().contains("canonical"));
+        assert!(Entry::parse_canonical(spaced.as_bytes())
+            .unwrap_err()
+            .contains("canonical"));
     }
 
     #[test]

@@ -135,12 +135,7 @@ fn fail<T>(msg: impl Into<String>) -> Result<T, ProofError> {
 }
 
 /// Computes the root implied by an RFC 9162 §2.1.3.2 inclusion proof.
-pub fn root_from_inclusion(
-    index: u64,
-    size: u64,
-    leaf: &Hash,
-    path: &[Hash],
-) -> Result<Hash, ProofError> {
+pub fn root_from_inclusion(index: u64, size: u64, leaf: &Hash, path: &[Hash]) -> Result<Hash, ProofError> {
     if index >= size {
         return fail(format!("leaf index {index} is not below tree size {size}"));
     }
@@ -251,7 +246,9 @@ pub fn verify_subtree_consistency(
     root: &Hash,
 ) -> Result<(), ProofError> {
     if !is_valid_subtree(start, end) || end > size {
-        return fail(format!("[{start}, {end}) is not a valid subtree of a tree of size {size}"));
+        return fail(format!(
+            "[{start}, {end}) is not a valid subtree of a tree of size {size}"
+        ));
     }
     let (mut fn_, mut sn, mut tn) = (start, end - 1, size - 1);
     if sn == tn {

@@ -86,12 +86,22 @@ impl Genesis {
         if c.get("format").and_then(Value::as_str) != Some(GENESIS_FORMAT) {
             return Err(format!("genesis format must be {GENESIS_FORMAT:?}"));
         }
-        let origin = c.get("origin").and_then(Value::as_str).filter(|o| crate::sign::valid_key_name(o));
+        let origin = c
+            .get("origin")
+            .and_then(Value::as_str)
+            .filter(|o| crate::sign::valid_key_name(o));
         let origin = origin.ok_or("genesis origin is missing or invalid")?.to_owned();
-        let keys = c.get("keys").and_then(Value::as_array).ok_or("genesis has no keys")?;
+        let keys = c
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or("genesis has no keys")?;
         let keys = keys
             .iter()
-            .map(|k| k.as_str().ok_or("genesis key is not a string".to_string()).and_then(|s| VerifierKey::parse(s).map_err(|e| e.message)))
+            .map(|k| {
+                k.as_str()
+                    .ok_or("genesis key is not a string".to_string())
+                    .and_then(|s| VerifierKey::parse(s).map_err(|e| e.message))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() || c.len() != 3 {
             return Err("genesis must hold exactly format, origin and at least one key".into());
@@ -118,8 +128,10 @@ impl Ledger {
     /// Creates a ledger whose genesis entry names `origin` and the signer's key.
     pub fn init(path: &Path, origin: &str, signer: &dyn Signer, clock: &Clock) -> Result<Initialized> {
         if !crate::sign::valid_key_name(origin) {
-            return Err(Error::input(format!("invalid origin {origin:?}: no spaces or '+' allowed"))
-                .hint("an origin names the log, e.g. 'example.com/ops-ledger'"));
+            return Err(
+                Error::input(format!("invalid origin {origin:?}: no spaces or '+' allowed"))
+                    .hint("an origin names the log, e.g. 'example.com/ops-ledger'"),
+            );
         }
         let vk = signer.verifier();
         if vk.name != origin {
@@ -133,18 +145,34 @@ impl Ledger {
         content.insert("format".into(), Value::String(GENESIS_FORMAT.into()));
         content.insert("origin".into(), Value::String(origin.into()));
         content.insert("keys".into(), Value::Array(vec![Value::String(vk.to_string())]));
-        let genesis = Genesis { origin: origin.into(), keys: vec![vk] };
+        let genesis = Genesis {
+            origin: origin.into(),
+            keys: vec![vk],
+        };
         let created = store::create(path)?;
-        let mut ledger = Ledger { conn: created, path: path.to_owned(), genesis };
+        let mut ledger = Ledger {
+            conn: created,
+            path: path.to_owned(),
+            genesis,
+        };
         let pending = Pending {
-            entry: NewEntry { kind: KIND_GENESIS.into(), source: "echoctl init".into(), content, refs: vec![] },
+            entry: NewEntry {
+                kind: KIND_GENESIS.into(),
+                source: "echoctl init".into(),
+                content,
+                refs: vec![],
+            },
             amendment: None,
         };
         let result = ledger.write(signer, clock, std::iter::once(Ok(pending)), &mut |_| {});
         match result {
             Ok(appended) => {
                 let genesis_id = ledger.entry_by_seq(0)?.map(|e| e.entry.id).unwrap_or_default();
-                Ok(Initialized { ledger, genesis_id, checkpoint: appended.checkpoint })
+                Ok(Initialized {
+                    ledger,
+                    genesis_id,
+                    checkpoint: appended.checkpoint,
+                })
             }
             Err(e) => {
                 // Leave nothing behind: a half-made ledger is worse than none.
@@ -168,8 +196,9 @@ impl Ledger {
     }
 
     fn with_conn(conn: Connection, path: &Path) -> Result<Self> {
-        let body: Option<Vec<u8>> =
-            conn.query_row("SELECT body FROM entries WHERE seq = 0", [], |r| r.get(0)).optional()?;
+        let body: Option<Vec<u8>> = conn
+            .query_row("SELECT body FROM entries WHERE seq = 0", [], |r| r.get(0))
+            .optional()?;
         let body = body.ok_or_else(|| {
             Error::env(format!("{} has no genesis entry", path.display())).hint("run 'echoctl ledger verify'")
         })?;
@@ -179,7 +208,16 @@ impl Ledger {
                 Error::env(format!("{}: the genesis entry is damaged: {why}", path.display()))
                     .hint("run 'echoctl ledger verify'")
             })?;
-        Ok(Ledger { conn, path: path.to_owned(), genesis })
+        Ok(Ledger {
+            conn,
+            path: path.to_owned(),
+            genesis,
+        })
+    }
+
+    /// How long a write waits for another writer before failing with "locked".
+    pub fn set_lock_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(timeout)?)
     }
 
     pub fn path(&self) -> &Path {
@@ -200,13 +238,22 @@ impl Ledger {
             if !USER_KINDS.contains(&e.kind.as_str()) {
                 return Err(unknown_kind(&e.kind));
             }
-            Ok(Pending { entry: e, amendment: None })
+            Ok(Pending {
+                entry: e,
+                amendment: None,
+            })
         });
         self.write(signer, clock, pending, progress)
     }
 
     /// Appends an amendment entry after checking the amendment rules.
-    pub fn amend(&mut self, signer: &dyn Signer, clock: &Clock, source: &str, a: Amendment) -> Result<Appended> {
+    pub fn amend(
+        &mut self,
+        signer: &dyn Signer,
+        clock: &Clock,
+        source: &str,
+        a: Amendment,
+    ) -> Result<Appended> {
         a.check_shape().map_err(Error::input)?;
         let pending = Pending {
             entry: NewEntry {
@@ -228,20 +275,29 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
     ) -> Result<Appended> {
         let vk = signer.verifier();
-        if !self.genesis.keys.iter().any(|k| k.public_key == vk.public_key && k.name == vk.name) {
+        if !self
+            .genesis
+            .keys
+            .iter()
+            .any(|k| k.public_key == vk.public_key && k.name == vk.name)
+        {
             return Err(Error::input(format!("key {} is not a signing key of this ledger", vk.identity()))
                 .hint("use the key the ledger was created with (--key FILE or ECHOCTL_KEY); 'echoctl key list' shows them"));
         }
         let origin = self.genesis.origin.clone();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let size: u64 = tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
         let mut frontier = load_frontier(&tx, size)?;
         let mut prev: Hash = if size == 0 {
             [0u8; 32]
         } else {
-            tx.query_row("SELECT leaf FROM entries WHERE seq = ?1", [size - 1], |r| r.get::<_, Vec<u8>>(0))?
-                .try_into()
-                .map_err(|_| damaged("a stored leaf hash is not 32 bytes"))?
+            tx.query_row("SELECT leaf FROM entries WHERE seq = ?1", [size - 1], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })?
+            .try_into()
+            .map_err(|_| damaged("a stored leaf hash is not 32 bytes"))?
         };
         let ts = format_ts(clock.now);
         let signer_id = vk.identity();
@@ -250,10 +306,15 @@ impl Ledger {
             let mut insert_entry = tx.prepare_cached(
                 "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            let mut insert_node = tx.prepare_cached("INSERT INTO tree_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
-            let mut insert_amend = tx.prepare_cached("INSERT INTO amendments (target_seq, seq) VALUES (?1, ?2)")?;
+            let mut insert_node =
+                tx.prepare_cached("INSERT INTO tree_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+            let mut insert_amend =
+                tx.prepare_cached("INSERT INTO amendments (target_seq, seq) VALUES (?1, ?2)")?;
             for pending in entries {
-                let Pending { entry: new, amendment } = pending?;
+                let Pending {
+                    entry: new,
+                    amendment,
+                } = pending?;
                 check_source(&new.source)?;
                 let mut target_seq = None;
                 if let Some(a) = &amendment {
@@ -280,7 +341,9 @@ impl Ledger {
                         "the entry would be {} bytes, above the 64 KiB limit",
                         body.len()
                     ))
-                    .hint("keep large documents outside the ledger and record their SHA-256 in the content"));
+                    .hint(
+                        "keep large documents outside the ledger and record their SHA-256 in the content",
+                    ));
                 }
                 let leaf = merkle::leaf_hash(&body);
                 insert_entry.execute(params![seq, e.id, e.kind, e.ts, &leaf[..], body])?;
@@ -308,30 +371,45 @@ impl Ledger {
         }
         let mut cp = Checkpoint::new(&origin, seq, frontier.root());
         cp.sign(signer)?;
-        tx.execute("INSERT INTO checkpoints (size, note) VALUES (?1, ?2)", params![seq, cp.to_note()])?;
+        tx.execute(
+            "INSERT INTO checkpoints (size, note) VALUES (?1, ?2)",
+            params![seq, cp.to_note()],
+        )?;
         tx.commit()?;
         progress(seq - size);
-        Ok(Appended { first_seq: size, count: seq - size, checkpoint: cp })
+        Ok(Appended {
+            first_seq: size,
+            count: seq - size,
+            checkpoint: cp,
+        })
     }
 
     /// The number of entries.
     pub fn size(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?)
     }
 
     /// The newest checkpoint as stored (a C2SP signed note).
     pub fn latest_checkpoint(&self) -> Result<String> {
         let note: Option<String> = self
             .conn
-            .query_row("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?;
         note.ok_or_else(|| damaged("the ledger has no checkpoint"))
     }
 
     /// The entry at `seq`, if any.
     pub fn entry_by_seq(&self, seq: u64) -> Result<Option<StoredEntry>> {
-        let body: Option<Vec<u8>> =
-            self.conn.query_row("SELECT body FROM entries WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
+        let body: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT body FROM entries WHERE seq = ?1", [seq], |r| r.get(0))
+            .optional()?;
         body.map(|b| stored_entry(&b)).transpose()
     }
 
@@ -339,10 +417,16 @@ impl Ledger {
     pub fn resolve(&self, id_or_seq: &str) -> Result<u64> {
         let found: Option<u64> = if id_or_seq.bytes().all(|b| b.is_ascii_digit()) && !id_or_seq.is_empty() {
             self.conn
-                .query_row("SELECT seq FROM entries WHERE seq = ?1", [id_or_seq.parse::<i64>().unwrap_or(-1)], |r| r.get(0))
+                .query_row(
+                    "SELECT seq FROM entries WHERE seq = ?1",
+                    [id_or_seq.parse::<i64>().unwrap_or(-1)],
+                    |r| r.get(0),
+                )
                 .optional()?
         } else {
-            self.conn.query_row("SELECT seq FROM entries WHERE id = ?1", [id_or_seq], |r| r.get(0)).optional()?
+            self.conn
+                .query_row("SELECT seq FROM entries WHERE id = ?1", [id_or_seq], |r| r.get(0))
+                .optional()?
         };
         found.ok_or_else(|| {
             Error::input(format!("entry {id_or_seq} not found in {}", self.path.display()))
@@ -353,12 +437,16 @@ impl Ledger {
     /// An entry with its amendments and effective state.
     pub fn show(&self, id_or_seq: &str) -> Result<EntryView> {
         let seq = self.resolve(id_or_seq)?;
-        let entry = self.entry_by_seq(seq)?.ok_or_else(|| damaged("an indexed entry is missing"))?;
+        let entry = self
+            .entry_by_seq(seq)?
+            .ok_or_else(|| damaged("an indexed entry is missing"))?;
         let mut amendments = Vec::new();
         let mut status = Status::Active;
         let mut effective = entry.entry.content.clone();
         for a_seq in amendment_seqs(&self.conn, seq)? {
-            let stored = self.entry_by_seq(a_seq)?.ok_or_else(|| damaged("an indexed amendment is missing"))?;
+            let stored = self
+                .entry_by_seq(a_seq)?
+                .ok_or_else(|| damaged("an indexed amendment is missing"))?;
             let a = Amendment::from_content(&stored.entry.content).map_err(|e| damaged(&e))?;
             if let (amend::AmendmentType::Correction, Some(c)) = (a.kind, &a.content) {
                 effective = c.clone();
@@ -366,7 +454,12 @@ impl Ledger {
             status = a.resulting_status();
             amendments.push((stored, a));
         }
-        Ok(EntryView { entry, amendments, status, effective_content: effective })
+        Ok(EntryView {
+            entry,
+            amendments,
+            status,
+            effective_content: effective,
+        })
     }
 
     /// Calls `f` for each entry matching `filter`, in seq order.
@@ -402,18 +495,23 @@ fn unknown_kind(kind: &str) -> Error {
 
 fn check_source(source: &str) -> Result<()> {
     if source.is_empty() || source.len() > entry::MAX_SOURCE_BYTES {
-        return Err(Error::input("--source must be 1 to 1024 bytes").hint("name who or what observed this, e.g. --source ops"));
+        return Err(Error::input("--source must be 1 to 1024 bytes")
+            .hint("name who or what observed this, e.g. --source ops"));
     }
     Ok(())
 }
 
 fn damaged(why: &str) -> Error {
-    Error::env(format!("the ledger is damaged: {why}")).hint("run 'echoctl ledger verify' to find the first bad entry")
+    Error::env(format!("the ledger is damaged: {why}"))
+        .hint("run 'echoctl ledger verify' to find the first bad entry")
 }
 
 fn stored_entry(body: &[u8]) -> Result<StoredEntry> {
     let entry = Entry::parse_canonical(body).map_err(|e| damaged(&e))?;
-    Ok(StoredEntry { entry, leaf: merkle::leaf_hash(body) })
+    Ok(StoredEntry {
+        entry,
+        leaf: merkle::leaf_hash(body),
+    })
 }
 
 fn check_refs(conn: &Connection, refs: &[String]) -> Result<()> {
@@ -428,11 +526,14 @@ fn check_refs(conn: &Connection, refs: &[String]) -> Result<()> {
 
 /// (seq, kind) of an entry id, or a clear error.
 fn lookup(conn: &Connection, id: &str) -> Result<(u64, String)> {
-    conn.query_row("SELECT seq, kind FROM entries WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .ok_or_else(|| {
-            Error::input(format!("entry {id} not found in the ledger")).hint("list entries with 'echoctl ledger log'")
-        })
+    conn.query_row("SELECT seq, kind FROM entries WHERE id = ?1", [id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()?
+    .ok_or_else(|| {
+        Error::input(format!("entry {id} not found in the ledger"))
+            .hint("list entries with 'echoctl ledger log'")
+    })
 }
 
 fn amendment_seqs(conn: &Connection, target: u64) -> Result<Vec<u64>> {
@@ -445,9 +546,12 @@ fn amendment_seqs(conn: &Connection, target: u64) -> Result<Vec<u64>> {
 pub(crate) fn status_of(conn: &Connection, seq: u64, before: u64) -> Result<Status> {
     let mut status = Status::Active;
     for a_seq in amendment_seqs(conn, seq)?.into_iter().filter(|s| *s < before) {
-        let body: Vec<u8> = conn.query_row("SELECT body FROM entries WHERE seq = ?1", [a_seq], |r| r.get(0))?;
+        let body: Vec<u8> =
+            conn.query_row("SELECT body FROM entries WHERE seq = ?1", [a_seq], |r| r.get(0))?;
         let e = Entry::parse_canonical(&body).map_err(|e| damaged(&e))?;
-        status = Amendment::from_content(&e.content).map_err(|e| damaged(&e))?.resulting_status();
+        status = Amendment::from_content(&e.content)
+            .map_err(|e| damaged(&e))?
+            .resulting_status();
     }
     Ok(status)
 }
@@ -455,7 +559,11 @@ pub(crate) fn status_of(conn: &Connection, seq: u64, before: u64) -> Result<Stat
 fn check_amendment_rules(conn: &Connection, a: &Amendment) -> Result<u64> {
     let (t_seq, t_kind) = lookup(conn, &a.target)?;
     let t_status = status_of(conn, t_seq, u64::MAX)?;
-    let target = Named { id: &a.target, kind: &t_kind, status: &t_status };
+    let target = Named {
+        id: &a.target,
+        kind: &t_kind,
+        status: &t_status,
+    };
     let replacement = match &a.superseded_by {
         Some(r) => {
             let (r_seq, r_kind) = lookup(conn, r)?;
@@ -475,9 +583,11 @@ fn check_amendment_rules(conn: &Connection, a: &Amendment) -> Result<u64> {
 
 /// The hash of leaf `seq` as stored.
 pub(crate) fn stored_leaf(conn: &Connection, seq: u64) -> Result<Hash> {
-    let v: Option<Vec<u8>> =
-        conn.query_row("SELECT leaf FROM entries WHERE seq = ?1", [seq], |r| r.get(0)).optional()?;
-    v.and_then(|v| v.try_into().ok()).ok_or_else(|| damaged(&format!("leaf {seq} is missing")))
+    let v: Option<Vec<u8>> = conn
+        .query_row("SELECT leaf FROM entries WHERE seq = ?1", [seq], |r| r.get(0))
+        .optional()?;
+    v.and_then(|v| v.try_into().ok())
+        .ok_or_else(|| damaged(&format!("leaf {seq} is missing")))
 }
 
 /// The stored node at (level, idx); level 0 is a leaf.
@@ -509,7 +619,10 @@ pub(crate) fn range_hash(conn: &Connection, start: u64, end: u64) -> Result<Hash
         return stored_node(conn, n.trailing_zeros(), start / n);
     }
     let k = merkle::largest_power_of_two_below(n);
-    Ok(merkle::node_hash(&range_hash(conn, start, start + k)?, &range_hash(conn, start + k, end)?))
+    Ok(merkle::node_hash(
+        &range_hash(conn, start, start + k)?,
+        &range_hash(conn, start + k, end)?,
+    ))
 }
 
 /// The RFC 9162 inclusion path of leaf `index` in the tree of `size`, from stored nodes.

@@ -125,8 +125,10 @@ fn must_exist(path: &Path) -> Result<()> {
 fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
     let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     if app != APPLICATION_ID {
-        return Err(Error::input(format!("{} is not an echoctl ledger", path.display()))
-            .hint("pass the ledger with --db or ECHOCTL_DB; create one with 'echoctl init'"));
+        return Err(
+            Error::input(format!("{} is not an echoctl ledger", path.display()))
+                .hint("pass the ledger with --db or ECHOCTL_DB; create one with 'echoctl init'"),
+        );
     }
     let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
@@ -137,7 +139,10 @@ fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
         .hint("upgrade echoctl to read this ledger"));
     }
     if version < 1 {
-        return Err(Error::input(format!("{} is an unfinished echoctl ledger (schema version {version})", path.display())));
+        return Err(Error::input(format!(
+            "{} is an unfinished echoctl ledger (schema version {version})",
+            path.display()
+        )));
     }
     Ok(())
 }

@@ -64,7 +64,11 @@ pub fn verify(path: &Path, anchors: &Anchors, progress: &mut dyn FnMut(u64, u64)
         Ok(()) => {}
         Err(Stop::Failed(f)) => v.failure = Some(f),
         Err(Stop::Error(e)) if is_corruption(&e) => {
-            v.failure = Some(Failure { seq: v.next_seq, id: None, reason: e.message })
+            v.failure = Some(Failure {
+                seq: v.next_seq,
+                id: None,
+                reason: e.message,
+            })
         }
         Err(Stop::Error(e)) => return Err(e),
     }
@@ -102,7 +106,11 @@ impl From<rusqlite::Error> for Stop {
 type Step<T = ()> = std::result::Result<T, Stop>;
 
 fn fail<T>(seq: u64, id: Option<&str>, reason: impl Into<String>) -> Step<T> {
-    Err(Stop::Failed(Failure { seq, id: id.map(str::to_owned), reason: reason.into() }))
+    Err(Stop::Failed(Failure {
+        seq,
+        id: id.map(str::to_owned),
+        reason: reason.into(),
+    }))
 }
 
 /// What verify remembers of an entry: enough for refs and amendment rules.
@@ -143,6 +151,9 @@ struct Verifier<'c> {
     frontier: Frontier,
     next_seq: u64,
     prev: Hash,
+    /// The `prev` field of the last entry checked, and that entry's id.
+    last_prev: Hash,
+    prev_id: Option<String>,
     checked_from: u64,
     ids: HashMap<u128, Known>,
     statuses: HashMap<u64, Status>,
@@ -172,6 +183,8 @@ impl<'c> Verifier<'c> {
             frontier: Frontier::new(),
             next_seq: 0,
             prev: [0; 32],
+            last_prev: [0; 32],
+            prev_id: None,
             checked_from: 0,
             ids: HashMap::new(),
             statuses: HashMap::new(),
@@ -187,12 +200,20 @@ impl<'c> Verifier<'c> {
     }
 
     fn anchor_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.anchors.keys.iter().map(|k| format!("key {}", k.identity())).collect();
+        let mut out: Vec<String> = self
+            .anchors
+            .keys
+            .iter()
+            .map(|k| format!("key {}", k.identity()))
+            .collect();
         if let Some(cp) = &self.anchors.checkpoint {
             out.push(format!("checkpoint {} at size {}", cp.origin, cp.size));
         }
         if let Some(cp) = &self.anchors.since {
-            out.push(format!("checkpoint {} at size {} (incremental)", cp.origin, cp.size));
+            out.push(format!(
+                "checkpoint {} at size {} (incremental)",
+                cp.origin, cp.size
+            ));
         }
         out
     }
@@ -211,7 +232,9 @@ impl<'c> Verifier<'c> {
     }
 
     fn run(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Step {
-        let total: u64 = self.conn.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
+        let total: u64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
         self.read_genesis()?;
         if let Some(since) = self.anchors.since.clone() {
             self.start_after(&since, total)?;
@@ -224,12 +247,22 @@ impl<'c> Verifier<'c> {
             let seq: i64 = row.get(0)?;
             let id: String = row.get(1)?;
             if seq != self.next_seq as i64 {
-                return fail(self.next_seq, None, format!("entry {} is missing (the next stored entry is {seq})", self.next_seq));
+                return fail(
+                    self.next_seq,
+                    None,
+                    format!(
+                        "entry {} is missing (the next stored entry is {seq})",
+                        self.next_seq
+                    ),
+                );
             }
             let kind: String = row.get(2)?;
             let ts: String = row.get(3)?;
             let leaf: Vec<u8> = row.get(4)?;
-            let body = row.get_ref(5)?.as_blob().map_err(|e| Stop::Error(Error::env(e.to_string())))?;
+            let body = match row.get_ref(5)? {
+                rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,
+                _ => return fail(self.next_seq, Some(&id), "the stored entry is not a byte string"),
+            };
             self.check_entry(body, &id, &kind, &ts, &leaf)?;
             if self.next_seq % 8192 == 0 {
                 progress(self.next_seq, total);
@@ -240,8 +273,10 @@ impl<'c> Verifier<'c> {
     }
 
     fn read_genesis(&mut self) -> Step {
-        let body: Option<Vec<u8>> =
-            self.conn.query_row("SELECT body FROM entries WHERE seq = 0", [], |r| r.get(0)).optional()?;
+        let body: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT body FROM entries WHERE seq = 0", [], |r| r.get(0))
+            .optional()?;
         let Some(body) = body else {
             return fail(0, None, "the ledger has no genesis entry");
         };
@@ -260,15 +295,32 @@ impl<'c> Verifier<'c> {
                 "the genesis entry names none of the trusted keys: this ledger was made or re-signed with another key",
             );
         }
-        for cp in [&self.anchors.checkpoint, &self.anchors.since].into_iter().flatten() {
+        for cp in [&self.anchors.checkpoint, &self.anchors.since]
+            .into_iter()
+            .flatten()
+        {
             if cp.origin != g.origin {
-                return fail(0, Some(&e.id), format!("the trusted checkpoint is for origin {:?}, the ledger is {:?}", cp.origin, g.origin));
+                return fail(
+                    0,
+                    Some(&e.id),
+                    format!(
+                        "the trusted checkpoint is for origin {:?}, the ledger is {:?}",
+                        cp.origin, g.origin
+                    ),
+                );
             }
         }
         self.genesis = Some(g);
-        for cp in [&self.anchors.checkpoint, &self.anchors.since].into_iter().flatten() {
+        for cp in [&self.anchors.checkpoint, &self.anchors.since]
+            .into_iter()
+            .flatten()
+        {
             if cp.valid_signers(self.signing_keys()).is_empty() {
-                return fail(0, Some(&e.id), "the trusted checkpoint carries no valid signature by a trusted key");
+                return fail(
+                    0,
+                    Some(&e.id),
+                    "the trusted checkpoint carries no valid signature by a trusted key",
+                );
             }
         }
         Ok(())
@@ -286,17 +338,28 @@ impl<'c> Verifier<'c> {
         }
         let frontier = super::load_frontier(self.conn, m)?;
         if frontier.root() != since.root {
-            return fail(m - 1, None, "the ledger does not extend the trusted checkpoint: its tree of that size has another root");
+            return fail(
+                m - 1,
+                None,
+                "the ledger does not extend the trusted checkpoint: its tree of that size has another root",
+            );
         }
-        let body: Vec<u8> = self.conn.query_row("SELECT body FROM entries WHERE seq = ?1", [m - 1], |r| r.get(0))?;
+        let body: Vec<u8> = self
+            .conn
+            .query_row("SELECT body FROM entries WHERE seq = ?1", [m - 1], |r| r.get(0))?;
         let last = Entry::parse_canonical(&body);
         let leaf = merkle::leaf_hash(&body);
         let path = super::inclusion_path(self.conn, m - 1, m)?;
         if last.is_err() || merkle::verify_inclusion(m - 1, m, &leaf, &path, &since.root).is_err() {
-            return fail(m - 1, None, "the last entry under the trusted checkpoint does not hash into it");
+            return fail(
+                m - 1,
+                None,
+                "the last entry under the trusted checkpoint does not hash into it",
+            );
         }
         self.frontier = frontier;
         self.prev = leaf;
+        self.prev_id = last.ok().map(|e| e.id);
         self.next_seq = m;
         self.checked_from = m;
         self.last_checkpoint_size = m;
@@ -306,7 +369,14 @@ impl<'c> Verifier<'c> {
         Ok(())
     }
 
-    fn check_entry(&mut self, body: &[u8], id_col: &str, kind_col: &str, ts_col: &str, leaf_col: &[u8]) -> Step {
+    fn check_entry(
+        &mut self,
+        body: &[u8],
+        id_col: &str,
+        kind_col: &str,
+        ts_col: &str,
+        leaf_col: &[u8],
+    ) -> Step {
         let seq = self.next_seq;
         let e = match Entry::parse_canonical(body) {
             Ok(e) => e,
@@ -314,34 +384,64 @@ impl<'c> Verifier<'c> {
         };
         let id = Some(e.id.as_str());
         if e.seq != seq {
-            return fail(seq, id, format!("the entry stored at position {seq} says it is entry {}: entries were moved", e.seq));
+            if seq > 0 && e.seq + 1 == seq && e.prev == self.last_prev {
+                return fail(seq - 1, self.prev_id.as_deref(), format!(
+                    "entry {} was inserted: the entry after it also claims to be entry {} and to follow entry {}",
+                    seq - 1, seq - 1, seq.saturating_sub(2)
+                ));
+            }
+            return fail(seq, id, format!("the entry stored at position {seq} says it is entry {}: entries were deleted, inserted or moved", e.seq));
         }
         let leaf = merkle::leaf_hash(body);
-        if e.prev != self.prev {
-            let why = if seq == 0 { "the genesis entry's prev must be 64 zeros" } else { "prev does not match the leaf hash of the entry before it: the chain is broken" };
-            return fail(seq, id, why);
+        if leaf_col != leaf {
+            return fail(seq, id, "the entry bytes no longer hash to the leaf hash recorded when it was written: the entry was changed");
         }
-        if e.id != id_col || e.kind != kind_col || e.ts != ts_col || leaf_col != leaf {
-            return fail(seq, id, "the stored index columns (id, kind, ts, leaf) disagree with the entry bytes");
+        if e.prev != self.prev {
+            if seq == 0 {
+                return fail(0, id, "the genesis entry's prev must be 64 zeros");
+            }
+            return fail(seq - 1, self.prev_id.as_deref(), format!(
+                "entry {} does not hash to the prev recorded by entry {seq}: entry {} was changed (or the chain rewritten)",
+                seq - 1, seq - 1
+            ));
+        }
+        if e.id != id_col || e.kind != kind_col || e.ts != ts_col {
+            return fail(
+                seq,
+                id,
+                "the stored index columns (id, kind, ts) disagree with the entry bytes",
+            );
         }
         if (seq == 0) != (e.kind == KIND_GENESIS) {
             return fail(seq, id, "only entry 0 is a genesis entry");
         }
         let genesis = self.genesis.as_ref().map(|g| &g.keys[..]).unwrap_or(&[]);
         if !genesis.iter().any(|k| k.identity() == e.signer) {
-            return fail(seq, id, format!("signer {} is not a key of this ledger", e.signer));
+            return fail(
+                seq,
+                id,
+                format!("signer {} is not a key of this ledger", e.signer),
+            );
         }
         let ulid = ulid_value(&e.id);
         if self.lookup(&e.id)?.is_some() {
             return fail(seq, id, format!("id {} is used by an earlier entry", e.id));
         }
         self.check_refs(&e)?;
-        self.ids.insert(ulid, Known { seq, class: Class::of(&e.kind) });
+        self.ids.insert(
+            ulid,
+            Known {
+                seq,
+                class: Class::of(&e.kind),
+            },
+        );
         if !self.uncovered_signers.iter().any(|(s, _)| *s == e.signer) {
             self.uncovered_signers.push((e.signer.clone(), seq));
         }
         self.push_leaf(leaf, seq, id)?;
         self.prev = leaf;
+        self.last_prev = e.prev;
+        self.prev_id = Some(e.id.clone());
         self.next_seq += 1;
         while let Some((size, _)) = self.checkpoints.front() {
             if *size > self.next_seq {
@@ -371,21 +471,36 @@ impl<'c> Verifier<'c> {
             Err(why) => return fail(seq, id, why),
         };
         if a.refs() != e.refs {
-            return fail(seq, id, "an amendment's refs must be its target, then its replacement");
+            return fail(
+                seq,
+                id,
+                "an amendment's refs must be its target, then its replacement",
+            );
         }
         let (Some(t), replacement) = (self.lookup(&a.target)?, a.superseded_by.as_deref()) else {
             return fail(seq, id, "the amendment target does not exist");
         };
         let t_status = self.status(t.seq)?;
-        let target = Named { id: &a.target, kind: t.class.kind(), status: &t_status };
+        let target = Named {
+            id: &a.target,
+            kind: t.class.kind(),
+            status: &t_status,
+        };
         let r_info = match replacement {
             Some(r) => {
-                let k = self.lookup(r)?.ok_or(()).or_else(|_| fail(seq, id, "the replacement does not exist"))?;
+                let k = self
+                    .lookup(r)?
+                    .ok_or(())
+                    .or_else(|_| fail(seq, id, "the replacement does not exist"))?;
                 Some((k, self.status(k.seq)?))
             }
             None => None,
         };
-        let named = r_info.as_ref().zip(replacement).map(|((k, s), rid)| Named { id: rid, kind: k.class.kind(), status: s });
+        let named = r_info.as_ref().zip(replacement).map(|((k, s), rid)| Named {
+            id: rid,
+            kind: k.class.kind(),
+            status: s,
+        });
         if let Err(why) = a.check_against(&target, named.as_ref()) {
             return fail(seq, id, format!("amendment breaks the rules: {why}"));
         }
@@ -405,12 +520,23 @@ impl<'c> Verifier<'c> {
         }
         let row: Option<(u64, Vec<u8>)> = self
             .conn
-            .query_row("SELECT seq, body FROM entries WHERE id = ?1 AND seq < ?2", params![id, self.checked_from], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT seq, body FROM entries WHERE id = ?1 AND seq < ?2",
+                params![id, self.checked_from],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let Some((seq, body)) = row else { return Ok(None) };
         match Entry::parse_canonical(&body) {
-            Ok(e) if e.id == id && e.seq == seq => Ok(Some(Known { seq, class: Class::of(&e.kind) })),
-            _ => fail(seq, Some(id), "a referenced entry under the trusted checkpoint is damaged"),
+            Ok(e) if e.id == id && e.seq == seq => Ok(Some(Known {
+                seq,
+                class: Class::of(&e.kind),
+            })),
+            _ => fail(
+                seq,
+                Some(id),
+                "a referenced entry under the trusted checkpoint is damaged",
+            ),
         }
     }
 
@@ -426,10 +552,15 @@ impl<'c> Verifier<'c> {
 
     fn push_leaf(&mut self, leaf: Hash, seq: u64, id: Option<&str>) -> Step {
         let mut completed = Vec::new();
-        self.frontier.push(leaf, |level, idx, h| completed.push((level, idx, *h)));
+        self.frontier
+            .push(leaf, |level, idx, h| completed.push((level, idx, *h)));
         for (level, idx, h) in completed {
             if self.next_stored_node(level, idx)? != Some(h) {
-                return fail(seq, id, format!("the stored Merkle node ({level}, {idx}) disagrees with the entries"));
+                return fail(
+                    seq,
+                    id,
+                    format!("the stored Merkle node ({level}, {idx}) disagrees with the entries"),
+                );
             }
             self.nodes_checked += 1;
         }
@@ -442,10 +573,12 @@ impl<'c> Verifier<'c> {
             self.node_buffers.resize_with(l + 1, VecDeque::new);
         }
         if self.node_buffers[l].is_empty() {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT idx, hash FROM tree_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT 4096")?;
-            let rows = stmt.query_map(params![level, idx], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT idx, hash FROM tree_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT 4096",
+            )?;
+            let rows = stmt.query_map(params![level, idx], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
             for row in rows {
                 let (i, h) = row?;
                 self.node_buffers[l].push_back((i, h.try_into().unwrap_or([0; 32])));
@@ -463,22 +596,52 @@ impl<'c> Verifier<'c> {
             Ok(cp) => cp,
             Err(e) => return fail(first, None, format!("checkpoint {size}: {}", e.message)),
         };
-        let origin = self.genesis.as_ref().map(|g| g.origin.as_str()).unwrap_or_default();
+        let origin = self
+            .genesis
+            .as_ref()
+            .map(|g| g.origin.as_str())
+            .unwrap_or_default();
         if cp.size != size || cp.origin != origin {
-            return fail(first, None, format!("checkpoint {size} is stored under the wrong size or names another origin"));
+            return fail(
+                first,
+                None,
+                format!("checkpoint {size} is stored under the wrong size or names another origin"),
+            );
         }
         if cp.root != self.frontier.root() {
-            return fail(first, None, format!("checkpoint {size} has a root that does not match the entries it covers"));
+            return fail(
+                first,
+                None,
+                format!("checkpoint {size} has a root that does not match the entries it covers"),
+            );
         }
-        let signers: Vec<String> = cp.valid_signers(self.signing_keys()).iter().map(|k| k.identity()).collect();
+        let signers: Vec<String> = cp
+            .valid_signers(self.signing_keys())
+            .iter()
+            .map(|k| k.identity())
+            .collect();
         if signers.is_empty() {
-            let why = if self.anchors.keys.is_empty() { "a key of this ledger" } else { "a trusted key" };
-            return fail(first, None, format!("checkpoint {size} carries no valid signature by {why}"));
+            let why = if self.anchors.keys.is_empty() {
+                "a key of this ledger"
+            } else {
+                "a trusted key"
+            };
+            return fail(
+                first,
+                None,
+                format!("checkpoint {size} carries no valid signature by {why}"),
+            );
         }
         if self.anchors.keys.is_empty() {
             for (signer, seq) in &self.uncovered_signers {
                 if !signers.contains(signer) {
-                    return fail(*seq, None, format!("entry {seq} names signer {signer}, who did not sign the checkpoint covering it"));
+                    return fail(
+                        *seq,
+                        None,
+                        format!(
+                            "entry {seq} names signer {signer}, who did not sign the checkpoint covering it"
+                        ),
+                    );
                 }
             }
         }
@@ -500,7 +663,14 @@ impl<'c> Verifier<'c> {
         }
         if self.last_checkpoint_size < n {
             let seq = self.last_checkpoint_size;
-            return fail(seq, None, format!("entries {seq}..{} are not covered by any signed checkpoint", n - 1));
+            return fail(
+                seq,
+                None,
+                format!(
+                    "entries {seq}..{} are not covered by any signed checkpoint",
+                    n - 1
+                ),
+            );
         }
         if let Some(cp) = self.anchors.checkpoint.clone() {
             let root = if self.checked_from > 0 && cp.size < self.checked_from {
@@ -510,23 +680,48 @@ impl<'c> Verifier<'c> {
             };
             // The stored nodes were checked against the entries above, so they are sound.
             if root != cp.root {
-                return fail(cp.size - 1, None, "the ledger does not match the trusted checkpoint: its history was rewritten");
+                return fail(
+                    cp.size - 1,
+                    None,
+                    "the ledger does not match the trusted checkpoint: its history was rewritten",
+                );
             }
         }
         if !self.incremental() {
-            let stored: u64 = self.conn.query_row("SELECT COUNT(*) FROM tree_nodes", [], |r| r.get(0))?;
+            let stored: u64 = self
+                .conn
+                .query_row("SELECT COUNT(*) FROM tree_nodes", [], |r| r.get(0))?;
             if stored != self.nodes_checked {
-                return fail(n.saturating_sub(1), None, format!("{stored} Merkle nodes are stored where the entries make {}", self.nodes_checked));
+                return fail(
+                    n.saturating_sub(1),
+                    None,
+                    format!(
+                        "{stored} Merkle nodes are stored where the entries make {}",
+                        self.nodes_checked
+                    ),
+                );
             }
         }
-        let mut stmt = self.conn.prepare("SELECT target_seq, seq FROM amendments WHERE seq >= ?1 ORDER BY seq")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT target_seq, seq FROM amendments WHERE seq >= ?1 ORDER BY seq")?;
         let stored = stmt
-            .query_map([self.checked_from], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?)))?
+            .query_map([self.checked_from], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?))
+            })?
             .collect::<Result<HashSet<_>, _>>()?;
         let expected: HashSet<(u64, u64)> = self.amendment_rows.iter().copied().collect();
         if stored != expected {
-            let seq = stored.symmetric_difference(&expected).map(|(_, s)| *s).min().unwrap_or(0);
-            return fail(seq, None, "the stored amendment index disagrees with the amendment entries");
+            let seq = stored
+                .symmetric_difference(&expected)
+                .map(|(_, s)| *s)
+                .min()
+                .unwrap_or(0);
+            return fail(
+                seq,
+                None,
+                "the stored amendment index disagrees with the amendment entries",
+            );
         }
         Ok(())
     }

@@ -24,7 +24,10 @@ impl KeyFile {
                 "invalid key name {name:?}: it must be non-empty, without '+' or spaces"
             )));
         }
-        Ok(KeyFile { name: name.to_owned(), key: SigningKey::from_bytes(&seed) })
+        Ok(KeyFile {
+            name: name.to_owned(),
+            key: SigningKey::from_bytes(&seed),
+        })
     }
 
     /// The private key string.
@@ -72,10 +75,10 @@ impl KeyFile {
             use std::os::unix::fs::PermissionsExt;
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
-                return Err(Error::env(format!(
-                    "key file {shown} is readable by others (mode {mode:o})"
-                ))
-                .hint(format!("restrict it with 'chmod 600 {shown}'")));
+                return Err(
+                    Error::env(format!("key file {shown} is readable by others (mode {mode:o})"))
+                        .hint(format!("restrict it with 'chmod 600 {shown}'")),
+                );
             }
         }
         let _ = meta;
@@ -87,9 +90,8 @@ impl KeyFile {
     /// Writes the key to a new file with mode 0600; never overwrites.
     pub fn write_new(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::env(format!("cannot create directory {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::env(format!("cannot create directory {}: {e}", dir.display())))?;
         }
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);

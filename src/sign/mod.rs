@@ -34,7 +34,9 @@ pub trait Signer {
 pub fn valid_key_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 256
-        && !name.chars().any(|c| c == '+' || c.is_whitespace() || c.is_control())
+        && !name
+            .chars()
+            .any(|c| c == '+' || c.is_whitespace() || c.is_control())
 }
 
 /// C2SP key ID for an Ed25519 key.
@@ -64,7 +66,12 @@ impl VerifierKey {
             // Only reachable through `new` with arbitrary bytes; parse() checks first.
             VerifyingKey::from_bytes(&[0u8; 32]).expect("identity point is valid")
         });
-        VerifierKey { name: name.to_owned(), key_id: key_id(name, &public_key), public_key, verifying }
+        VerifierKey {
+            name: name.to_owned(),
+            key_id: key_id(name, &public_key),
+            public_key,
+            verifying,
+        }
     }
 
     /// Parses `name+hex8+base64(0x01 ‖ key)`, checking the key ID.
@@ -80,7 +87,11 @@ impl VerifierKey {
         if !valid_key_name(name) {
             return Err(bad("invalid key name"));
         }
-        if hex8.len() != 8 || !hex8.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if hex8.len() != 8
+            || !hex8
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             return Err(bad("the key ID must be 8 lowercase hex digits"));
         }
         let id = u32::from_str_radix(hex8, 16).map_err(|_| bad("bad key ID"))?;
@@ -94,7 +105,12 @@ impl VerifierKey {
         if key_id(name, &pk) != id {
             return Err(bad("the key ID does not match the name and key"));
         }
-        Ok(VerifierKey { name: name.to_owned(), key_id: id, public_key: pk, verifying })
+        Ok(VerifierKey {
+            name: name.to_owned(),
+            key_id: id,
+            public_key: pk,
+            verifying,
+        })
     }
 
     /// `name+hex8`: how entries and signature lines name this key.
@@ -104,7 +120,9 @@ impl VerifierKey {
 
     /// Checks an Ed25519 signature over `msg` (strict verification: no malleability).
     pub fn verify(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
-        self.verifying.verify_strict(msg, &Signature::from_bytes(sig)).is_ok()
+        self.verifying
+            .verify_strict(msg, &Signature::from_bytes(sig))
+            .is_ok()
     }
 }
 

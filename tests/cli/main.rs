@@ -1,1 +1,11 @@
+//! The one integration-test binary: runs the real `echoctl` in temporary directories.
 
+mod harness;
+
+mod bad_input;
+mod concurrency;
+mod conformance;
+mod generate;
+mod ledger;
+mod properties;
+mod tamper;

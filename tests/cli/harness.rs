@@ -1,0 +1,156 @@
+//! Runs the real `echoctl` binary in a temporary directory with a cleared, pinned
+//! environment, so that output is deterministic.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_echoctl");
+pub const ORIGIN: &str = "test.example/ledger";
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    }
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    #[track_caller]
+    pub fn code(self, want: i32) -> Self {
+        assert_eq!(
+            self.code, want,
+            "wrong exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A temporary home with a pinned clock and seed.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub seed: String,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().expect("tempdir"),
+            seed: "test-seed".into(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("echo.db")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("ECHOCTL_TIMESTAMP", "2026-11-22T12:00:00Z")
+            .env("ECHOCTL_SEED", &self.seed)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.command(args).output().expect("run echoctl").into()
+    }
+
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn echoctl");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait").into()
+    }
+
+    /// `echoctl init` with the test origin; returns the verifier key.
+    pub fn init(&self) -> String {
+        let r = self.run(&["init", "--origin", ORIGIN]).ok();
+        r.stdout.trim().to_owned()
+    }
+
+    /// Appends one observation and returns its JSON description.
+    pub fn append(&self, content: &str) -> Value {
+        let r = self
+            .run(&[
+                "--json",
+                "ledger",
+                "append",
+                "--kind",
+                "observation",
+                "--source",
+                "test",
+                "--content",
+                content,
+            ])
+            .ok();
+        r.json()["entries"][0].clone()
+    }
+
+    pub fn verify_json(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["--json", "ledger", "verify"];
+        args.extend_from_slice(extra);
+        let r = self.run(&args);
+        let v = r.json();
+        (r.code, v)
+    }
+}
+
+/// Opens a ledger file directly, as an attacker or a second writer would.
+pub fn sqlite(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("open sqlite")
+}
