@@ -14,8 +14,25 @@ pub type Millis = i64;
 pub struct Clock {
     /// The time every entry of this command is stamped with.
     pub now: Millis,
-    /// A pinned seed makes ids and generated keys deterministic; `None` uses the OS.
+    /// A pinned seed makes ids and generated keys deterministic; `None` draws 32 bytes
+    /// from the OS once per command.
     pub seed: Option<[u8; 32]>,
+}
+
+/// Monotonic ULIDs for the entries of one command: random 80 bits for the first, then
+/// +1 per entry (the ULID spec's monotonic mode), so that the id index grows in order.
+pub struct UlidSequence {
+    ms: u64,
+    next: u128,
+}
+
+impl UlidSequence {
+    pub fn next_id(&mut self) -> String {
+        const MASK: u128 = (1 << 80) - 1;
+        let id = ulid::Ulid::from_parts(self.ms, self.next & MASK).to_string();
+        self.next = (self.next + 1) & MASK;
+        id
+    }
 }
 
 impl Clock {
@@ -49,13 +66,17 @@ impl Clock {
         }
     }
 
-    /// A ULID for the entry at `seq`, stamped with this clock's time.
-    pub fn ulid(&self, seq: u64) -> Result<String> {
+    /// The ids of the entries appended from `first_seq` on.
+    pub fn ulids(&self, first_seq: u64) -> Result<UlidSequence> {
         let mut r = [0u8; 16];
-        self.random("ulid", seq, &mut r[6..])?;
-        let random = u128::from_be_bytes(r);
+        self.random("ulid", first_seq, &mut r[6..])?;
+        // Leave headroom so that +1 per entry never wraps within a command.
+        r[6] &= 0x7f;
         let ms = u64::try_from(self.now).unwrap_or(0) & ((1 << 48) - 1);
-        Ok(ulid::Ulid::from_parts(ms, random).to_string())
+        Ok(UlidSequence {
+            ms,
+            next: u128::from_be_bytes(r),
+        })
     }
 }
 
@@ -83,8 +104,43 @@ pub fn format_ts(ms: Millis) -> String {
 
 /// Parses an entry timestamp, which must be exactly in the form `format_ts` writes.
 pub fn parse_entry_ts(s: &str) -> Option<Millis> {
-    let ms = parse_rfc3339(s)?;
-    (format_ts(ms) == s).then_some(ms)
+    if !is_entry_ts(s) {
+        return None;
+    }
+    parse_rfc3339(s)
+}
+
+/// Whether `s` is exactly `YYYY-MM-DDTHH:MM:SS.sssZ` with a real calendar date: the check
+/// verify applies to every entry, without allocating.
+pub fn is_entry_ts(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 24 {
+        return false;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'.',
+            23 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && num(11..13) < 24 && num(14..16) < 60 && num(17..19) < 60
 }
 
 #[cfg(test)]
@@ -97,6 +153,17 @@ mod tests {
         assert_eq!(format_ts(ms), "2026-11-22T15:48:17.123Z");
         assert_eq!(parse_entry_ts("2026-11-22T15:48:17.123Z"), Some(ms));
         assert_eq!(parse_entry_ts("2026-11-22T15:48:17Z"), None);
+        assert!(is_entry_ts("2024-02-29T23:59:59.999Z"));
+        for bad in [
+            "2023-02-29T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-22T24:00:00.000Z",
+            "2026-11-22T15:48:17.123+00:00",
+            "2026-11-22 15:48:17.123Z",
+            "2026-11-22T15:48:60.000Z",
+        ] {
+            assert!(!is_entry_ts(bad), "{bad}");
+        }
     }
 
     #[test]
@@ -105,8 +172,12 @@ mod tests {
             now: 1_700_000_000_000,
             seed: Some([3; 32]),
         };
-        assert_eq!(c.ulid(1).unwrap(), c.ulid(1).unwrap());
-        assert_ne!(c.ulid(1).unwrap(), c.ulid(2).unwrap());
-        assert!(crate::ledger::entry::is_valid_ulid(&c.ulid(1).unwrap()));
+        let (mut a, mut b) = (c.ulids(1).unwrap(), c.ulids(1).unwrap());
+        let first = a.next_id();
+        assert_eq!(first, b.next_id());
+        let second = a.next_id();
+        assert!(second > first, "monotonic");
+        assert_ne!(c.ulids(2).unwrap().next_id(), first);
+        assert!(crate::ledger::entry::is_valid_ulid(&first));
     }
 }

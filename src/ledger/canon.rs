@@ -107,23 +107,32 @@ pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            // RFC 8785 §3.2.3: sort by UTF-16 code units (differs from UTF-8 byte order
-            // only for characters above U+FFFF).
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push(b'{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(k, out);
-                out.push(b':');
-                write_canonical(&map[k.as_str()], out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(map, out),
     }
+}
+
+/// Appends the canonical form of a JSON object.
+pub fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    // serde_json's map normally iterates in UTF-8 byte order. RFC 8785 §3.2.3 sorts by UTF-16 code
+    // units; the two differ only when a key holds a character at or above U+E000 (UTF-8
+    // lead byte 0xEE or more), so sort again only then.
+    // Checking sortedness also keeps this right if serde_json's `preserve_order` feature
+    // is ever switched on by another crate.
+    let byte_sorted = keys.windows(2).all(|w| w[0] < w[1]);
+    if !byte_sorted || keys.iter().any(|k| k.bytes().any(|b| b >= 0xEE)) {
+        keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    }
+    out.push(b'{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, out);
+        out.push(b':');
+        write_canonical(&map[k.as_str()], out);
+    }
+    out.push(b'}');
 }
 
 /// The canonical bytes of a value.

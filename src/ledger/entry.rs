@@ -2,7 +2,7 @@
 //! (RFC 8785) that are stored and hashed, and the strict parser a verifier applies to
 //! stored bytes. An entry is never changed once written.
 
-use super::canon::{write_canonical, write_string};
+use super::canon::{write_canonical, write_object, write_string};
 use super::merkle::Hash;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -49,7 +49,7 @@ impl Entry {
     pub fn to_canonical(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"{\"content\":");
-        write_canonical(&Value::Object(self.content.clone()), &mut out);
+        write_object(&self.content, &mut out);
         self.write_tail(&mut out);
         out
     }
@@ -113,7 +113,7 @@ impl Entry {
         if !is_valid_ulid(&self.id) {
             return Err(format!("id {:?} is not a canonical ULID", self.id));
         }
-        if crate::clock::parse_entry_ts(&self.ts).is_none() {
+        if !crate::clock::is_entry_ts(&self.ts) {
             return Err(format!(
                 "ts {:?} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)",
                 self.ts
@@ -160,9 +160,16 @@ pub fn parse_hash_hex(s: &str) -> Option<Hash> {
     {
         return None;
     }
+    let nibble = |b: u8| {
+        if b.is_ascii_digit() {
+            b - b'0'
+        } else {
+            b - b'a' + 10
+        }
+    };
     let mut out = [0u8; 32];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+        *o = (nibble(pair[0]) << 4) | nibble(pair[1]);
     }
     Some(out)
 }

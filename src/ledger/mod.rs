@@ -301,6 +301,7 @@ impl Ledger {
         };
         let ts = format_ts(clock.now);
         let signer_id = vk.identity();
+        let mut ids = clock.ulids(size)?;
         let mut seq = size;
         {
             let mut insert_entry = tx.prepare_cached(
@@ -325,7 +326,7 @@ impl Ledger {
                 let e = Entry {
                     v: FORMAT_VERSION,
                     seq,
-                    id: clock.ulid(seq)?,
+                    id: ids.next_id(),
                     ts: ts.clone(),
                     kind: new.kind,
                     source: new.source,

@@ -14,6 +14,7 @@ use crate::sign::VerifierKey;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
+use std::sync::mpsc::sync_channel;
 
 /// What the caller trusts, from outside the file.
 #[derive(Clone, Debug, Default)]
@@ -153,9 +154,9 @@ struct Verifier<'c> {
     prev: Hash,
     /// The `prev` field of the last entry checked, and that entry's id.
     last_prev: Hash,
-    prev_id: Option<String>,
+    prev_id: Option<u128>,
     checked_from: u64,
-    ids: HashMap<u128, Known>,
+    ids: UlidMap<Known>,
     statuses: HashMap<u64, Status>,
     /// Stored interior nodes, read ahead per level.
     node_buffers: Vec<VecDeque<(u64, Hash)>>,
@@ -165,7 +166,7 @@ struct Verifier<'c> {
     checkpoints_checked: u64,
     last_checkpoint_size: u64,
     /// Signer identities of entries not yet covered by a checkpoint, with their first seq.
-    uncovered_signers: Vec<(String, u64)>,
+    uncovered_signers: Vec<(usize, u64)>,
     failure: Option<Failure>,
 }
 
@@ -186,7 +187,7 @@ impl<'c> Verifier<'c> {
             last_prev: [0; 32],
             prev_id: None,
             checked_from: 0,
-            ids: HashMap::new(),
+            ids: UlidMap::default(),
             statuses: HashMap::new(),
             node_buffers: Vec::new(),
             nodes_checked: 0,
@@ -243,33 +244,82 @@ impl<'c> Verifier<'c> {
             .conn
             .prepare("SELECT seq, id, kind, ts, leaf, body FROM entries WHERE seq >= ?1 ORDER BY seq")?;
         let mut rows = stmt.query([self.next_seq])?;
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let id: String = row.get(1)?;
-            if seq != self.next_seq as i64 {
+        // The stateless work (parse, canonical check, leaf hash) runs on worker threads,
+        // batch by batch; this thread reads rows and applies the stateful checks in order.
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let identities: Vec<String> = self
+            .genesis
+            .as_ref()
+            .map(|g| g.keys.iter().map(VerifierKey::identity).collect())
+            .unwrap_or_default();
+        std::thread::scope(|scope| -> Step {
+            let mut to_workers = Vec::new();
+            let mut from_workers = Vec::new();
+            for _ in 0..workers {
+                let (tx, rx) = sync_channel::<RawBatch>(2);
+                let (done_tx, done_rx) = sync_channel::<Vec<Summary>>(2);
+                let identities = &identities;
+                scope.spawn(move || {
+                    for batch in rx {
+                        if done_tx.send(batch.summarize(identities)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                to_workers.push(tx);
+                from_workers.push(done_rx);
+            }
+            let (mut sent, mut received) = (0usize, 0usize);
+            let mut batch = RawBatch::default();
+            loop {
+                let row = rows.next()?;
+                let more = row.is_some();
+                if let Some(row) = row {
+                    batch.push(row)?;
+                }
+                if batch.rows.len() == BATCH || (!more && !batch.rows.is_empty()) {
+                    if sent - received == 2 * workers {
+                        let parsed = from_workers[received % workers].recv().map_err(worker_died)?;
+                        received += 1;
+                        self.check_batch(parsed, total, progress)?;
+                    }
+                    let full = std::mem::take(&mut batch);
+                    to_workers[sent % workers].send(full).map_err(worker_died)?;
+                    sent += 1;
+                }
+                if !more {
+                    break;
+                }
+            }
+            while received < sent {
+                let parsed = from_workers[received % workers].recv().map_err(worker_died)?;
+                received += 1;
+                self.check_batch(parsed, total, progress)?;
+            }
+            Ok(())
+        })?;
+        progress(self.next_seq, total);
+        self.finish()
+    }
+
+    fn check_batch(&mut self, batch: Vec<Summary>, total: u64, progress: &mut dyn FnMut(u64, u64)) -> Step {
+        for p in batch {
+            if p.seq != self.next_seq as i64 {
                 return fail(
                     self.next_seq,
                     None,
                     format!(
-                        "entry {} is missing (the next stored entry is {seq})",
-                        self.next_seq
+                        "entry {} is missing (the next stored entry is {})",
+                        self.next_seq, p.seq
                     ),
                 );
             }
-            let kind: String = row.get(2)?;
-            let ts: String = row.get(3)?;
-            let leaf: Vec<u8> = row.get(4)?;
-            let body = match row.get_ref(5)? {
-                rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,
-                _ => return fail(self.next_seq, Some(&id), "the stored entry is not a byte string"),
-            };
-            self.check_entry(body, &id, &kind, &ts, &leaf)?;
-            if self.next_seq % 8192 == 0 {
-                progress(self.next_seq, total);
-            }
+            self.check_entry(p)?;
         }
         progress(self.next_seq, total);
-        self.finish()
+        Ok(())
     }
 
     fn read_genesis(&mut self) -> Step {
@@ -359,7 +409,7 @@ impl<'c> Verifier<'c> {
         }
         self.frontier = frontier;
         self.prev = leaf;
-        self.prev_id = last.ok().map(|e| e.id);
+        self.prev_id = last.ok().map(|e| ulid_value(&e.id));
         self.next_seq = m;
         self.checked_from = m;
         self.last_checkpoint_size = m;
@@ -369,79 +419,66 @@ impl<'c> Verifier<'c> {
         Ok(())
     }
 
-    fn check_entry(
-        &mut self,
-        body: &[u8],
-        id_col: &str,
-        kind_col: &str,
-        ts_col: &str,
-        leaf_col: &[u8],
-    ) -> Step {
+    fn check_entry(&mut self, p: Summary) -> Step {
         let seq = self.next_seq;
-        let e = match Entry::parse_canonical(body) {
+        let e = match p.body {
             Ok(e) => e,
-            Err(why) => return fail(seq, Some(id_col), why),
+            Err((why, id_col)) => return fail(seq, Some(&id_col), why),
         };
-        let id = Some(e.id.as_str());
+        let id_text = ulid_text(e.id);
+        let id = Some(id_text.as_str());
         if e.seq != seq {
             if seq > 0 && e.seq + 1 == seq && e.prev == self.last_prev {
-                return fail(seq - 1, self.prev_id.as_deref(), format!(
+                let prev_id = self.prev_id.map(ulid_text);
+                return fail(seq - 1, prev_id.as_deref(), format!(
                     "entry {} was inserted: the entry after it also claims to be entry {} and to follow entry {}",
                     seq - 1, seq - 1, seq.saturating_sub(2)
                 ));
             }
-            return fail(seq, id, format!("the entry stored at position {seq} says it is entry {}: entries were deleted, inserted or moved", e.seq));
+            return fail(seq, id, format!(
+                "the entry stored at position {seq} says it is entry {}: entries were deleted, inserted or moved",
+                e.seq
+            ));
         }
-        let leaf = merkle::leaf_hash(body);
-        if leaf_col != leaf {
+        if !e.leaf_matches {
             return fail(seq, id, "the entry bytes no longer hash to the leaf hash recorded when it was written: the entry was changed");
         }
         if e.prev != self.prev {
             if seq == 0 {
                 return fail(0, id, "the genesis entry's prev must be 64 zeros");
             }
-            return fail(seq - 1, self.prev_id.as_deref(), format!(
+            let prev_id = self.prev_id.map(ulid_text);
+            return fail(seq - 1, prev_id.as_deref(), format!(
                 "entry {} does not hash to the prev recorded by entry {seq}: entry {} was changed (or the chain rewritten)",
                 seq - 1, seq - 1
             ));
         }
-        if e.id != id_col || e.kind != kind_col || e.ts != ts_col {
+        if !e.columns_match {
             return fail(
                 seq,
                 id,
                 "the stored index columns (id, kind, ts) disagree with the entry bytes",
             );
         }
-        if (seq == 0) != (e.kind == KIND_GENESIS) {
+        if (seq == 0) != (e.class == Class::Genesis) {
             return fail(seq, id, "only entry 0 is a genesis entry");
         }
-        let genesis = self.genesis.as_ref().map(|g| &g.keys[..]).unwrap_or(&[]);
-        if !genesis.iter().any(|k| k.identity() == e.signer) {
-            return fail(
-                seq,
-                id,
-                format!("signer {} is not a key of this ledger", e.signer),
-            );
+        let signer = match e.signer {
+            Ok(i) => i,
+            Err(name) => return fail(seq, id, format!("signer {name} is not a key of this ledger")),
+        };
+        if self.lookup(e.id)?.is_some() {
+            return fail(seq, id, format!("id {id_text} is used by an earlier entry"));
         }
-        let ulid = ulid_value(&e.id);
-        if self.lookup(&e.id)?.is_some() {
-            return fail(seq, id, format!("id {} is used by an earlier entry", e.id));
+        self.check_refs(&e, id)?;
+        self.ids.insert(e.id, Known { seq, class: e.class });
+        if !self.uncovered_signers.iter().any(|(s, _)| *s == signer) {
+            self.uncovered_signers.push((signer, seq));
         }
-        self.check_refs(&e)?;
-        self.ids.insert(
-            ulid,
-            Known {
-                seq,
-                class: Class::of(&e.kind),
-            },
-        );
-        if !self.uncovered_signers.iter().any(|(s, _)| *s == e.signer) {
-            self.uncovered_signers.push((e.signer.clone(), seq));
-        }
-        self.push_leaf(leaf, seq, id)?;
-        self.prev = leaf;
+        self.push_leaf(e.leaf, seq, id)?;
+        self.prev = e.leaf;
         self.last_prev = e.prev;
-        self.prev_id = Some(e.id.clone());
+        self.prev_id = Some(e.id);
         self.next_seq += 1;
         while let Some((size, _)) = self.checkpoints.front() {
             if *size > self.next_seq {
@@ -453,31 +490,26 @@ impl<'c> Verifier<'c> {
         Ok(())
     }
 
-    fn check_refs(&mut self, e: &Entry) -> Step {
-        let (seq, id) = (e.seq, Some(e.id.as_str()));
+    fn check_refs(&mut self, e: &Body, id: Option<&str>) -> Step {
+        let seq = e.seq;
         for (i, r) in e.refs.iter().enumerate() {
             if e.refs[..i].contains(r) {
-                return fail(seq, id, format!("ref {r} appears twice"));
+                return fail(seq, id, format!("ref {} appears twice", ulid_text(*r)));
             }
-            if self.lookup(r)?.is_none() {
-                return fail(seq, id, format!("ref {r} does not name an earlier entry"));
+            if self.lookup(*r)?.is_none() {
+                return fail(
+                    seq,
+                    id,
+                    format!("ref {} does not name an earlier entry", ulid_text(*r)),
+                );
             }
         }
-        if e.kind != KIND_AMENDMENT {
-            return Ok(());
-        }
-        let a = match Amendment::from_content(&e.content) {
-            Ok(a) => a,
-            Err(why) => return fail(seq, id, why),
+        let a = match &e.amendment {
+            None => return Ok(()),
+            Some(Ok(a)) => a,
+            Some(Err(why)) => return fail(seq, id, why.clone()),
         };
-        if a.refs() != e.refs {
-            return fail(
-                seq,
-                id,
-                "an amendment's refs must be its target, then its replacement",
-            );
-        }
-        let (Some(t), replacement) = (self.lookup(&a.target)?, a.superseded_by.as_deref()) else {
+        let (Some(t), replacement) = (self.lookup(ulid_value(&a.target))?, a.superseded_by.as_deref()) else {
             return fail(seq, id, "the amendment target does not exist");
         };
         let t_status = self.status(t.seq)?;
@@ -487,13 +519,10 @@ impl<'c> Verifier<'c> {
             status: &t_status,
         };
         let r_info = match replacement {
-            Some(r) => {
-                let k = self
-                    .lookup(r)?
-                    .ok_or(())
-                    .or_else(|_| fail(seq, id, "the replacement does not exist"))?;
-                Some((k, self.status(k.seq)?))
-            }
+            Some(r) => match self.lookup(ulid_value(r))? {
+                Some(k) => Some((k, self.status(k.seq)?)),
+                None => return fail(seq, id, "the replacement does not exist"),
+            },
             None => None,
         };
         let named = r_info.as_ref().zip(replacement).map(|((k, s), rid)| Named {
@@ -511,30 +540,31 @@ impl<'c> Verifier<'c> {
 
     /// An id's first position: from memory, or (incremental mode, before the trusted
     /// size) from the stored id index, checked against the entry bytes.
-    fn lookup(&mut self, id: &str) -> Step<Option<Known>> {
-        if let Some(k) = self.ids.get(&ulid_value(id)) {
+    fn lookup(&mut self, id: u128) -> Step<Option<Known>> {
+        if let Some(k) = self.ids.get(&id) {
             return Ok(Some(*k));
         }
         if !self.incremental() {
             return Ok(None);
         }
+        let text = ulid_text(id);
         let row: Option<(u64, Vec<u8>)> = self
             .conn
             .query_row(
                 "SELECT seq, body FROM entries WHERE id = ?1 AND seq < ?2",
-                params![id, self.checked_from],
+                params![text, self.checked_from],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let Some((seq, body)) = row else { return Ok(None) };
         match Entry::parse_canonical(&body) {
-            Ok(e) if e.id == id && e.seq == seq => Ok(Some(Known {
+            Ok(e) if e.id == text && e.seq == seq => Ok(Some(Known {
                 seq,
                 class: Class::of(&e.kind),
             })),
             _ => fail(
                 seq,
-                Some(id),
+                Some(&text),
                 "a referenced entry under the trusted checkpoint is damaged",
             ),
         }
@@ -633,8 +663,14 @@ impl<'c> Verifier<'c> {
             );
         }
         if self.anchors.keys.is_empty() {
-            for (signer, seq) in &self.uncovered_signers {
-                if !signers.contains(signer) {
+            let identities: Vec<String> = self
+                .genesis
+                .as_ref()
+                .map(|g| g.keys.iter().map(VerifierKey::identity).collect())
+                .unwrap_or_default();
+            for (index, seq) in &self.uncovered_signers {
+                let signer = identities.get(*index).cloned().unwrap_or_default();
+                if !signers.contains(&signer) {
                     return fail(
                         *seq,
                         None,
@@ -730,3 +766,155 @@ impl<'c> Verifier<'c> {
 fn ulid_value(id: &str) -> u128 {
     ulid::Ulid::from_string(id).map(u128::from).unwrap_or(0)
 }
+
+/// Rows per batch handed to a worker.
+const BATCH: usize = 1024;
+
+fn worker_died<T>(_: T) -> Stop {
+    Stop::Error(Error::env("a verification worker thread stopped unexpectedly"))
+}
+
+/// A batch of rows as read from the entries table, in one buffer so that a batch costs
+/// a handful of allocations (freed on the worker thread) rather than several per row.
+#[derive(Default)]
+struct RawBatch {
+    buf: Vec<u8>,
+    rows: Vec<RawRow>,
+}
+
+type Span = std::ops::Range<usize>;
+
+struct RawRow {
+    seq: i64,
+    id: Span,
+    kind: Span,
+    ts: Span,
+    leaf: Span,
+    /// None when the stored value is not a byte string (it was tampered with).
+    body: Option<Span>,
+}
+
+impl RawBatch {
+    fn push(&mut self, row: &rusqlite::Row) -> Step {
+        use rusqlite::types::ValueRef;
+        let mut put = |i: usize| -> Step<Option<Span>> {
+            Ok(match row.get_ref(i)? {
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    let start = self.buf.len();
+                    self.buf.extend_from_slice(t);
+                    Some(start..self.buf.len())
+                }
+                _ => None,
+            })
+        };
+        let (id, kind, ts, leaf, body) = (put(1)?, put(2)?, put(3)?, put(4)?, put(5)?);
+        let seq = row.get(0)?;
+        let empty = 0..0;
+        self.rows.push(RawRow {
+            seq,
+            id: id.unwrap_or(empty.clone()),
+            kind: kind.unwrap_or(empty.clone()),
+            ts: ts.unwrap_or(empty.clone()),
+            leaf: leaf.unwrap_or(empty),
+            body,
+        });
+        Ok(())
+    }
+
+    /// The stateless checks, run on a worker thread.
+    fn summarize(self, identities: &[String]) -> Vec<Summary> {
+        let buf = &self.buf;
+        self.rows
+            .iter()
+            .map(|r| {
+                let text = |s: &Span| std::str::from_utf8(&buf[s.clone()]).unwrap_or("");
+                let Some(span) = &r.body else {
+                    return Summary {
+                        seq: r.seq,
+                        body: Err(("the stored entry is not a byte string".into(), text(&r.id).into())),
+                    };
+                };
+                let body = &buf[span.clone()];
+                let e = match Entry::parse_canonical(body) {
+                    Ok(e) => e,
+                    Err(why) => {
+                        return Summary {
+                            seq: r.seq,
+                            body: Err((why, text(&r.id).into())),
+                        }
+                    }
+                };
+                let leaf = merkle::leaf_hash(body);
+                let amendment = (e.kind == KIND_AMENDMENT).then(|| {
+                    Amendment::from_content(&e.content).and_then(|a| {
+                        if a.refs() == e.refs {
+                            Ok(a)
+                        } else {
+                            Err("an amendment's refs must be its target, then its replacement".into())
+                        }
+                    })
+                });
+                Summary {
+                    seq: r.seq,
+                    body: Ok(Body {
+                        seq: e.seq,
+                        id: ulid_value(&e.id),
+                        class: Class::of(&e.kind),
+                        prev: e.prev,
+                        leaf,
+                        leaf_matches: buf[r.leaf.clone()] == leaf,
+                        columns_match: e.id == text(&r.id) && e.kind == text(&r.kind) && e.ts == text(&r.ts),
+                        signer: identities.iter().position(|i| *i == e.signer).ok_or(e.signer),
+                        refs: e.refs.iter().map(|r| ulid_value(r)).collect(),
+                        amendment,
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What the stateful checks need of one row.
+struct Summary {
+    seq: i64,
+    /// The entry, or why its bytes are not a well-formed entry (with the id column).
+    body: Result<Body, (String, String)>,
+}
+
+struct Body {
+    seq: u64,
+    id: u128,
+    class: Class,
+    prev: Hash,
+    leaf: Hash,
+    leaf_matches: bool,
+    columns_match: bool,
+    /// Index into the ledger's key identities, or the unknown signer's name.
+    signer: Result<usize, String>,
+    refs: Vec<u128>,
+    amendment: Option<Result<Amendment, String>>,
+}
+
+fn ulid_text(id: u128) -> String {
+    ulid::Ulid(id).to_string()
+}
+
+/// A fast hasher for ULID keys, whose low 80 bits are random already.
+#[derive(Default)]
+struct UlidHasher(u64);
+
+impl std::hash::Hasher for UlidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = ((v as u64) ^ ((v >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type UlidMap<V> = HashMap<u128, V, std::hash::BuildHasherDefault<UlidHasher>>;
