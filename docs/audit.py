@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Verify an echoctl ledger without echoctl, from docs/FORMAT.md alone.
+
+    python3 docs/audit.py LEDGER.db [--trust-key VKEY]...
+
+Python standard library only, plus the `cryptography` package for Ed25519 signatures
+(without it, everything but the signatures is checked, and the script says so).
+Exit status: 0 valid, 1 invalid, 2 usage.
+"""
+import base64
+import hashlib
+import json
+import sqlite3
+import sys
+from decimal import Decimal
+
+KINDS = {"genesis", "observation", "decision", "outcome", "constraint", "test", "amendment"}
+CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+TYPES = {"clarification", "correction", "supersession", "withdrawal"}
+
+
+class Invalid(Exception):
+    def __init__(self, seq, reason):
+        super().__init__(f"seq {seq}: {reason}")
+        self.seq = seq
+
+
+def es6_number(x):
+    """ECMAScript Number.prototype.toString (RFC 8785 section 3.2.2.3)."""
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + es6_number(-x)
+    # repr() gives the shortest digits that round-trip; Decimal splits them out.
+    _, digit_tuple, exp = Decimal(repr(x)).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k, n = len(digits), exp + len(digits)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    head = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{head}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+def canonical(v):
+    """RFC 8785 canonical JSON."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return es6_number(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ",".join(canonical(x) for x in v) + "]"
+    keys = sorted(v, key=lambda k: k.encode("utf-16-be"))
+    return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical(v[k]) for k in keys) + "}"
+
+
+def no_duplicates(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise ValueError(f"duplicate key {k}")
+        d[k] = v
+    return d
+
+
+def is_ulid(s):
+    return isinstance(s, str) and len(s) == 26 and s[0] <= "7" and set(s) <= CROCKFORD
+
+
+def leaf_hash(body):
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class Frontier:
+    """RFC 9162 tree root over leaves appended one by one."""
+
+    def __init__(self):
+        self.nodes = []  # (level, hash), decreasing levels
+
+    def push(self, h):
+        level = 0
+        while self.nodes and self.nodes[-1][0] == level:
+            h = node_hash(self.nodes.pop()[1], h)
+            level += 1
+        self.nodes.append((level, h))
+
+    def root(self):
+        if not self.nodes:
+            return hashlib.sha256(b"").digest()
+        r = self.nodes[-1][1]
+        for _, h in reversed(self.nodes[:-1]):
+            r = node_hash(h, r)
+        return r
+
+
+def parse_vkey(s):
+    name, hex8, b64 = s.split("+", 2)
+    raw = base64.b64decode(b64, validate=True)
+    if len(raw) != 33 or raw[0] != 1:
+        raise ValueError("not an Ed25519 verifier key")
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + raw[1:]).digest()[:4]
+    if key_id.hex() != hex8:
+        raise ValueError("key ID does not match")
+    return {"name": name, "id": key_id, "pk": raw[1:], "identity": f"{name}+{hex8}"}
+
+
+def ed25519_verify(pk, sig, msg):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg)
+        return True
+    except InvalidSignature:
+        return False
+
+
+def parse_note(note):
+    body, sep, sigs = note.rpartition("\n\n")
+    if not sep:
+        raise ValueError("no signatures")
+    body += "\n"
+    lines = body.split("\n")
+    origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
+    signatures = []
+    for line in sigs.rstrip("\n").split("\n"):
+        if not line.startswith("\u2014 "):
+            raise ValueError("bad signature line")
+        name, b64 = line[2:].split(" ")
+        raw = base64.b64decode(b64, validate=True)
+        signatures.append((name, raw[:4], raw[4:]))
+    return origin, size, root, body.encode(), signatures
+
+
+def audit(path, trusted, check_sigs):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    checkpoints = sorted(db.execute("SELECT size, note FROM checkpoints"))
+    frontier, prev, ids, status, genesis = Frontier(), b"\0" * 32, {}, {}, None
+    uncovered, covered = [], 0
+    n = 0
+    for seq, body in db.execute("SELECT seq, body FROM entries ORDER BY seq"):
+        if seq != n:
+            raise Invalid(n, "entry missing")
+        if isinstance(body, str):
+            body = body.encode()
+        try:
+            e = json.loads(body, object_pairs_hook=no_duplicates)
+        except ValueError as err:
+            raise Invalid(seq, f"not JSON: {err}")
+        if canonical(e).encode() != body:
+            raise Invalid(seq, "not RFC 8785 canonical")
+        fields = {"v", "seq", "id", "ts", "kind", "source", "content", "refs", "prev", "signer"}
+        if set(e) != fields or e["v"] != 1 or e["seq"] != seq:
+            raise Invalid(seq, "bad fields, version or position")
+        if e["prev"] != prev.hex():
+            raise Invalid(max(seq - 1, 0), "chain broken")
+        if not is_ulid(e["id"]) or e["id"] in ids:
+            raise Invalid(seq, "bad or duplicate id")
+        if e["kind"] not in KINDS or (seq == 0) != (e["kind"] == "genesis"):
+            raise Invalid(seq, "bad kind")
+        if len(set(e["refs"])) != len(e["refs"]) or any(r not in ids for r in e["refs"]):
+            raise Invalid(seq, "refs must name earlier entries, once each")
+        if seq == 0:
+            c = e["content"]
+            if set(c) != {"format", "origin", "keys"} or c["format"] != "echoctl-ledger/v1":
+                raise Invalid(0, "bad genesis")
+            genesis = {"origin": c["origin"], "keys": [parse_vkey(k) for k in c["keys"]]}
+            if trusted and not any(k["pk"] in {t["pk"] for t in trusted} for k in genesis["keys"]):
+                raise Invalid(0, "genesis names no trusted key")
+        if e["signer"] not in {k["identity"] for k in genesis["keys"]}:
+            raise Invalid(seq, "unknown signer")
+        if e["kind"] == "amendment":
+            check_amendment(seq, e, ids, status)
+        ids[e["id"]] = (seq, e["kind"])
+        leaf = leaf_hash(body)
+        frontier.push(leaf)
+        prev = leaf
+        uncovered.append((seq, e["signer"]))
+        n += 1
+        while checkpoints and checkpoints[0][0] == n:
+            size, note = checkpoints.pop(0)
+            origin, nsize, root, signed, sigs = parse_note(note)
+            first = covered
+            if origin != genesis["origin"] or nsize != size or root != frontier.root():
+                raise Invalid(first, f"checkpoint {size} does not match the entries")
+            if check_sigs:
+                keys = trusted or genesis["keys"]
+                ok = {k["identity"] for k in keys for (name, kid, sig) in sigs
+                      if name == k["name"] and kid == k["id"] and ed25519_verify(k["pk"], sig, signed)}
+                if not ok:
+                    raise Invalid(first, f"checkpoint {size} has no valid trusted signature")
+                if not trusted and any(s not in ok for _, s in uncovered):
+                    raise Invalid(first, "an entry's signer did not sign its checkpoint")
+            uncovered, covered = [], size
+    if checkpoints:
+        raise Invalid(n, "a checkpoint covers entries that are missing")
+    if covered != n:
+        raise Invalid(covered, "entries not covered by a checkpoint")
+    return n, base64.b64encode(frontier.root()).decode()
+
+
+def check_amendment(seq, e, ids, status):
+    a = e["content"]
+    kind, target = a.get("type"), a.get("target")
+    if kind not in TYPES or not set(a) <= {"type", "target", "reason", "content", "superseded_by"}:
+        raise Invalid(seq, "bad amendment")
+    if not isinstance(a.get("reason"), str) or not a["reason"].strip():
+        raise Invalid(seq, "amendment without a reason")
+    if (kind == "correction") != ("content" in a) and kind != "clarification":
+        raise Invalid(seq, "content rule broken")
+    if "content" in a and not isinstance(a["content"], dict):
+        raise Invalid(seq, "content must be an object")
+    replacement = a.get("superseded_by")
+    if (kind == "supersession") != (replacement is not None) or replacement == target:
+        raise Invalid(seq, "superseded_by rule broken")
+    if e["refs"] != [target] + ([replacement] if replacement else []):
+        raise Invalid(seq, "amendment refs")
+    for who in [target] + ([replacement] if replacement else []):
+        if who not in ids or ids[who][1] in ("genesis", "amendment") or status.get(who, "active") != "active":
+            raise Invalid(seq, "amendment names a missing or closed entry")
+    if kind == "supersession":
+        status[target] = "superseded"
+    elif kind == "withdrawal":
+        status[target] = "withdrawn"
+
+
+def main(argv):
+    if not argv or argv[0].startswith("-"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    path, trusted, rest = argv[0], [], argv[1:]
+    while rest:
+        if rest[0] == "--trust-key" and len(rest) > 1:
+            trusted.append(parse_vkey(rest[1]))
+            rest = rest[2:]
+        else:
+            print(f"unknown argument {rest[0]}", file=sys.stderr)
+            return 2
+    try:
+        import cryptography  # noqa: F401
+        check_sigs = True
+    except ImportError:
+        check_sigs = False
+        print("note: the 'cryptography' package is missing: signatures were not checked", file=sys.stderr)
+    try:
+        n, root = audit(path, trusted, check_sigs)
+    except Invalid as err:
+        print(f"INVALID at {err}")
+        return 1
+    print(f"valid: {n} entries, root {root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
