@@ -7,31 +7,77 @@ use std::process::Command;
 
 fn audit(env: &TestEnv, extra: &[&str]) -> Option<(i32, String)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit.py");
-    let out = Command::new("python3").arg(script).arg(env.db()).args(extra).output().ok()?;
-    Some((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned()))
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(env.db())
+        .args(extra)
+        .output()
+        .ok()?;
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
 }
 
 #[test]
 fn the_python_auditor_agrees_with_verify() {
     let env = TestEnv::new();
     let vkey = env.init();
-    let a = env.append(r#"{"text":"héllo \"quoted\"\n","n":-3,"x":0.5,"big":1e21,"list":[true,null]}"#)["id"].as_str().unwrap().to_owned();
+    let a = env.append(r#"{"text":"héllo \"quoted\"\n","n":-3,"x":0.5,"big":1e21,"list":[true,null]}"#)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let b = env.append(r#"{"text":"b"}"#)["id"].as_str().unwrap().to_owned();
-    env.run(&["ledger", "amend", &a, "--type", "clarification", "--reason", "ctx", "--content", r#"{"text":"c"}"#]).ok();
-    env.run(&["ledger", "amend", &a, "--type", "supersession", "--reason", "r", "--superseded-by", &b]).ok();
-    let batch: String = (0..40).map(|i| format!("{{\"kind\":\"test\",\"content\":{{\"i\":{i}}},\"refs\":[\"{b}\"]}}\n")).collect();
-    env.run_stdin(&["ledger", "append", "--batch", "-", "--source", "ci"], &batch).ok();
+    env.run(&[
+        "ledger",
+        "amend",
+        &a,
+        "--type",
+        "clarification",
+        "--reason",
+        "ctx",
+        "--content",
+        r#"{"text":"c"}"#,
+    ])
+    .ok();
+    env.run(&[
+        "ledger",
+        "amend",
+        &a,
+        "--type",
+        "supersession",
+        "--reason",
+        "r",
+        "--superseded-by",
+        &b,
+    ])
+    .ok();
+    let batch: String = (0..40)
+        .map(|i| format!("{{\"kind\":\"test\",\"content\":{{\"i\":{i}}},\"refs\":[\"{b}\"]}}\n"))
+        .collect();
+    env.run_stdin(&["ledger", "append", "--batch", "-", "--source", "ci"], &batch)
+        .ok();
     let Some((code, out)) = audit(&env, &["--trust-key", &vkey]) else {
         eprintln!("skipped: python3 is not available");
         return;
     };
     assert_eq!(code, 0, "{out}");
     let (_, v) = env.verify_json(&[]);
-    assert!(out.contains(&format!("valid: 45 entries, root {}", v["root"].as_str().unwrap())), "{out}");
+    assert!(
+        out.contains(&format!(
+            "valid: 45 entries, root {}",
+            v["root"].as_str().unwrap()
+        )),
+        "{out}"
+    );
 
     let conn = sqlite(&env.db());
     conn.execute_batch("DROP TRIGGER entries_no_update").unwrap();
-    conn.execute("UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), '\"b\"', '\"B\"') AS BLOB) WHERE seq = 2", []).unwrap();
+    conn.execute(
+        "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), '\"b\"', '\"B\"') AS BLOB) WHERE seq = 2",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let (code, out) = audit(&env, &["--trust-key", &vkey]).unwrap();
     assert_eq!(code, 1, "{out}");
