@@ -88,6 +88,9 @@ _echoctl() {
             echoctl__subcmd__help__subcmd__ledger,log)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__log"
                 ;;
+            echoctl__subcmd__help__subcmd__ledger,reader)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__reader"
+                ;;
             echoctl__subcmd__help__subcmd__ledger,show)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__show"
                 ;;
@@ -127,6 +130,9 @@ _echoctl() {
             echoctl__subcmd__ledger,log)
                 cmd="echoctl__subcmd__ledger__subcmd__log"
                 ;;
+            echoctl__subcmd__ledger,reader)
+                cmd="echoctl__subcmd__ledger__subcmd__reader"
+                ;;
             echoctl__subcmd__ledger,show)
                 cmd="echoctl__subcmd__ledger__subcmd__show"
                 ;;
@@ -147,6 +153,9 @@ _echoctl() {
                 ;;
             echoctl__subcmd__ledger__subcmd__help,log)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__log"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,reader)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__reader"
                 ;;
             echoctl__subcmd__ledger__subcmd__help,show)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__show"
@@ -431,7 +440,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger)
-            opts="append amend verify log show checkpoint"
+            opts="append amend verify log show checkpoint reader"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -487,6 +496,20 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__reader)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -693,7 +716,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger)
-            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint help"
+            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -833,7 +856,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help)
-            opts="append amend verify log show checkpoint help"
+            opts="append amend verify log show checkpoint reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -916,6 +939,20 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__reader)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__ledger__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -960,6 +997,44 @@ _echoctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__reader)
+            opts="-q -h --format --out --at --kind --force --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "md html json" -- "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

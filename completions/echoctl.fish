@@ -76,20 +76,21 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate an Ed25519 key file (mode 0600) and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the verifier key of a key file (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "log" -d 'List entries'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "log" -d 'List entries'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l kind -d 'Entry kind: observation, decision, outcome, constraint or test' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l source -d 'Who or what recorded the entry (default for batch lines without one)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l content -d 'The content: a JSON object, or \'-\' to read it from stdin' -r
@@ -154,12 +155,27 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l format -d 'Output format (default md; json with --json)' -r -f -a "md\t''
+html\t''
+json\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l out -d 'Write the edition to FILE (atomically) instead of stdout' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l at -d 'Compile the edition as it stood at the checkpoint of this tree size' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l kind -d 'Only entries of this kind (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l force -d 'Compile even if the ledger fails verification; the edition says so on its first line'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "log" -d 'List entries'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -201,5 +217,6 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "log" -d 'List entries'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "show" -d 'Show one entry, its amendments and its effective state'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'Write man pages into DIR'

@@ -116,6 +116,34 @@ pub enum LedgerCommand {
     },
     /// Print the latest signed checkpoint (C2SP signed note).
     Checkpoint,
+    /// Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links.
+    Reader(ReaderArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReaderFormat {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReaderArgs {
+    /// Output format (default md; json with --json).
+    #[arg(long, value_enum)]
+    pub format: Option<ReaderFormat>,
+    /// Write the edition to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Compile the edition as it stood at the checkpoint of this tree size.
+    #[arg(long, value_name = "SIZE")]
+    pub at: Option<u64>,
+    /// Only entries of this kind (repeatable).
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// Compile even if the ledger fails verification; the edition says so on its first line.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! `echoctl init` and `echoctl ledger …`: thin handlers over `crate::ledger`.
 
-use super::args::{AmendArgs, AmendType, AppendArgs, InitArgs, LedgerCommand, LogArgs, VerifyArgs};
+use super::args::{
+    AmendArgs, AmendType, AppendArgs, InitArgs, LedgerCommand, LogArgs, ReaderArgs, ReaderFormat, VerifyArgs,
+};
 use super::key::{generate, signing_key};
 use super::output::{self, b64, compact, entry_json, json, note, out, paint, table};
 use super::settings::{self, Settings};
@@ -99,6 +101,7 @@ pub fn run(s: &Settings, cmd: LedgerCommand) -> Result<u8> {
         LedgerCommand::Verify(a) => verify(s, a),
         LedgerCommand::Log(a) => log(s, a),
         LedgerCommand::Show { id } => show(s, &id),
+        LedgerCommand::Reader(a) => reader(s, a),
         LedgerCommand::Checkpoint => {
             let ledger = Ledger::open_read_only(&s.db)?;
             let note_text = ledger.latest_checkpoint()?;
@@ -583,4 +586,63 @@ fn show(s: &Settings, id: &str) -> Result<u8> {
         out(at.to_string())?;
     }
     Ok(0)
+}
+
+fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
+    use crate::ledger::reader::{self, Format, Options};
+    let format = match (a.format, s.json && a.out.is_none()) {
+        (Some(ReaderFormat::Md), _) | (None, false) => Format::Markdown,
+        (Some(ReaderFormat::Html), _) => Format::Html,
+        (Some(ReaderFormat::Json), _) | (None, true) => Format::Json,
+    };
+    let ledger = Ledger::open_read_only(&s.db)?;
+    let opts = Options { format, at: a.at, kinds: a.kinds, force: a.force };
+    let pb = output::progress(s, 0, "compiling");
+    let edition = reader::compile(&ledger, &opts, &mut |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    });
+    pb.finish_and_clear();
+    let edition = edition?;
+    if let Some(p) = &edition.problem {
+        eprintln!("warning: the ledger fails verification; the edition is marked unverified: {p}");
+    }
+    match &a.out {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(edition.text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))?;
+        }
+        Some(path) => {
+            write_atomically(path, edition.text.as_bytes())?;
+            let summary = json!({
+                "out": path.display().to_string(), "size": edition.size, "root": b64(&edition.root),
+                "verified": edition.problem.is_none(), "paragraphs": edition.paragraphs,
+            });
+            if s.json {
+                json(&summary)?;
+            } else {
+                note(s, format!("wrote {} ({} paragraphs, checkpoint size {})", path.display(), edition.paragraphs, edition.size));
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Writes a file by writing a temporary sibling and renaming it over the target, so that
+/// readers never see half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::env(format!("cannot write {}: {e}", path.display())));
+    }
+    Ok(())
 }

@@ -179,27 +179,19 @@ pub fn verify_inclusion(
 }
 
 /// Verifies an RFC 9162 §2.1.4.2 consistency proof between trees of `size1` and `size2`.
+/// Roots are byte strings: equal sizes only need equal roots, whatever their length.
 pub fn verify_consistency(
     size1: u64,
     size2: u64,
     path: &[Hash],
-    root1: &Hash,
-    root2: &Hash,
+    root1: &[u8],
+    root2: &[u8],
 ) -> Result<(), ProofError> {
     if size1 > size2 {
         return fail(format!("old size {size1} is larger than new size {size2}"));
     }
     if size1 == 0 {
         return fail("a consistency proof from the empty tree proves nothing");
-    }
-    if size1 == size2 {
-        if !path.is_empty() {
-            return fail("equal sizes need an empty proof");
-        }
-        if root1 != root2 {
-            return fail("equal sizes but different roots");
-        }
-        return Ok(());
     }
     verify_subtree_consistency(0, size1, size2, path, root1, root2)
 }
@@ -210,8 +202,11 @@ pub fn is_valid_subtree(start: u64, end: u64) -> bool {
     if start >= end {
         return false;
     }
-    let width = (end - start).next_power_of_two();
-    start % width == 0
+    // A width of 2^64 does not fit a u64: then only start 0 is aligned.
+    match (end - start).checked_next_power_of_two() {
+        Some(width) => start % width == 0,
+        None => start == 0,
+    }
 }
 
 /// Verifies a subtree inclusion proof: leaf `index` inside the subtree [start, end)
@@ -236,20 +231,41 @@ pub fn verify_subtree_inclusion(
 /// Verifies a subtree consistency proof (Merkle Tree Certificates draft, "Verifying a
 /// Subtree Consistency Proof"): the subtree [start, end) with hash `node` sits at those
 /// positions in the tree of `size` leaves with root `root`. With start = 0 and end = the
-/// old size this is exactly the RFC 9162 consistency check.
+/// old size this is exactly the RFC 9162 consistency check. An empty subtree (start =
+/// end) is consistent with any tree when its hash is the empty-tree hash and the proof is
+/// empty, as in the transparency-dev conformance vectors.
 pub fn verify_subtree_consistency(
     start: u64,
     end: u64,
     size: u64,
     path: &[Hash],
-    node: &Hash,
-    root: &Hash,
+    node: &[u8],
+    root: &[u8],
 ) -> Result<(), ProofError> {
-    if !is_valid_subtree(start, end) || end > size {
-        return fail(format!(
-            "[{start}, {end}) is not a valid subtree of a tree of size {size}"
-        ));
+    if start == end && end <= size {
+        if !path.is_empty() {
+            return fail("an empty subtree needs an empty proof");
+        }
+        if node != empty_root() {
+            return fail("an empty subtree must have the empty-tree hash");
+        }
+        return Ok(());
     }
+    if !is_valid_subtree(start, end) || end > size {
+        return fail(format!("[{start}, {end}) is not a valid subtree of a tree of size {size}"));
+    }
+    if start == 0 && end == size {
+        if !path.is_empty() {
+            return fail("equal sizes need an empty proof");
+        }
+        if node != root {
+            return fail("equal sizes but different roots");
+        }
+        return Ok(());
+    }
+    let (Ok(node), Ok(root)) = (<&Hash>::try_from(node), <&Hash>::try_from(root)) else {
+        return fail("a root hash is not 32 bytes");
+    };
     let (mut fn_, mut sn, mut tn) = (start, end - 1, size - 1);
     if sn == tn {
         while fn_ != sn {
@@ -340,5 +356,7 @@ mod tests {
         assert!(is_valid_subtree(4, 6));
         assert!(!is_valid_subtree(2, 5));
         assert!(!is_valid_subtree(3, 3));
+        assert!(is_valid_subtree(0, u64::MAX));
+        assert!(!is_valid_subtree(1, u64::MAX));
     }
 }

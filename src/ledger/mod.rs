@@ -7,6 +7,7 @@ pub mod canon;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod reader;
 pub mod store;
 pub mod verify;
 
@@ -112,7 +113,7 @@ impl Genesis {
 
 /// A ledger opened for reading and appending.
 pub struct Ledger {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
     pub genesis: Genesis,
 }

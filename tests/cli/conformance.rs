@@ -30,6 +30,10 @@ fn hash(v: &Value) -> Result<Hash, String> {
     raw.try_into().map_err(|_| "hash is not 32 bytes".to_string())
 }
 
+fn bytes(v: &Value) -> Result<Vec<u8>, String> {
+    B64.decode(v.as_str().ok_or("not a string")?).map_err(|e| e.to_string())
+}
+
 fn path(v: &Value) -> Result<Vec<Hash>, String> {
     match v {
         Value::Null => Ok(vec![]),
@@ -57,8 +61,8 @@ fn check(kind: &str, v: &Value) -> Result<(), String> {
             num(v, "size1")?,
             num(v, "size2")?,
             &path(&v["proof"])?,
-            &hash(&v["root1"])?,
-            &hash(&v["root2"])?,
+            &bytes(&v["root1"])?,
+            &bytes(&v["root2"])?,
         )),
         "subtreeinclusion" => e(merkle::verify_subtree_inclusion(
             num(v, "leafIdx")?,
@@ -73,8 +77,8 @@ fn check(kind: &str, v: &Value) -> Result<(), String> {
             num(v, "end")?,
             num(v, "size")?,
             &path(&v["proof"])?,
-            &hash(&v["root1"])?,
-            &hash(&v["root2"])?,
+            &bytes(&v["root1"])?,
+            &bytes(&v["root2"])?,
         )),
         other => Err(format!("unknown vector family {other}")),
     }
@@ -125,7 +129,7 @@ fn rfc9162_merkle_vectors() {
         files.len()
     );
     assert!(
-        passed > 50 && must_fail > 300,
+        passed >= 30 && must_fail >= 400,
         "passed {passed}, refused {must_fail}"
     );
     eprintln!(
