@@ -596,7 +596,12 @@ fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
         (Some(ReaderFormat::Json), _) | (None, true) => Format::Json,
     };
     let ledger = Ledger::open_read_only(&s.db)?;
-    let opts = Options { format, at: a.at, kinds: a.kinds, force: a.force };
+    let opts = Options {
+        format,
+        at: a.at,
+        kinds: a.kinds,
+        force: a.force,
+    };
     let pb = output::progress(s, 0, "compiling");
     let edition = reader::compile(&ledger, &opts, &mut |done, total| {
         pb.set_length(total);
@@ -609,14 +614,14 @@ fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
     }
     match &a.out {
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(edition.text.as_bytes())
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            edition
+                .write_to(&mut stdout)
                 .and_then(|()| stdout.flush())
                 .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))?;
         }
         Some(path) => {
-            write_atomically(path, edition.text.as_bytes())?;
+            write_atomically(path, |w| edition.write_to(w))?;
             let summary = json!({
                 "out": path.display().to_string(), "size": edition.size, "root": b64(&edition.root),
                 "verified": edition.problem.is_none(), "paragraphs": edition.paragraphs,
@@ -624,7 +629,15 @@ fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
             if s.json {
                 json(&summary)?;
             } else {
-                note(s, format!("wrote {} ({} paragraphs, checkpoint size {})", path.display(), edition.paragraphs, edition.size));
+                note(
+                    s,
+                    format!(
+                        "wrote {} ({} paragraphs, checkpoint size {})",
+                        path.display(),
+                        edition.paragraphs,
+                        edition.size
+                    ),
+                );
             }
         }
     }
@@ -633,12 +646,22 @@ fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
 
 /// Writes a file by writing a temporary sibling and renaming it over the target, so that
 /// readers never see half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+    let result = std::fs::File::create(&tmp)
+        .and_then(|f| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+            write(&mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);

@@ -91,6 +91,28 @@ impl Frontier {
         self.size += 1;
     }
 
+    /// Appends a whole perfect subtree of 2^level leaves, given its root. The tree's size
+    /// must be a multiple of 2^level (the subtree is aligned), else nothing happens and
+    /// `false` is returned.
+    pub fn push_subtree(&mut self, level: u32, root: Hash) -> bool {
+        let width = 1u64 << level;
+        if self.size % width != 0 || self.nodes.last().is_some_and(|(l, _)| *l < level) {
+            return false;
+        }
+        let (mut level, mut hash) = (level, root);
+        while let Some(&(l, left)) = self.nodes.last() {
+            if l != level {
+                break;
+            }
+            self.nodes.pop();
+            hash = node_hash(&left, &hash);
+            level += 1;
+        }
+        self.nodes.push((level, hash));
+        self.size += width;
+        true
+    }
+
     /// The RFC 9162 root of the tree so far.
     pub fn root(&self) -> Hash {
         let mut iter = self.nodes.iter().rev();
@@ -252,7 +274,9 @@ pub fn verify_subtree_consistency(
         return Ok(());
     }
     if !is_valid_subtree(start, end) || end > size {
-        return fail(format!("[{start}, {end}) is not a valid subtree of a tree of size {size}"));
+        return fail(format!(
+            "[{start}, {end}) is not a valid subtree of a tree of size {size}"
+        ));
     }
     if start == 0 && end == size {
         if !path.is_empty() {
@@ -338,6 +362,22 @@ mod tests {
             f.push(*l, |_, _, _| {});
             assert_eq!(f.root(), root_of(&ls[..=i]), "size {}", i + 1);
         }
+    }
+
+    #[test]
+    fn pushing_aligned_subtrees_equals_pushing_leaves() {
+        let ls = leaves(64);
+        let mut f = Frontier::new();
+        for chunk in ls.chunks(8) {
+            assert!(f.push_subtree(3, root_of(chunk)));
+        }
+        assert_eq!(f.root(), root_of(&ls));
+        let mut g = Frontier::new();
+        g.push(ls[0], |_, _, _| {});
+        assert!(
+            !g.push_subtree(3, root_of(&ls[1..9])),
+            "unaligned subtrees are refused"
+        );
     }
 
     #[test]

@@ -255,17 +255,33 @@ impl Ledger {
         source: &str,
         a: Amendment,
     ) -> Result<Appended> {
-        a.check_shape().map_err(Error::input)?;
-        let pending = Pending {
-            entry: NewEntry {
-                kind: KIND_AMENDMENT.into(),
-                source: source.into(),
-                content: a.to_content(),
-                refs: a.refs(),
-            },
-            amendment: Some(a),
-        };
-        self.write(signer, clock, std::iter::once(Ok(pending)), &mut |_| {})
+        self.amend_many(signer, clock, source, vec![a])
+    }
+
+    /// Appends several amendments in one transaction (one checkpoint); each is checked
+    /// against the ledger as the ones before it in the list left it.
+    pub fn amend_many(
+        &mut self,
+        signer: &dyn Signer,
+        clock: &Clock,
+        source: &str,
+        amendments: Vec<Amendment>,
+    ) -> Result<Appended> {
+        for a in &amendments {
+            a.check_shape().map_err(Error::input)?;
+        }
+        let pending = amendments.into_iter().map(|a| {
+            Ok(Pending {
+                entry: NewEntry {
+                    kind: KIND_AMENDMENT.into(),
+                    source: source.into(),
+                    content: a.to_content(),
+                    refs: a.refs(),
+                },
+                amendment: Some(a),
+            })
+        });
+        self.write(signer, clock, pending, &mut |_| {})
     }
 
     fn write(

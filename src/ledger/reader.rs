@@ -1,8 +1,11 @@
 //! The Reader Edition: the ledger as it stands at a checkpoint, every amendment applied,
-//! every paragraph linked back to the entries and amendments that shaped it. Compiles
-//! in two streaming passes inside one read transaction: the amendments (through the
-//! amendment index), then every entry in order, hashed into the Merkle tree and rendered
-//! on worker threads. Returns the document; never prints.
+//! every paragraph linked back to the entries and amendments that shaped it.
+//!
+//! Compiles in two streaming passes inside one read transaction: the amendments
+//! (through the amendment index), then every entry in order, hashed into the Merkle tree
+//! and rendered on worker threads a batch at a time. The document is kept as rendered
+//! text per section (what the output needs, nothing more) and written to a caller's
+//! writer; this module never prints.
 
 use super::amend::{Amendment, AmendmentType};
 use super::checkpoint::Checkpoint;
@@ -13,9 +16,13 @@ use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use rusqlite::{params, OptionalExtension};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
 /// The output formats.
@@ -32,6 +39,9 @@ pub const KIND_ORDER: [&str; 5] = ["constraint", "decision", "outcome", "observa
 /// Content keys rendered as prose, the first one present wins.
 pub const PROSE_KEYS: [&str; 3] = ["text", "claim", "summary"];
 
+/// Rows per batch handed to a worker.
+const BATCH: usize = 512;
+
 /// What to compile.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -44,15 +54,22 @@ pub struct Options {
     pub force: bool,
 }
 
-/// A compiled edition.
-#[derive(Debug)]
+/// A compiled edition, ready to be written.
 pub struct Edition {
-    pub text: String,
     pub size: u64,
     pub root: Hash,
     /// None when verified; otherwise why not (only with `force`).
     pub problem: Option<String>,
     pub paragraphs: u64,
+    doc: Doc,
+    header: Header,
+}
+
+impl Edition {
+    /// Writes the document.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.doc.write_to(&self.header, out)
+    }
 }
 
 /// An amendment as the edition needs it.
@@ -70,21 +87,37 @@ struct Plan {
     /// replacement id -> the id it superseded.
     replaces: HashMap<String, String>,
     /// The amendments pass A saw, by seq, to cross-check pass B.
-    amendment_seqs: std::collections::HashSet<u64>,
+    amendment_seqs: HashSet<u64>,
     kinds: Vec<String>,
     format: Format,
 }
 
 impl Plan {
     fn superseded(&self, id: &str) -> Option<&AmendInfo> {
-        self.effects.get(id)?.iter().find(|x| x.a.kind == AmendmentType::Supersession)
+        self.effects
+            .get(id)?
+            .iter()
+            .find(|x| x.a.kind == AmendmentType::Supersession)
     }
     fn withdrawn(&self, id: &str) -> Option<&AmendInfo> {
-        self.effects.get(id)?.iter().find(|x| x.a.kind == AmendmentType::Withdrawal)
+        self.effects
+            .get(id)?
+            .iter()
+            .find(|x| x.a.kind == AmendmentType::Withdrawal)
+    }
+    fn effects_of(&self, id: &str) -> &[AmendInfo] {
+        if self.effects.is_empty() {
+            return &[];
+        }
+        self.effects.get(id).map(Vec::as_slice).unwrap_or(&[])
     }
     fn wanted(&self, kind: &str) -> bool {
         self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind)
     }
+}
+
+fn died<T>(_: T) -> Error {
+    Error::env("a reader worker thread stopped unexpectedly")
 }
 
 /// Compiles the edition of `ledger` as `opts` asks.
@@ -95,74 +128,38 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                 .hint(format!("valid kinds: {}", USER_KINDS.join(", "))));
         }
     }
-    let conn = &ledger.conn;
     // One snapshot for both passes, even if a writer commits meanwhile.
-    let tx = conn.unchecked_transaction()?;
+    let tx = ledger.conn.unchecked_transaction()?;
     let (size, note) = source_checkpoint(&tx, opts.at)?;
     let mut problems: Vec<String> = Vec::new();
     let cp = Checkpoint::parse(&note).map_err(|e| e.context(format!("checkpoint {size}")))?;
     let signature_verified = !cp.valid_signers(&ledger.genesis.keys).is_empty();
     if !signature_verified {
-        problems.push(format!("checkpoint {size} carries no valid signature by a key of this ledger"));
+        problems.push(format!(
+            "checkpoint {size} carries no valid signature by a key of this ledger"
+        ));
     }
     if cp.origin != ledger.genesis.origin || cp.size != size {
         problems.push(format!("checkpoint {size} names another origin or size"));
     }
-
-    // Pass A: the amendments, through the amendment index.
-    let mut plan = Plan {
-        effects: HashMap::new(),
-        replaces: HashMap::new(),
-        amendment_seqs: Default::default(),
-        kinds: opts.kinds.clone(),
-        format: opts.format,
-    };
-    {
-        let mut stmt = tx.prepare(
-            "SELECT e.seq, e.body FROM amendments a JOIN entries e ON e.seq = a.seq \
-             WHERE a.seq < ?1 ORDER BY a.seq",
-        )?;
-        let mut rows = stmt.query([size])?;
-        while let Some(row) = rows.next()? {
-            let seq: u64 = row.get(0)?;
-            let body: Vec<u8> = row.get(1)?;
-            let parsed = Entry::parse_canonical(&body).and_then(|e| Ok((Amendment::from_content(&e.content)?, e.id)));
-            match parsed {
-                Ok((a, id)) => {
-                    if let Some(r) = &a.superseded_by {
-                        plan.replaces.insert(r.clone(), a.target.clone());
-                    }
-                    plan.amendment_seqs.insert(seq);
-                    plan.effects.entry(a.target.clone()).or_default().push(AmendInfo { seq, id, a });
-                }
-                Err(why) => problems.push(format!("amendment {seq}: {why}")),
-            }
-        }
-    }
-
-    // Pass B: every entry in order.
-    let mut doc = Doc::new(opts.format);
-    let mut frontier = Frontier::new();
-    let mut prev: Hash = [0; 32];
-    let mut next = 0u64;
-    let mut genesis: Option<(Entry, Hash)> = None;
-    let mut chain_leaves: HashMap<String, (Hash, u64)> = HashMap::new();
-    let mut newest_ts = String::new();
+    let plan = read_amendments(&tx, size, opts, &mut problems)?;
+    let mut pass = PassB::new(opts.format);
     {
         let mut stmt = tx.prepare("SELECT seq, body FROM entries WHERE seq < ?1 ORDER BY seq")?;
         let mut rows = stmt.query([size])?;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
         let plan = &plan;
         std::thread::scope(|scope| -> Result<()> {
             let mut to = Vec::new();
             let mut from = Vec::new();
             for _ in 0..workers {
-                let (tx_b, rx_b) = sync_channel::<Vec<(u64, Vec<u8>)>>(2);
-                let (tx_r, rx_r) = sync_channel::<Vec<Item>>(2);
+                let (tx_b, rx_b) = sync_channel::<RawBatch>(2);
+                let (tx_r, rx_r) = sync_channel::<Rendered>(2);
                 scope.spawn(move || {
                     for batch in rx_b {
-                        let items = batch.into_iter().map(|(seq, body)| render_item(plan, seq, &body)).collect();
-                        if tx_r.send(items).is_err() {
+                        if tx_r.send(batch.render(plan)).is_err() {
                             break;
                         }
                     }
@@ -170,66 +167,32 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                 to.push(tx_b);
                 from.push(rx_r);
             }
-            fn died<T>(_: T) -> Error {
-                Error::env("a reader worker thread stopped unexpectedly")
-            }
             let (mut sent, mut received) = (0usize, 0usize);
-            let mut batch = Vec::with_capacity(512);
-            let mut place = |items: Vec<Item>| {
-                for item in items {
-                    if item.seq != next {
-                        problems.push(format!("entry {next} is missing"));
-                        next = item.seq;
-                    }
-                    next += 1;
-                    let Some(head) = item.head else {
-                        problems.push(format!("entry {}: {}", item.seq, item.problem.unwrap_or_default()));
-                        continue;
-                    };
-                    if head.prev != prev {
-                        problems.push(format!("entry {}: the chain is broken before it", item.seq));
-                    }
-                    prev = head.leaf;
-                    frontier.push(head.leaf, |_, _, _| {});
-                    newest_ts.clone_from(&head.ts);
-                    match item.body {
-                        Body::Genesis(e) => genesis = Some((*e, head.leaf)),
-                        Body::Amendment => {
-                            if !plan.amendment_seqs.contains(&item.seq) {
-                                problems.push(format!("amendment {} is missing from the amendment index", item.seq));
-                            }
-                        }
-                        Body::Skip => {}
-                        Body::ChainMember { section } => {
-                            chain_leaves.insert(head.id.clone(), (head.leaf, item.seq));
-                            if let Some(section) = section {
-                                doc.reserve(&section, &head.id);
-                            }
-                        }
-                        Body::Paragraph { section, rendered, withdrawn } => {
-                            if withdrawn {
-                                doc.withdrawn.push(rendered);
-                            } else {
-                                doc.push(&section, rendered);
-                            }
-                            doc.paragraphs += 1;
-                        }
-                    }
-                }
-                progress(next, size);
-            };
+            let mut batch = RawBatch::default();
             loop {
                 let row = rows.next()?;
                 let more = row.is_some();
                 if let Some(row) = row {
-                    batch.push((row.get::<_, u64>(0)?, row.get::<_, Vec<u8>>(1)?));
+                    let seq: u64 = row.get(0)?;
+                    let body = row.get_ref(1)?;
+                    let bytes = body.as_blob().or_else(|_| body.as_bytes()).unwrap_or(&[]);
+                    let start = batch.buf.len();
+                    batch.buf.extend_from_slice(bytes);
+                    batch.rows.push((seq, start..batch.buf.len()));
                 }
-                if batch.len() == 512 || (!more && !batch.is_empty()) {
+                if batch.rows.len() == BATCH || (!more && !batch.rows.is_empty()) {
                     if sent - received == 2 * workers {
-                        place(from[received % workers].recv().map_err(died)?);
+                        pass.place(
+                            plan,
+                            from[received % workers].recv().map_err(died)?,
+                            &mut problems,
+                        );
                         received += 1;
+                        progress(pass.next, size);
                     }
-                    to[sent % workers].send(std::mem::take(&mut batch)).map_err(died)?;
+                    to[sent % workers]
+                        .send(std::mem::take(&mut batch))
+                        .map_err(died)?;
                     sent += 1;
                 }
                 if !more {
@@ -237,87 +200,266 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                 }
             }
             while received < sent {
-                place(from[received % workers].recv().map_err(died)?);
+                pass.place(
+                    plan,
+                    from[received % workers].recv().map_err(died)?,
+                    &mut problems,
+                );
                 received += 1;
             }
             Ok(())
         })?;
     }
-    progress(next, size);
-    if next != size {
-        problems.push(format!("the ledger holds {next} entries below checkpoint {size}"));
+    progress(pass.next, size);
+    if pass.next != size {
+        problems.push(format!(
+            "the ledger holds {} entries below checkpoint {size}",
+            pass.next
+        ));
     }
-    let root = frontier.root();
+    let root = pass.frontier.root();
     if root != cp.root {
-        problems.push(format!("the entries do not hash to the root of checkpoint {size}: the ledger was changed"));
+        problems.push(format!(
+            "the entries do not hash to the root of checkpoint {size}: the ledger was changed"
+        ));
     }
-    if plan.amendment_seqs.iter().any(|s| *s >= next) {
+    if plan.amendment_seqs.iter().any(|s| *s >= pass.next) {
         problems.push("the amendment index names entries that do not exist".into());
     }
-    // Supersession chains, resolved now that every member was seen.
-    resolve_chains(&tx, &plan, &mut doc, &chain_leaves, &mut problems)?;
+    resolve_chains(&tx, &plan, &mut pass, &mut problems)?;
 
     let problem = (!problems.is_empty()).then(|| problems.join("; "));
     if let (Some(p), false) = (&problem, opts.force) {
         return Err(Error::invalid(format!("the ledger fails verification: {p}"))
             .hint("run 'echoctl ledger verify'; --force compiles an edition marked unverified"));
     }
-    let genesis_info = genesis.as_ref().map(|(e, _)| e).and_then(|e| Genesis::from_entry(e).ok());
+    let genesis = pass.genesis.as_ref().and_then(|e| Genesis::from_entry(e).ok());
     let header = Header {
-        origin: genesis_info.as_ref().map_or(ledger.genesis.origin.clone(), |g| g.origin.clone()),
-        keys: genesis_info.map(|g| g.keys.iter().map(|k| k.to_string()).collect()).unwrap_or_default(),
+        origin: genesis
+            .as_ref()
+            .map_or(ledger.genesis.origin.clone(), |g| g.origin.clone()),
+        keys: genesis
+            .map(|g| g.keys.iter().map(|k| k.to_string()).collect())
+            .unwrap_or_default(),
         size,
         root,
-        as_of: newest_ts,
+        as_of: pass.newest_ts.clone(),
         problem: problem.clone(),
         signature_verified,
         kinds: opts.kinds.clone(),
     };
-    let paragraphs = doc.paragraphs;
-    let text = doc.finish(&header);
-    Ok(Edition { text, size, root, problem, paragraphs })
+    let paragraphs = pass.doc.paragraphs;
+    Ok(Edition {
+        size,
+        root,
+        problem,
+        paragraphs,
+        doc: pass.doc,
+        header,
+    })
+}
+
+/// Pass A: the amendments below `size`, through the amendment index.
+fn read_amendments(
+    conn: &rusqlite::Connection,
+    size: u64,
+    opts: &Options,
+    problems: &mut Vec<String>,
+) -> Result<Plan> {
+    let mut plan = Plan {
+        effects: HashMap::new(),
+        replaces: HashMap::new(),
+        amendment_seqs: HashSet::new(),
+        kinds: opts.kinds.clone(),
+        format: opts.format,
+    };
+    let mut stmt = conn
+        .prepare("SELECT e.seq, e.body FROM amendments a JOIN entries e ON e.seq = a.seq WHERE a.seq < ?1")?;
+    let rows: Vec<(u64, Vec<u8>)> = stmt
+        .query_map([size], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    // Parsing is the cost: split it across cores, then order by seq.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let chunk = rows.len().div_ceil(workers).max(1);
+    type Parsed = (u64, std::result::Result<(Amendment, String), String>);
+    let parsed: std::result::Result<Vec<Vec<Parsed>>, _> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(seq, body)| {
+                            let parsed = serde_json::from_slice::<Entry>(body)
+                                .map_err(|e| e.to_string())
+                                .and_then(|e| Ok((Amendment::from_content(&e.content)?, e.id)));
+                            (*seq, parsed)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    // A worker that died must not silently drop amendments from the edition.
+    let mut parsed: Vec<Parsed> = parsed.map_err(died)?.into_iter().flatten().collect();
+    parsed.sort_by_key(|(seq, _)| *seq);
+    for (seq, result) in parsed {
+        match result {
+            Ok((a, id)) => {
+                if let Some(r) = &a.superseded_by {
+                    plan.replaces.insert(r.clone(), a.target.clone());
+                }
+                plan.amendment_seqs.insert(seq);
+                plan.effects
+                    .entry(a.target.clone())
+                    .or_default()
+                    .push(AmendInfo { seq, id, a });
+            }
+            Err(why) => problems.push(format!("amendment {seq}: {why}")),
+        }
+    }
+    Ok(plan)
 }
 
 fn source_checkpoint(conn: &rusqlite::Connection, at: Option<u64>) -> Result<(u64, String)> {
     let row: Option<(u64, String)> = match at {
         Some(size) => conn
-            .query_row("SELECT size, note FROM checkpoints WHERE size = ?1", [size], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT size, note FROM checkpoints WHERE size = ?1",
+                [size],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?,
         None => conn
-            .query_row("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?,
     };
     row.ok_or_else(|| match at {
         Some(size) => {
             let near: Vec<String> = conn
                 .prepare("SELECT size FROM checkpoints ORDER BY abs(size - ?1) LIMIT 5")
-                .and_then(|mut s| s.query_map([size], |r| r.get::<_, u64>(0))?.collect::<Result<Vec<u64>, _>>())
+                .and_then(|mut s| {
+                    s.query_map([size], |r| r.get::<_, u64>(0))?
+                        .collect::<Result<Vec<u64>, _>>()
+                })
                 .unwrap_or_default()
                 .into_iter()
                 .map(|s| s.to_string())
                 .collect();
-            Error::input(format!("there is no checkpoint of size {size}"))
-                .hint(format!("--at takes a checkpoint size; the nearest are: {}", near.join(", ")))
+            Error::input(format!("there is no checkpoint of size {size}")).hint(format!(
+                "--at takes a checkpoint size; the nearest are: {}",
+                near.join(", ")
+            ))
         }
         None => Error::env("the ledger has no checkpoint").hint("run 'echoctl ledger verify'"),
     })
 }
 
-/// One entry after the worker's pass.
+/// An entry read without copying: strings borrowed from the stored bytes where they need
+/// no unescaping, content values kept as their raw (canonical) JSON text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryView<'a> {
+    #[serde(rename = "v")]
+    _v: u32,
+    seq: u64,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    ts: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    source: Cow<'a, str>,
+    #[serde(borrow)]
+    content: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    #[serde(borrow, rename = "refs")]
+    _refs: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    prev: Cow<'a, str>,
+    #[serde(borrow, rename = "signer")]
+    _signer: Cow<'a, str>,
+}
+
+/// The content a paragraph shows: the entry's own (raw), or a correction's.
+#[derive(Clone, Copy)]
+enum Content<'a> {
+    Raw(&'a BTreeMap<Cow<'a, str>, &'a RawValue>),
+    Map(&'a Map<String, Value>),
+}
+
+/// The string a raw JSON string value holds.
+fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return None;
+    }
+    if !text.contains('\\') {
+        return Some(Cow::Borrowed(&text[1..text.len() - 1]));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+}
+
+/// Where a paragraph goes: a kind section or a named one (`content.section`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum SectionKey {
+    Kind(&'static str),
+    Named(String),
+}
+
+fn section_of(e: &EntryView) -> SectionKey {
+    match e
+        .content
+        .get("section")
+        .and_then(|raw| raw_str(raw))
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(s) => SectionKey::Named(s.into_owned()),
+        None => SectionKey::Kind(
+            KIND_ORDER
+                .iter()
+                .find(|k| **k == e.kind)
+                .copied()
+                .unwrap_or("observation"),
+        ),
+    }
+}
+
+/// A batch of rows in one buffer.
+#[derive(Default)]
+struct RawBatch {
+    buf: Vec<u8>,
+    rows: Vec<(u64, Range<usize>)>,
+}
+
+/// A batch after the worker: all rendered text in two buffers, items pointing into them.
+struct Rendered {
+    text: String,
+    trace: String,
+    items: Vec<Item>,
+    /// The root of the batch's leaves when they form an aligned perfect subtree.
+    subtree: Option<(u64, Hash)>,
+}
+
 struct Item {
     seq: u64,
+    leaf: Hash,
+    /// None when the bytes are not an entry (the reason is in `problem`).
     head: Option<Head>,
     problem: Option<String>,
     body: Body,
 }
 
 struct Head {
-    id: String,
-    ts: String,
     prev: Hash,
     leaf: Hash,
+    ts: String,
 }
 
 enum Body {
@@ -327,135 +469,309 @@ enum Body {
     Skip,
     /// Superseded, or a replacement: rendered when its chain is resolved. `section` is
     /// set for the chain's first entry, whose place the chain's final entry takes.
-    ChainMember { section: Option<String> },
-    Paragraph { section: String, rendered: Rendered, withdrawn: bool },
+    ChainMember {
+        id: String,
+        section: Option<SectionKey>,
+    },
+    Paragraph {
+        section: SectionKey,
+        text: Range<usize>,
+        trace: Range<usize>,
+        withdrawn: bool,
+    },
 }
 
-/// A rendered paragraph and, for JSON, its `traceMap` member (`"p-…":[ids]`).
-struct Rendered {
-    text: String,
-    trace: String,
-}
-
-fn render_item(plan: &Plan, seq: u64, body: &[u8]) -> Item {
-    let leaf = merkle::leaf_hash(body);
-    let e = match Entry::parse_canonical(body) {
-        Ok(e) => e,
-        Err(why) => return Item { seq, head: None, problem: Some(why), body: Body::Skip },
-    };
-    let head = Head { id: e.id.clone(), ts: e.ts.clone(), prev: e.prev, leaf };
-    if e.seq != seq {
-        return Item { seq, head: None, problem: Some(format!("entry says it is entry {}", e.seq)), body: Body::Skip };
+impl RawBatch {
+    /// The worker's part: parse, hash, render.
+    fn render(self, plan: &Plan) -> Rendered {
+        let mut out = Rendered {
+            text: String::with_capacity(self.buf.len()),
+            trace: String::new(),
+            items: Vec::with_capacity(self.rows.len()),
+            subtree: None,
+        };
+        let mut tree = Frontier::new();
+        for (seq, span) in &self.rows {
+            let item = render_one(plan, *seq, &self.buf[span.clone()], &mut out.text, &mut out.trace);
+            tree.push(item.leaf, |_, _, _| {});
+            out.items.push(item);
+        }
+        // A full batch at an aligned position is a perfect subtree: hashing it here spares
+        // the main thread 511 of its 512 node hashes.
+        let first = self.rows.first().map_or(0, |r| r.0);
+        let contiguous = self.rows.iter().enumerate().all(|(i, r)| r.0 == first + i as u64);
+        if self.rows.len() == BATCH && first % BATCH as u64 == 0 && contiguous {
+            out.subtree = Some((first, tree.root()));
+        }
+        out
     }
-    let body = match e.kind.as_str() {
-        KIND_GENESIS => Body::Genesis(Box::new(e)),
+}
+
+fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut String) -> Item {
+    let leaf = merkle::leaf_hash(body);
+    // The bytes are hashed as they are; verify re-checks their canonical form.
+    let e = match serde_json::from_slice::<EntryView>(body) {
+        Ok(e) if e.seq == seq => e,
+        Ok(e) => {
+            let problem = Some(format!("it says it is entry {}", e.seq));
+            return Item {
+                seq,
+                leaf,
+                head: None,
+                problem,
+                body: Body::Skip,
+            };
+        }
+        Err(why) => {
+            return Item {
+                seq,
+                leaf,
+                head: None,
+                problem: Some(format!("not an entry: {why}")),
+                body: Body::Skip,
+            }
+        }
+    };
+    let Some(prev) = super::entry::parse_hash_hex(&e.prev) else {
+        return Item {
+            seq,
+            leaf,
+            head: None,
+            problem: Some("prev is not a hash".into()),
+            body: Body::Skip,
+        };
+    };
+    let head = Some(Head {
+        prev,
+        leaf,
+        ts: e.ts.clone().into_owned(),
+    });
+    let effects = plan.effects_of(&e.id);
+    let superseded = effects.iter().any(|x| x.a.kind == AmendmentType::Supersession);
+    let withdrawn = effects.iter().any(|x| x.a.kind == AmendmentType::Withdrawal);
+    let body = match &*e.kind {
+        KIND_GENESIS => match serde_json::from_slice::<Entry>(body) {
+            Ok(full) => Body::Genesis(Box::new(full)),
+            Err(why) => {
+                return Item {
+                    seq,
+                    leaf,
+                    head: None,
+                    problem: Some(why.to_string()),
+                    body: Body::Skip,
+                }
+            }
+        },
         KIND_AMENDMENT => Body::Amendment,
         kind if !plan.wanted(kind) => Body::Skip,
-        _ if plan.superseded(&e.id).is_some() || plan.replaces.contains_key(&e.id) => {
-            let first = !plan.replaces.contains_key(&e.id);
-            Body::ChainMember { section: first.then(|| section_of(&e)) }
+        _ if superseded || (!plan.replaces.is_empty() && plan.replaces.contains_key(&*e.id)) => {
+            let first = !plan.replaces.contains_key(&*e.id);
+            Body::ChainMember {
+                section: first.then(|| section_of(&e)),
+                id: e.id.clone().into_owned(),
+            }
         }
         _ => {
-            let withdrawn = plan.withdrawn(&e.id).is_some();
+            let section = section_of(&e);
             let mut p = Paragraph::new(&e, &leaf);
-            p.apply(plan.effects.get(&e.id).map(Vec::as_slice).unwrap_or(&[]));
-            Body::Paragraph { section: section_of(&e), rendered: p.render(plan.format), withdrawn }
+            p.apply(effects);
+            let (t0, r0) = (text.len(), trace.len());
+            p.render_into(plan.format, text, trace);
+            Body::Paragraph {
+                section,
+                text: t0..text.len(),
+                trace: r0..trace.len(),
+                withdrawn,
+            }
         }
     };
-    Item { seq, head: Some(head), problem: None, body }
+    Item {
+        seq,
+        leaf,
+        head,
+        problem: None,
+        body,
+    }
 }
 
-/// The section an entry belongs to: its `content.section`, else its kind.
-fn section_of(e: &Entry) -> String {
-    match e.content.get("section").and_then(Value::as_str).filter(|s| !s.trim().is_empty()) {
-        Some(s) => format!("section:{s}"),
-        None => format!("kind:{}", e.kind),
+/// The main thread's state during pass B.
+struct PassB {
+    doc: Doc,
+    frontier: Frontier,
+    prev: Hash,
+    next: u64,
+    genesis: Option<Entry>,
+    newest_ts: String,
+    /// Chain members seen: id -> (leaf, seq).
+    chain_leaves: HashMap<String, (Hash, u64)>,
+}
+
+impl PassB {
+    fn new(format: Format) -> Self {
+        PassB {
+            doc: Doc::new(format),
+            frontier: Frontier::new(),
+            prev: [0; 32],
+            next: 0,
+            genesis: None,
+            newest_ts: String::new(),
+            chain_leaves: HashMap::new(),
+        }
+    }
+
+    /// Checks the chain and places a rendered batch, in ledger order.
+    fn place(&mut self, plan: &Plan, batch: Rendered, problems: &mut Vec<String>) {
+        let last = batch.items.len().saturating_sub(1);
+        let whole = batch
+            .subtree
+            .filter(|(first, _)| *first == self.frontier.size() && *first == self.next);
+        for (i, item) in batch.items.into_iter().enumerate() {
+            if item.seq != self.next {
+                problems.push(format!("entry {} is missing", self.next));
+                self.next = item.seq;
+            }
+            self.next += 1;
+            let Some(head) = item.head else {
+                problems.push(format!(
+                    "entry {}: {}",
+                    item.seq,
+                    item.problem.unwrap_or_default()
+                ));
+                continue;
+            };
+            if head.prev != self.prev {
+                problems.push(format!("entry {}: the chain is broken before it", item.seq));
+            }
+            self.prev = head.leaf;
+            if whole.is_none() {
+                self.frontier.push(head.leaf, |_, _, _| {});
+            }
+            if i == last {
+                self.newest_ts = head.ts;
+            }
+            match item.body {
+                Body::Genesis(e) => self.genesis = Some(*e),
+                Body::Amendment => {
+                    if !plan.amendment_seqs.contains(&item.seq) {
+                        problems.push(format!(
+                            "amendment {} is missing from the amendment index",
+                            item.seq
+                        ));
+                    }
+                }
+                Body::Skip => {}
+                Body::ChainMember { id, section } => {
+                    if let Some(section) = section {
+                        self.doc.reserve(section, &id);
+                    }
+                    self.chain_leaves.insert(id, (head.leaf, item.seq));
+                }
+                Body::Paragraph {
+                    section,
+                    text,
+                    trace,
+                    withdrawn,
+                } => {
+                    let text = &batch.text[text];
+                    let trace = &batch.trace[trace];
+                    if withdrawn {
+                        self.doc.push_withdrawn(text, trace);
+                    } else {
+                        self.doc.push(section, text, trace);
+                    }
+                }
+            }
+        }
+        if let Some((_, root)) = whole {
+            self.frontier.push_subtree(BATCH.trailing_zeros(), root);
+        }
     }
 }
 
 fn resolve_chains(
     conn: &rusqlite::Connection,
     plan: &Plan,
-    doc: &mut Doc,
-    leaves: &HashMap<String, (Hash, u64)>,
+    pass: &mut PassB,
     problems: &mut Vec<String>,
 ) -> Result<()> {
-    let roots: Vec<String> = doc.reserved.keys().cloned().collect();
+    let mut roots: Vec<String> = pass.doc.reserved.keys().cloned().collect();
+    roots.sort();
     for root in roots {
         // Walk root -> replacement -> ... to the entry that stands now.
         let mut chain = vec![root.clone()];
-        let mut via = Vec::new();
+        let mut via: Vec<&AmendInfo> = Vec::new();
         while let Some(s) = plan.superseded(chain.last().map(String::as_str).unwrap_or_default()) {
             let next = s.a.superseded_by.clone().unwrap_or_default();
-            if chain.contains(&next) || chain.len() > 10_000 {
+            if chain.contains(&next) {
                 problems.push(format!("supersession cycle at {next}"));
                 break;
             }
-            via.push(s.clone());
+            via.push(s);
             chain.push(next);
         }
         let last = chain.last().cloned().unwrap_or_default();
-        let Some((leaf, seq)) = leaves.get(&last).copied() else {
-            problems.push(format!("replacement {last} of {root} is missing"));
+        let Some((leaf, seq)) = pass.chain_leaves.get(&last).copied() else {
+            problems.push(format!("replacement {last} of {root} is missing or filtered out"));
             continue;
         };
-        let body: Vec<u8> = conn.query_row("SELECT body FROM entries WHERE seq = ?1", params![seq], |r| r.get(0))?;
+        let body: Vec<u8> = conn.query_row("SELECT body FROM entries WHERE seq = ?1", params![seq], |r| {
+            r.get(0)
+        })?;
         if merkle::leaf_hash(&body) != leaf {
             problems.push(format!("entry {seq} changed while the edition was compiled"));
             continue;
         }
-        let e = match Entry::parse_canonical(&body) {
+        let e = match serde_json::from_slice::<EntryView>(&body) {
             Ok(e) => e,
             Err(why) => {
-                problems.push(why);
+                problems.push(why.to_string());
                 continue;
             }
         };
         let mut p = Paragraph::new(&e, &leaf);
         for (member, s) in chain.iter().zip(&via) {
-            let member_leaf = leaves.get(member).map(|(l, _)| *l).unwrap_or([0; 32]);
-            p.supersedes.push((member.clone(), hex(&member_leaf), s.clone()));
+            let member_leaf = pass.chain_leaves.get(member).map(|(l, _)| *l).unwrap_or([0; 32]);
+            p.supersedes.push((member.clone(), hex(&member_leaf), s));
         }
-        p.apply(plan.effects.get(&last).map(Vec::as_slice).unwrap_or(&[]));
-        let withdrawn = plan.withdrawn(&last).is_some();
-        let rendered = p.render(plan.format);
-        if withdrawn {
-            doc.withdrawn.push(rendered);
-            doc.unreserve(&root);
+        p.apply(plan.effects_of(&last));
+        let (mut text, mut trace) = (String::new(), String::new());
+        p.render_into(plan.format, &mut text, &mut trace);
+        if plan.withdrawn(&last).is_some() {
+            pass.doc.push_withdrawn(&text, &trace);
+            pass.doc.fill(&root, None);
         } else {
-            doc.fill(&root, rendered);
+            pass.doc.fill(&root, Some((text, trace)));
         }
-        doc.paragraphs += 1;
     }
     Ok(())
 }
 
 /// One paragraph: the entry that stands, and what shaped it.
-struct Paragraph {
+struct Paragraph<'p> {
     id: String,
-    entry: String,
+    entry: &'p str,
     leaf: String,
-    kind: String,
-    ts: String,
-    source: String,
-    content: Map<String, Value>,
+    kind: &'p str,
+    ts: &'p str,
+    source: &'p str,
+    content: Content<'p>,
     /// (superseded entry id, its leaf hash hex, the supersession), oldest first.
-    supersedes: Vec<(String, String, AmendInfo)>,
-    corrections: Vec<AmendInfo>,
-    clarifications: Vec<AmendInfo>,
-    withdrawal: Option<AmendInfo>,
+    supersedes: Vec<(String, String, &'p AmendInfo)>,
+    corrections: Vec<&'p AmendInfo>,
+    clarifications: Vec<&'p AmendInfo>,
+    withdrawal: Option<&'p AmendInfo>,
 }
 
-impl Paragraph {
-    fn new(e: &Entry, leaf: &Hash) -> Self {
+impl<'p> Paragraph<'p> {
+    fn new(e: &'p EntryView<'p>, leaf: &Hash) -> Self {
         Paragraph {
             id: String::new(),
-            entry: e.id.clone(),
+            entry: &e.id,
             leaf: hex(leaf),
-            kind: e.kind.clone(),
-            ts: e.ts.clone(),
-            source: e.source.clone(),
-            content: e.content.clone(),
+            kind: &e.kind,
+            ts: &e.ts,
+            source: &e.source,
+            content: Content::Raw(&e.content),
             supersedes: Vec::new(),
             corrections: Vec::new(),
             clarifications: Vec::new(),
@@ -464,53 +780,80 @@ impl Paragraph {
     }
 
     /// Applies the amendments of the standing entry, in seq order.
-    fn apply(&mut self, effects: &[AmendInfo]) {
+    fn apply(&mut self, effects: &'p [AmendInfo]) {
         for x in effects {
             match x.a.kind {
                 AmendmentType::Correction => {
                     if let Some(c) = &x.a.content {
-                        self.content = c.clone();
+                        self.content = Content::Map(c);
                     }
-                    self.corrections.push(x.clone());
+                    self.corrections.push(x);
                 }
-                AmendmentType::Clarification => self.clarifications.push(x.clone()),
-                AmendmentType::Withdrawal => self.withdrawal = Some(x.clone()),
+                AmendmentType::Clarification => self.clarifications.push(x),
+                AmendmentType::Withdrawal => self.withdrawal = Some(x),
                 AmendmentType::Supersession => {}
             }
         }
         // The paragraph is named after the first entry of its chain.
-        self.id = format!("p-{}", self.supersedes.first().map_or(&self.entry, |(id, _, _)| id));
+        self.id = format!(
+            "p-{}",
+            self.supersedes
+                .first()
+                .map_or(self.entry, |(id, _, _)| id.as_str())
+        );
     }
 
     /// Every entry id that shaped this paragraph, in ledger order.
-    fn trace(&self) -> Vec<String> {
-        let mut ids: Vec<String> = Vec::new();
-        ids.extend(self.supersedes.iter().flat_map(|(id, _, s)| [id.clone(), s.id.clone()]));
-        ids.push(self.entry.clone());
-        let mut later: Vec<&AmendInfo> = self.corrections.iter().chain(&self.clarifications).chain(&self.withdrawal).collect();
+    fn trace_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::with_capacity(2 + 2 * self.supersedes.len());
+        for (id, _, s) in &self.supersedes {
+            ids.push(id);
+            ids.push(&s.id);
+        }
+        ids.push(self.entry);
+        let mut later: Vec<&AmendInfo> = self
+            .corrections
+            .iter()
+            .chain(&self.clarifications)
+            .chain(&self.withdrawal)
+            .copied()
+            .collect();
         later.sort_by_key(|x| x.seq);
-        ids.extend(later.into_iter().map(|x| x.id.clone()));
+        ids.extend(later.into_iter().map(|x| x.id.as_str()));
         ids
     }
 
-    fn render(&self, format: Format) -> Rendered {
+    fn trace(&self) -> Vec<String> {
+        self.trace_ids().into_iter().map(str::to_owned).collect()
+    }
+
+    /// Appends the rendered paragraph to `text` and, for JSON, its `traceMap` member to
+    /// `trace`.
+    fn render_into(&self, format: Format, text: &mut String, trace: &mut String) {
         match format {
-            Format::Json => Rendered {
-                text: self.render_json(),
-                trace: format!("{}:{}", json!(self.id), json!(self.trace())),
-            },
-            Format::Markdown => Rendered { text: self.render_md(), trace: String::new() },
-            Format::Html => Rendered { text: self.render_html(), trace: String::new() },
+            Format::Json => {
+                text.push_str(&self.render_json());
+                let _ = write!(trace, "{}:{}", json!(self.id), json!(self.trace()));
+            }
+            Format::Markdown => self.render_md(text),
+            Format::Html => self.render_html(text),
         }
     }
 
     fn render_json(&self) -> String {
-        let (prose, fields) = split_content(&self.content);
-        let object = |fields: Vec<(String, String)>| -> Map<String, Value> {
-            fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
+        let (prose, fields) = split_content(self.content);
+        let object = |fields: Vec<(Cow<'_, str>, Cow<'_, str>)>| -> Map<String, Value> {
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect()
         };
-        let amend = |x: &AmendInfo| {
-            let (text, fields) = x.a.content.as_ref().map(split_content).unwrap_or_default();
+        let amend = |x: &&AmendInfo| {
+            let (text, fields) =
+                x.a.content
+                    .as_ref()
+                    .map(|c| split_content(Content::Map(c)))
+                    .unwrap_or_default();
             json!({"id": x.id, "type": x.a.kind.as_str(), "reason": x.a.reason, "text": text, "fields": object(fields)})
         };
         let fields = object(fields);
@@ -526,33 +869,66 @@ impl Paragraph {
         v.to_string()
     }
 
-    fn render_md(&self) -> String {
-        let (prose, fields) = split_content(&self.content);
-        let mut s = String::new();
-        let _ = writeln!(s, "<a id=\"e-{}\"></a>", self.entry);
+    fn render_md(&self, s: &mut String) {
+        let (prose, fields) = split_content(self.content);
+        // The common path pushes strings directly: this runs once per entry.
+        s.push_str("<a id=\"e-");
+        s.push_str(self.entry);
+        s.push_str("\"></a>\n");
         for (id, _, sup) in &self.supersedes {
             let _ = writeln!(s, "<a id=\"e-{id}\"></a><a id=\"e-{}\"></a>", sup.id);
         }
-        let _ = writeln!(s, "**{}** · {} · {}\n", md_escape(&self.kind), self.ts, md_escape(&self.source));
+        s.push_str("**");
+        md_push(s, self.kind);
+        s.push_str("** · ");
+        s.push_str(self.ts);
+        s.push_str(" · ");
+        md_push(s, self.source);
+        s.push_str("\n\n");
         if let Some(p) = &prose {
-            let _ = writeln!(s, "{}\n", md_escape(p));
+            md_push(s, p);
+            s.push_str("\n\n");
         }
         for (k, v) in &fields {
-            let _ = writeln!(s, "- {}: {}", md_escape(k), md_escape(v));
+            s.push_str("- ");
+            md_push(s, k);
+            s.push_str(": ");
+            md_push(s, v);
+            s.push('\n');
         }
         if !fields.is_empty() {
             s.push('\n');
         }
         for x in &self.corrections {
-            let _ = writeln!(s, "<a id=\"e-{}\"></a>*Corrected* by [{}](#e-{}): {}\n", x.id, x.id, x.id, md_escape(&x.a.reason));
+            let _ = writeln!(
+                s,
+                "<a id=\"e-{}\"></a>*Corrected* by [{}](#e-{}): {}\n",
+                x.id,
+                x.id,
+                x.id,
+                md_escape(&x.a.reason)
+            );
         }
         for (id, _, sup) in &self.supersedes {
-            let _ = writeln!(s, "*Supersedes* [{id}](#e-{id}) by [{}](#e-{}): {}\n", sup.id, sup.id, md_escape(&sup.a.reason));
+            let _ = writeln!(
+                s,
+                "*Supersedes* [{id}](#e-{id}) by [{}](#e-{}): {}\n",
+                sup.id,
+                sup.id,
+                md_escape(&sup.a.reason)
+            );
         }
         for x in &self.clarifications {
-            let _ = write!(s, "> <a id=\"e-{}\"></a>**Clarification** ([{}](#e-{})): {}", x.id, x.id, x.id, md_escape(&x.a.reason));
+            let _ = write!(
+                s,
+                "> <a id=\"e-{}\"></a>**Clarification** ([{}](#e-{})): {}",
+                x.id,
+                x.id,
+                x.id,
+                md_escape(&x.a.reason)
+            );
             if let Some(c) = &x.a.content {
-                let (text, fields) = split_content(c);
+                let (text, fields) = split_content(Content::Map(c));
                 if let Some(t) = text {
                     let _ = write!(s, " — {}", md_escape(&t));
                 }
@@ -563,21 +939,46 @@ impl Paragraph {
             s.push_str("\n\n");
         }
         if let Some(x) = &self.withdrawal {
-            let _ = writeln!(s, "<a id=\"e-{}\"></a>*Withdrawn* by [{}](#e-{}): {}\n", x.id, x.id, x.id, md_escape(&x.a.reason));
+            let _ = writeln!(
+                s,
+                "<a id=\"e-{}\"></a>*Withdrawn* by [{}](#e-{}): {}\n",
+                x.id,
+                x.id,
+                x.id,
+                md_escape(&x.a.reason)
+            );
         }
-        let links: Vec<String> = self.trace().iter().map(|id| format!("[{id}](#e-{id})")).collect();
-        let _ = writeln!(s, "<sub>Trace {}: {} · leaf `{}`</sub>\n", self.id, links.join(" · "), self.leaf);
-        s
+        s.push_str("<sub>Trace ");
+        s.push_str(&self.id);
+        s.push_str(": ");
+        for (i, id) in self.trace_ids().into_iter().enumerate() {
+            if i > 0 {
+                s.push_str(" · ");
+            }
+            s.push('[');
+            s.push_str(id);
+            s.push_str("](#e-");
+            s.push_str(id);
+            s.push(')');
+        }
+        s.push_str(" · leaf `");
+        s.push_str(&self.leaf);
+        s.push_str("`</sub>\n\n");
     }
 
-    fn render_html(&self) -> String {
-        let (prose, fields) = split_content(&self.content);
-        let mut s = String::new();
+    fn render_html(&self, s: &mut String) {
+        let (prose, fields) = split_content(self.content);
         let _ = write!(s, "<article id=\"{}\"><a id=\"e-{}\"></a>", self.id, self.entry);
         for (id, _, sup) in &self.supersedes {
             let _ = write!(s, "<a id=\"e-{id}\"></a><a id=\"e-{}\"></a>", sup.id);
         }
-        let _ = writeln!(s, "<p class=\"meta\">{} · {} · {}</p>", h(&self.kind), h(&self.ts), h(&self.source));
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">{} · {} · {}</p>",
+            h(self.kind),
+            h(self.ts),
+            h(self.source)
+        );
         if let Some(p) = &prose {
             let _ = writeln!(s, "<p>{}</p>", h(p));
         }
@@ -590,15 +991,34 @@ impl Paragraph {
         }
         let link = |id: &str| format!("<a href=\"#e-{id}\">{id}</a>");
         for x in &self.corrections {
-            let _ = writeln!(s, "<p class=\"amend\" id=\"e-{}\"><em>Corrected</em> by {}: {}</p>", x.id, link(&x.id), h(&x.a.reason));
+            let _ = writeln!(
+                s,
+                "<p class=\"amend\" id=\"e-{}\"><em>Corrected</em> by {}: {}</p>",
+                x.id,
+                link(&x.id),
+                h(&x.a.reason)
+            );
         }
         for (id, _, sup) in &self.supersedes {
-            let _ = writeln!(s, "<p class=\"amend\" id=\"e-{}\"><em>Supersedes</em> {} by {}: {}</p>", sup.id, link(id), link(&sup.id), h(&sup.a.reason));
+            let _ = writeln!(
+                s,
+                "<p class=\"amend\" id=\"e-{}\"><em>Supersedes</em> {} by {}: {}</p>",
+                sup.id,
+                link(id),
+                link(&sup.id),
+                h(&sup.a.reason)
+            );
         }
         for x in &self.clarifications {
-            let _ = write!(s, "<blockquote id=\"e-{}\"><strong>Clarification</strong> ({}): {}", x.id, link(&x.id), h(&x.a.reason));
+            let _ = write!(
+                s,
+                "<blockquote id=\"e-{}\"><strong>Clarification</strong> ({}): {}",
+                x.id,
+                link(&x.id),
+                h(&x.a.reason)
+            );
             if let Some(c) = &x.a.content {
-                let (text, fields) = split_content(c);
+                let (text, fields) = split_content(Content::Map(c));
                 if let Some(t) = text {
                     let _ = write!(s, " — {}", h(&t));
                 }
@@ -609,64 +1029,148 @@ impl Paragraph {
             s.push_str("</blockquote>\n");
         }
         if let Some(x) = &self.withdrawal {
-            let _ = writeln!(s, "<p class=\"amend\" id=\"e-{}\"><em>Withdrawn</em> by {}: {}</p>", x.id, link(&x.id), h(&x.a.reason));
+            let _ = writeln!(
+                s,
+                "<p class=\"amend\" id=\"e-{}\"><em>Withdrawn</em> by {}: {}</p>",
+                x.id,
+                link(&x.id),
+                h(&x.a.reason)
+            );
         }
         let links: Vec<String> = self.trace().iter().map(|id| link(id)).collect();
-        let _ = writeln!(s, "<p class=\"trace\">Trace {}: {} · leaf <code>{}</code></p></article>", self.id, links.join(" · "), self.leaf);
-        s
+        let _ = writeln!(
+            s,
+            "<p class=\"trace\">Trace {}: {} · leaf <code>{}</code></p></article>",
+            self.id,
+            links.join(" · "),
+            self.leaf
+        );
     }
 }
+
+/// `key: value` pairs of a paragraph, in canonical key order.
+type Fields<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// The rendering rule: the first of `text`, `claim`, `summary` that is a string is prose;
 /// every other key except `section` becomes `key: value` (strings as they are, anything
 /// else as canonical JSON), in canonical key order.
-pub fn split_content(content: &Map<String, Value>) -> (Option<String>, Vec<(String, String)>) {
-    let prose_key = PROSE_KEYS.iter().find(|k| content.get(**k).is_some_and(Value::is_string)).copied();
-    let prose = prose_key.and_then(|k| content.get(k)).and_then(Value::as_str).map(str::to_owned);
-    let mut keys: Vec<&String> = content.keys().filter(|k| Some(k.as_str()) != prose_key && *k != "section").collect();
-    keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-    let fields = keys
-        .into_iter()
-        .map(|k| {
-            let v = match &content[k.as_str()] {
-                Value::String(s) => s.clone(),
-                other => String::from_utf8(super::canon::to_canonical(other)).unwrap_or_default(),
-            };
-            (k.clone(), v)
-        })
-        .collect();
+fn split_content(content: Content<'_>) -> (Option<Cow<'_, str>>, Fields<'_>) {
+    let mut fields: Vec<(Cow<str>, Cow<str>)> = Vec::new();
+    let prose = match content {
+        Content::Raw(map) => {
+            let prose_key = PROSE_KEYS
+                .iter()
+                .find(|k| map.get(**k).is_some_and(|r| r.get().starts_with('"')));
+            for (k, raw) in map {
+                if Some(&&**k) != prose_key && k != "section" {
+                    let v = raw_str(raw).unwrap_or(Cow::Borrowed(raw.get()));
+                    fields.push((Cow::Borrowed(&**k), v));
+                }
+            }
+            prose_key.and_then(|k| map.get(*k)).and_then(|r| raw_str(r))
+        }
+        Content::Map(map) => {
+            let prose_key = PROSE_KEYS
+                .iter()
+                .find(|k| map.get(**k).is_some_and(Value::is_string));
+            for (k, v) in map {
+                if Some(&k.as_str()) != prose_key && k != "section" {
+                    let v = match v {
+                        Value::String(s) => Cow::Borrowed(s.as_str()),
+                        other => Cow::Owned(
+                            String::from_utf8(super::canon::to_canonical(other)).unwrap_or_default(),
+                        ),
+                    };
+                    fields.push((Cow::Borrowed(k.as_str()), v));
+                }
+            }
+            prose_key
+                .and_then(|k| map.get(*k))
+                .and_then(Value::as_str)
+                .map(Cow::Borrowed)
+        }
+    };
+    // Both maps iterate in UTF-8 order; RFC 8785 orders keys by UTF-16 code units, which
+    // differs only for characters at or above U+E000.
+    if fields.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
+        fields.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    }
     (prose, fields)
 }
 
-fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '&' => out.push_str("&amp;"),
-            '\n' => out.push_str("  \n"),
-            _ => out.push(c),
+/// Markdown-escaped text, written without allocating.
+struct Md<'a>(&'a str);
+
+impl std::fmt::Display for Md<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut start = 0;
+        for (i, c) in self.0.char_indices() {
+            let rep = match c {
+                '\\' => "\\\\",
+                '`' => "\\`",
+                '*' => "\\*",
+                '_' => "\\_",
+                '[' => "\\[",
+                ']' => "\\]",
+                '<' => "\\<",
+                '>' => "\\>",
+                '#' => "\\#",
+                '|' => "\\|",
+                '&' => "&amp;",
+                '\n' => "  \n",
+                _ => continue,
+            };
+            f.write_str(&self.0[start..i])?;
+            f.write_str(rep)?;
+            start = i + c.len_utf8();
         }
+        f.write_str(&self.0[start..])
     }
-    out
 }
 
-fn h(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+/// Appends Markdown-escaped text.
+fn md_push(out: &mut String, text: &str) {
+    if text.bytes().any(|b| {
+        matches!(
+            b,
+            b'\\' | b'`' | b'*' | b'_' | b'[' | b']' | b'<' | b'>' | b'#' | b'|' | b'&' | b'\n'
+        )
+    }) {
+        let _ = write!(out, "{}", Md(text));
+    } else {
+        out.push_str(text);
     }
-    out
+}
+
+fn md_escape(s: &str) -> Md<'_> {
+    Md(s)
+}
+
+/// HTML-escaped text, written without allocating.
+struct Html<'a>(&'a str);
+
+impl std::fmt::Display for Html<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut start = 0;
+        for (i, c) in self.0.char_indices() {
+            let rep = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => continue,
+            };
+            f.write_str(&self.0[start..i])?;
+            f.write_str(rep)?;
+            start = i + c.len_utf8();
+        }
+        f.write_str(&self.0[start..])
+    }
+}
+
+fn h(s: &str) -> Html<'_> {
+    Html(s)
 }
 
 struct Header {
@@ -680,94 +1184,184 @@ struct Header {
     kinds: Vec<String>,
 }
 
-/// The document being assembled: rendered paragraphs per section, in order.
+/// Rendered text of a section: runs of paragraphs, and slots that supersession chains
+/// fill once resolved.
+enum Chunk {
+    Text(String),
+    Slot(String),
+}
+
+struct SectionBuf {
+    key: SectionKey,
+    chunks: Vec<Chunk>,
+}
+
+/// The document being assembled: rendered paragraphs per section, in ledger order.
 struct Doc {
     format: Format,
-    /// Section keys in order of first appearance.
-    order: Vec<String>,
-    sections: HashMap<String, Vec<Option<Rendered>>>,
-    /// Chain roots: (section, slot index).
-    reserved: HashMap<String, (String, usize)>,
-    withdrawn: Vec<Rendered>,
+    sections: Vec<SectionBuf>,
+    index: HashMap<SectionKey, usize>,
+    withdrawn: Vec<Chunk>,
+    /// JSON `traceMap` members, comma-separated.
+    trace: String,
+    /// Chain roots with a reserved slot; filled (None: the chain ended withdrawn).
+    reserved: HashMap<String, Option<String>>,
     paragraphs: u64,
+}
+
+fn append(chunks: &mut Vec<Chunk>, format: Format, text: &str) {
+    if let Some(Chunk::Text(t)) = chunks.last_mut() {
+        if format == Format::Json && !t.is_empty() {
+            t.push(',');
+        }
+        t.push_str(text);
+    } else {
+        chunks.push(Chunk::Text(text.to_owned()));
+    }
 }
 
 impl Doc {
     fn new(format: Format) -> Self {
-        Doc { format, order: Vec::new(), sections: HashMap::new(), reserved: HashMap::new(), withdrawn: Vec::new(), paragraphs: 0 }
-    }
-
-    fn slots(&mut self, section: &str) -> &mut Vec<Option<Rendered>> {
-        if !self.sections.contains_key(section) {
-            self.order.push(section.to_owned());
+        Doc {
+            format,
+            sections: Vec::new(),
+            index: HashMap::new(),
+            withdrawn: Vec::new(),
+            trace: String::new(),
+            reserved: HashMap::new(),
+            paragraphs: 0,
         }
-        self.sections.entry(section.to_owned()).or_default()
     }
 
-    fn push(&mut self, section: &str, rendered: Rendered) {
-        self.slots(section).push(Some(rendered));
-    }
-
-    fn reserve(&mut self, section: &str, root: &str) {
-        let slots = self.slots(section);
-        slots.push(None);
-        let at = slots.len() - 1;
-        self.reserved.insert(root.to_owned(), (section.to_owned(), at));
-    }
-
-    fn fill(&mut self, root: &str, rendered: Rendered) {
-        if let Some((section, at)) = self.reserved.get(root).cloned() {
-            if let Some(slot) = self.sections.get_mut(&section).and_then(|s| s.get_mut(at)) {
-                *slot = Some(rendered);
+    fn section(&mut self, key: SectionKey) -> &mut Vec<Chunk> {
+        let at = match self.index.get(&key) {
+            Some(at) => *at,
+            None => {
+                self.sections.push(SectionBuf {
+                    key: key.clone(),
+                    chunks: Vec::new(),
+                });
+                self.index.insert(key, self.sections.len() - 1);
+                self.sections.len() - 1
             }
+        };
+        &mut self.sections[at].chunks
+    }
+
+    fn add_trace(&mut self, trace: &str) {
+        if !trace.is_empty() {
+            if !self.trace.is_empty() {
+                self.trace.push(',');
+            }
+            self.trace.push_str(trace);
         }
     }
 
-    fn unreserve(&mut self, root: &str) {
-        self.reserved.remove(root);
+    fn push(&mut self, key: SectionKey, text: &str, trace: &str) {
+        let format = self.format;
+        append(self.section(key), format, text);
+        self.add_trace(trace);
+        self.paragraphs += 1;
     }
 
-    /// Section keys in the documented order: named sections by first appearance, then
-    /// kinds in KIND_ORDER.
-    fn ordered_sections(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.order.iter().filter(|k| k.starts_with("section:")).cloned().collect();
+    fn push_withdrawn(&mut self, text: &str, trace: &str) {
+        append(&mut self.withdrawn, self.format, text);
+        self.add_trace(trace);
+        self.paragraphs += 1;
+    }
+
+    fn reserve(&mut self, key: SectionKey, root: &str) {
+        self.section(key).push(Chunk::Slot(root.to_owned()));
+        self.reserved.insert(root.to_owned(), None);
+    }
+
+    fn fill(&mut self, root: &str, rendered: Option<(String, String)>) {
+        if let Some((text, trace)) = rendered {
+            self.add_trace(&trace);
+            self.paragraphs += 1;
+            self.reserved.insert(root.to_owned(), Some(text));
+        }
+    }
+
+    /// Section indices in the documented order: named sections by first appearance,
+    /// then kinds in KIND_ORDER.
+    fn ordered(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = (0..self.sections.len())
+            .filter(|i| matches!(self.sections[*i].key, SectionKey::Named(_)))
+            .collect();
         for kind in KIND_ORDER {
-            let key = format!("kind:{kind}");
-            if self.sections.contains_key(&key) {
-                out.push(key);
+            if let Some(i) = self.index.get(&SectionKey::Kind(kind)) {
+                out.push(*i);
             }
         }
         out
     }
 
-    fn finish(self, hd: &Header) -> String {
-        match self.format {
-            Format::Json => self.finish_json(hd),
-            Format::Markdown => self.finish_md(hd),
-            Format::Html => self.finish_html(hd),
-        }
-    }
-
-    fn title(key: &str) -> String {
-        match key.split_once(':') {
-            Some(("section", name)) => name.to_owned(),
-            Some(("kind", kind)) => {
-                let mut t = kind.to_owned();
+    fn title(key: &SectionKey) -> String {
+        match key {
+            SectionKey::Named(name) => name.clone(),
+            SectionKey::Kind(kind) => {
+                let mut t = (*kind).to_owned();
                 if let Some(first) = t.get_mut(0..1) {
                     first.make_ascii_uppercase();
                 }
                 format!("{t}s")
             }
-            _ => key.to_owned(),
         }
     }
 
-    fn anchor(key: &str) -> String {
-        let slug: String = key
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-            .collect();
-        format!("s-{slug}")
+    /// Stable, unique anchors: `s-kind-decision`, `s-section-<slug>[-n]`.
+    fn anchors(&self, order: &[usize]) -> Vec<String> {
+        let mut seen = HashSet::new();
+        order
+            .iter()
+            .map(|i| {
+                let base = match &self.sections[*i].key {
+                    SectionKey::Kind(k) => format!("s-kind-{k}"),
+                    SectionKey::Named(n) => {
+                        let slug: String = n
+                            .chars()
+                            .map(|c| {
+                                if c.is_ascii_alphanumeric() {
+                                    c.to_ascii_lowercase()
+                                } else {
+                                    '-'
+                                }
+                            })
+                            .collect();
+                        format!("s-section-{slug}")
+                    }
+                };
+                let mut anchor = base.clone();
+                let mut n = 2;
+                while !seen.insert(anchor.clone()) {
+                    anchor = format!("{base}-{n}");
+                    n += 1;
+                }
+                anchor
+            })
+            .collect()
+    }
+
+    /// The rendered pieces of a chunk list (slots resolved), empty ones skipped.
+    fn pieces<'a>(&'a self, chunks: &'a [Chunk]) -> impl Iterator<Item = &'a str> + 'a {
+        chunks
+            .iter()
+            .filter_map(move |c| match c {
+                Chunk::Text(t) => Some(t.as_str()),
+                Chunk::Slot(root) => self.reserved.get(root).and_then(|r| r.as_deref()),
+            })
+            .filter(|t| !t.is_empty())
+    }
+
+    fn write_pieces(&self, chunks: &[Chunk], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for (i, piece) in self.pieces(chunks).enumerate() {
+            if i > 0 && self.format == Format::Json {
+                out.write_all(b",")?;
+            }
+            out.write_all(piece.as_bytes())?;
+        }
+        Ok(())
     }
 
     fn status_line(hd: &Header) -> String {
@@ -781,115 +1375,126 @@ impl Doc {
         }
     }
 
-    fn finish_md(self, hd: &Header) -> String {
-        let mut s = String::new();
-        if let Some(p) = &hd.problem {
-            let _ = writeln!(s, "**UNVERIFIED EDITION**: {}\n", md_escape(p));
-        }
-        let _ = writeln!(s, "# Reader Edition: {}\n", md_escape(&hd.origin));
-        let _ = writeln!(s, "{}\n", md_escape(&Self::status_line(hd)));
-        let _ = writeln!(s, "As of {}. Signing keys: {}.", hd.as_of, hd.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "));
-        if !hd.kinds.is_empty() {
-            let _ = writeln!(s, "Kinds shown: {}.", hd.kinds.join(", "));
-        }
-        s.push('\n');
-        for key in self.ordered_sections() {
-            let _ = writeln!(s, "<a id=\"{}\"></a>\n## {}\n", Self::anchor(&key), md_escape(&Self::title(&key)));
-            for p in self.sections[&key].iter().flatten() {
-                s.push_str(&p.text);
+    fn write_to(&self, hd: &Header, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let order = self.ordered();
+        let anchors = self.anchors(&order);
+        let has_withdrawn = self.pieces(&self.withdrawn).next().is_some();
+        match self.format {
+            Format::Markdown => {
+                if let Some(p) = &hd.problem {
+                    writeln!(out, "**UNVERIFIED EDITION**: {}\n", md_escape(p))?;
+                }
+                writeln!(out, "# Reader Edition: {}\n", md_escape(&hd.origin))?;
+                writeln!(out, "{}\n", md_escape(&Self::status_line(hd)))?;
+                let keys: Vec<String> = hd.keys.iter().map(|k| format!("`{k}`")).collect();
+                writeln!(out, "As of {}. Signing keys: {}.", hd.as_of, keys.join(", "))?;
+                if !hd.kinds.is_empty() {
+                    writeln!(out, "Kinds shown: {}.", hd.kinds.join(", "))?;
+                }
+                writeln!(out)?;
+                for (i, anchor) in order.iter().zip(&anchors) {
+                    let title = Self::title(&self.sections[*i].key);
+                    writeln!(out, "<a id=\"{anchor}\"></a>\n## {}\n", md_escape(&title))?;
+                    self.write_pieces(&self.sections[*i].chunks, out)?;
+                }
+                if has_withdrawn {
+                    out.write_all(b"<a id=\"s-withdrawn\"></a>\n## Withdrawn\n\n")?;
+                    self.write_pieces(&self.withdrawn, out)?;
+                }
+            }
+            Format::Html => {
+                if let Some(p) = &hd.problem {
+                    writeln!(
+                        out,
+                        "<!-- UNVERIFIED EDITION: {} -->",
+                        h(p).to_string().replace("--", "- -")
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                )?;
+                writeln!(out, "<title>Reader Edition: {}</title>", h(&hd.origin))?;
+                out.write_all(
+                    b"<style>body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}\
+article{border-left:3px solid #ddd;padding-left:1rem;margin:1.5rem 0}.meta,.trace{color:#666;font-size:.85rem}\
+.amend{font-size:.9rem}blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid #9ab}\
+.unverified{background:#fdd;border:1px solid #c00;padding:.5rem}dt{font-weight:600}dd{margin:0 0 .25rem 1rem}\
+code{font-size:.8rem;word-break:break-all}</style>\n</head><body>\n",
+                )?;
+                if let Some(p) = &hd.problem {
+                    writeln!(
+                        out,
+                        "<p class=\"unverified\"><strong>UNVERIFIED EDITION</strong>: {}</p>",
+                        h(p)
+                    )?;
+                }
+                writeln!(out, "<h1>Reader Edition: {}</h1>", h(&hd.origin))?;
+                writeln!(out, "<p>{}</p>", h(&Self::status_line(hd)))?;
+                let keys: Vec<String> = hd.keys.iter().map(|k| format!("<code>{}</code>", h(k))).collect();
+                writeln!(
+                    out,
+                    "<p>As of {}. Signing keys: {}.</p>",
+                    h(&hd.as_of),
+                    keys.join(", ")
+                )?;
+                out.write_all(b"<nav><ul>")?;
+                for (i, anchor) in order.iter().zip(&anchors) {
+                    write!(
+                        out,
+                        "<li><a href=\"#{anchor}\">{}</a></li>",
+                        h(&Self::title(&self.sections[*i].key))
+                    )?;
+                }
+                if has_withdrawn {
+                    out.write_all(b"<li><a href=\"#s-withdrawn\">Withdrawn</a></li>")?;
+                }
+                out.write_all(b"</ul></nav>\n")?;
+                for (i, anchor) in order.iter().zip(&anchors) {
+                    writeln!(
+                        out,
+                        "<section id=\"{anchor}\"><h2>{}</h2>",
+                        h(&Self::title(&self.sections[*i].key))
+                    )?;
+                    self.write_pieces(&self.sections[*i].chunks, out)?;
+                    out.write_all(b"</section>\n")?;
+                }
+                if has_withdrawn {
+                    out.write_all(b"<section id=\"s-withdrawn\"><h2>Withdrawn</h2>\n")?;
+                    self.write_pieces(&self.withdrawn, out)?;
+                    out.write_all(b"</section>\n")?;
+                }
+                out.write_all(b"</body></html>\n")?;
+            }
+            Format::Json => {
+                write!(
+                    out,
+                    "{{\"version\":1,\"format\":\"echoctl-reader/v1\",\"verified\":{},\"problem\":{},\"origin\":{},\"keys\":{},\"compiledAt\":{},\"source\":{},\"kinds\":{},\"sections\":[",
+                    hd.problem.is_none(),
+                    json!(hd.problem),
+                    json!(hd.origin),
+                    json!(hd.keys),
+                    json!(hd.as_of),
+                    json!({"size": hd.size, "root": B64.encode(hd.root), "signatureVerified": hd.signature_verified}),
+                    json!(hd.kinds),
+                )?;
+                for (n, (i, anchor)) in order.iter().zip(&anchors).enumerate() {
+                    let sep = if n == 0 { "" } else { "," };
+                    let title = Self::title(&self.sections[*i].key);
+                    write!(
+                        out,
+                        "{sep}{{\"id\":{},\"title\":{},\"paragraphs\":[",
+                        json!(anchor),
+                        json!(title)
+                    )?;
+                    self.write_pieces(&self.sections[*i].chunks, out)?;
+                    out.write_all(b"]}")?;
+                }
+                out.write_all(b"],\"withdrawn\":[")?;
+                self.write_pieces(&self.withdrawn, out)?;
+                writeln!(out, "],\"traceMap\":{{{}}}}}", self.trace)?;
             }
         }
-        if !self.withdrawn.is_empty() {
-            s.push_str("<a id=\"s-withdrawn\"></a>\n## Withdrawn\n\n");
-            for p in &self.withdrawn {
-                s.push_str(&p.text);
-            }
-        }
-        s
-    }
-
-    fn finish_html(self, hd: &Header) -> String {
-        let mut s = String::new();
-        if let Some(p) = &hd.problem {
-            let _ = writeln!(s, "<!-- UNVERIFIED EDITION: {} -->", h(p).replace("--", "- -"));
-        }
-        let _ = writeln!(s, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        let _ = writeln!(s, "<title>Reader Edition: {}</title>", h(&hd.origin));
-        s.push_str("<style>body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}\
-            article{border-left:3px solid #ddd;padding-left:1rem;margin:1.5rem 0}.meta,.trace{color:#666;font-size:.85rem}\
-            .amend{font-size:.9rem}blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid #9ab}\
-            .unverified{background:#fdd;border:1px solid #c00;padding:.5rem}dt{font-weight:600}dd{margin:0 0 .25rem 1rem}\
-            code{font-size:.8rem;word-break:break-all}</style>\n</head><body>\n");
-        if let Some(p) = &hd.problem {
-            let _ = writeln!(s, "<p class=\"unverified\"><strong>UNVERIFIED EDITION</strong>: {}</p>", h(p));
-        }
-        let _ = writeln!(s, "<h1>Reader Edition: {}</h1>", h(&hd.origin));
-        let _ = writeln!(s, "<p>{}</p>", h(&Self::status_line(hd)));
-        let _ = writeln!(s, "<p>As of {}. Signing keys: {}.</p>", h(&hd.as_of), hd.keys.iter().map(|k| format!("<code>{}</code>", h(k))).collect::<Vec<_>>().join(", "));
-        let sections = self.ordered_sections();
-        s.push_str("<nav><ul>");
-        for key in &sections {
-            let _ = write!(s, "<li><a href=\"#{}\">{}</a></li>", Self::anchor(key), h(&Self::title(key)));
-        }
-        if !self.withdrawn.is_empty() {
-            s.push_str("<li><a href=\"#s-withdrawn\">Withdrawn</a></li>");
-        }
-        s.push_str("</ul></nav>\n");
-        for key in &sections {
-            let _ = writeln!(s, "<section id=\"{}\"><h2>{}</h2>", Self::anchor(key), h(&Self::title(key)));
-            for p in self.sections[key].iter().flatten() {
-                s.push_str(&p.text);
-            }
-            s.push_str("</section>\n");
-        }
-        if !self.withdrawn.is_empty() {
-            s.push_str("<section id=\"s-withdrawn\"><h2>Withdrawn</h2>\n");
-            for p in &self.withdrawn {
-                s.push_str(&p.text);
-            }
-            s.push_str("</section>\n");
-        }
-        s.push_str("</body></html>\n");
-        s
-    }
-
-    fn finish_json(self, hd: &Header) -> String {
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            "{{\"version\":1,\"format\":\"echoctl-reader/v1\",\"verified\":{},\"problem\":{},\"origin\":{},\"keys\":{},\"compiledAt\":{},\"source\":{},\"kinds\":{},\"sections\":[",
-            hd.problem.is_none(),
-            json!(hd.problem),
-            json!(hd.origin),
-            json!(hd.keys),
-            json!(hd.as_of),
-            json!({"size": hd.size, "root": B64.encode(hd.root), "signatureVerified": hd.signature_verified}),
-            json!(hd.kinds),
-        );
-        let mut trace = String::new();
-        let mut add = |p: &Rendered, s: &mut String, first: bool| {
-            if !first {
-                s.push(',');
-            }
-            s.push_str(&p.text);
-            if !trace.is_empty() {
-                trace.push(',');
-            }
-            trace.push_str(&p.trace);
-        };
-        for (i, key) in self.ordered_sections().iter().enumerate() {
-            let sep = if i == 0 { "" } else { "," };
-            let _ = write!(s, "{sep}{{\"id\":{},\"title\":{},\"paragraphs\":[", json!(Self::anchor(key)), json!(Self::title(key)));
-            for (j, p) in self.sections[key].iter().flatten().enumerate() {
-                add(p, &mut s, j == 0);
-            }
-            s.push_str("]}");
-        }
-        s.push_str("],\"withdrawn\":[");
-        for (j, p) in self.withdrawn.iter().enumerate() {
-            add(p, &mut s, j == 0);
-        }
-        let _ = writeln!(s, "],\"traceMap\":{{{trace}}}}}");
-        s
+        Ok(())
     }
 }

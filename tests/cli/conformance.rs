@@ -31,7 +31,8 @@ fn hash(v: &Value) -> Result<Hash, String> {
 }
 
 fn bytes(v: &Value) -> Result<Vec<u8>, String> {
-    B64.decode(v.as_str().ok_or("not a string")?).map_err(|e| e.to_string())
+    B64.decode(v.as_str().ok_or("not a string")?)
+        .map_err(|e| e.to_string())
 }
 
 fn path(v: &Value) -> Result<Vec<Hash>, String> {

@@ -9,4 +9,5 @@ mod conformance;
 mod generate;
 mod ledger;
 mod properties;
+mod reader;
 mod tamper;
