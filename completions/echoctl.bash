@@ -85,8 +85,20 @@ _echoctl() {
             echoctl__subcmd__help__subcmd__ledger,checkpoint)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__checkpoint"
                 ;;
+            echoctl__subcmd__help__subcmd__ledger,consistency)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__consistency"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger,export)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__export"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger,import)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__import"
+                ;;
             echoctl__subcmd__help__subcmd__ledger,log)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__log"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger,proof)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__proof"
                 ;;
             echoctl__subcmd__help__subcmd__ledger,reader)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__reader"
@@ -96,6 +108,15 @@ _echoctl() {
                 ;;
             echoctl__subcmd__help__subcmd__ledger,verify)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__verify"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger,witness)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__witness"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger__subcmd__proof,verify)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__proof__subcmd__verify"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger__subcmd__witness,cosign)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__witness__subcmd__cosign"
                 ;;
             echoctl__subcmd__key,generate)
                 cmd="echoctl__subcmd__key__subcmd__generate"
@@ -124,11 +145,23 @@ _echoctl() {
             echoctl__subcmd__ledger,checkpoint)
                 cmd="echoctl__subcmd__ledger__subcmd__checkpoint"
                 ;;
+            echoctl__subcmd__ledger,consistency)
+                cmd="echoctl__subcmd__ledger__subcmd__consistency"
+                ;;
+            echoctl__subcmd__ledger,export)
+                cmd="echoctl__subcmd__ledger__subcmd__export"
+                ;;
             echoctl__subcmd__ledger,help)
                 cmd="echoctl__subcmd__ledger__subcmd__help"
                 ;;
+            echoctl__subcmd__ledger,import)
+                cmd="echoctl__subcmd__ledger__subcmd__import"
+                ;;
             echoctl__subcmd__ledger,log)
                 cmd="echoctl__subcmd__ledger__subcmd__log"
+                ;;
+            echoctl__subcmd__ledger,proof)
+                cmd="echoctl__subcmd__ledger__subcmd__proof"
                 ;;
             echoctl__subcmd__ledger,reader)
                 cmd="echoctl__subcmd__ledger__subcmd__reader"
@@ -139,6 +172,9 @@ _echoctl() {
             echoctl__subcmd__ledger,verify)
                 cmd="echoctl__subcmd__ledger__subcmd__verify"
                 ;;
+            echoctl__subcmd__ledger,witness)
+                cmd="echoctl__subcmd__ledger__subcmd__witness"
+                ;;
             echoctl__subcmd__ledger__subcmd__help,amend)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__amend"
                 ;;
@@ -148,11 +184,23 @@ _echoctl() {
             echoctl__subcmd__ledger__subcmd__help,checkpoint)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__checkpoint"
                 ;;
+            echoctl__subcmd__ledger__subcmd__help,consistency)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__consistency"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,export)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__export"
+                ;;
             echoctl__subcmd__ledger__subcmd__help,help)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__help"
                 ;;
+            echoctl__subcmd__ledger__subcmd__help,import)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__import"
+                ;;
             echoctl__subcmd__ledger__subcmd__help,log)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__log"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,proof)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__proof"
                 ;;
             echoctl__subcmd__ledger__subcmd__help,reader)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__reader"
@@ -162,6 +210,39 @@ _echoctl() {
                 ;;
             echoctl__subcmd__ledger__subcmd__help,verify)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__verify"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,witness)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__witness"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help__subcmd__proof,verify)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__proof__subcmd__verify"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help__subcmd__witness,cosign)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__witness__subcmd__cosign"
+                ;;
+            echoctl__subcmd__ledger__subcmd__proof,help)
+                cmd="echoctl__subcmd__ledger__subcmd__proof__subcmd__help"
+                ;;
+            echoctl__subcmd__ledger__subcmd__proof,verify)
+                cmd="echoctl__subcmd__ledger__subcmd__proof__subcmd__verify"
+                ;;
+            echoctl__subcmd__ledger__subcmd__proof__subcmd__help,help)
+                cmd="echoctl__subcmd__ledger__subcmd__proof__subcmd__help__subcmd__help"
+                ;;
+            echoctl__subcmd__ledger__subcmd__proof__subcmd__help,verify)
+                cmd="echoctl__subcmd__ledger__subcmd__proof__subcmd__help__subcmd__verify"
+                ;;
+            echoctl__subcmd__ledger__subcmd__witness,cosign)
+                cmd="echoctl__subcmd__ledger__subcmd__witness__subcmd__cosign"
+                ;;
+            echoctl__subcmd__ledger__subcmd__witness,help)
+                cmd="echoctl__subcmd__ledger__subcmd__witness__subcmd__help"
+                ;;
+            echoctl__subcmd__ledger__subcmd__witness__subcmd__help,cosign)
+                cmd="echoctl__subcmd__ledger__subcmd__witness__subcmd__help__subcmd__cosign"
+                ;;
+            echoctl__subcmd__ledger__subcmd__witness__subcmd__help,help)
+                cmd="echoctl__subcmd__ledger__subcmd__witness__subcmd__help__subcmd__help"
                 ;;
             *)
                 ;;
@@ -440,7 +521,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger)
-            opts="append amend verify log show checkpoint reader"
+            opts="append amend verify log show checkpoint proof consistency export import witness reader"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -495,9 +576,79 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__consistency)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__help__subcmd__ledger__subcmd__log)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__proof)
+            opts="verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__proof__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -540,6 +691,34 @@ _echoctl() {
         echoctl__subcmd__help__subcmd__ledger__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__witness)
+            opts="cosign"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__witness__subcmd__cosign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -690,7 +869,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__key__subcmd__show)
-            opts="-q -h --key --db --json --quiet --color --help"
+            opts="-q -h --key --witness --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -716,7 +895,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger)
-            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint reader help"
+            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,12 +1013,92 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__checkpoint)
-            opts="-q -h --db --json --quiet --color --help"
+            opts="-q -h --add-cosignature --size --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --add-cosignature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__consistency)
+            opts="-q -h --from --to --out --verify --trust-key --policy --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__export)
+            opts="-q -h --out --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -856,7 +1115,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help)
-            opts="append amend verify log show checkpoint reader help"
+            opts="append amend verify log show checkpoint proof consistency export import witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -911,7 +1170,49 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__consistency)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -928,6 +1229,34 @@ _echoctl() {
         echoctl__subcmd__ledger__subcmd__help__subcmd__log)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__proof)
+            opts="verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__proof__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -981,6 +1310,60 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__witness)
+            opts="cosign"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__witness__subcmd__cosign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__import)
+            opts="-q -h --trust-key --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --trust-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__ledger__subcmd__log)
             opts="-q -h --kind --since --limit --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -997,6 +1380,108 @@ _echoctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__proof)
+            opts="-q -h --size --out --db --json --quiet --color --help verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__proof__subcmd__help)
+            opts="verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__proof__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__proof__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__proof__subcmd__verify)
+            opts="-q -h --trust-key --policy --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --trust-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1076,7 +1561,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__verify)
-            opts="-q -h --trust-key --trust-checkpoint --since --db --json --quiet --color --help"
+            opts="-q -h --trust-key --trust-checkpoint --since --trust-witness --witness-quorum --policy --bundle --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1094,6 +1579,22 @@ _echoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --trust-witness)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --witness-quorum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1102,6 +1603,108 @@ _echoctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__witness)
+            opts="-q -h --db --json --quiet --color --help cosign help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__witness__subcmd__cosign)
+            opts="-q -h --key --proof --log-key --state --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proof)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__witness__subcmd__help)
+            opts="cosign help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__witness__subcmd__help__subcmd__cosign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__witness__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -70,27 +70,33 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l witness -d 'Print the key\'s witness (cosigner, type 0x04) verifier key instead'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate an Ed25519 key file (mode 0600) and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the verifier key of a key file (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "log" -d 'List entries'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint reader help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "log" -d 'List entries'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note), or store witness cosignatures'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "proof" -d 'Write a receipt for one entry (C2SP tlog-proof), or verify one offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l kind -d 'Entry kind: observation, decision, outcome, constraint or test' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l source -d 'Who or what recorded the entry (default for batch lines without one)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l content -d 'The content: a JSON object, or \'-\' to read it from stdin' -r
@@ -124,6 +130,10 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l trust-key -d 'A verifier key every checkpoint must be signed by (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l trust-checkpoint -d 'A checkpoint (signed note file) the ledger must extend' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l since -d 'Incremental: prove the ledger extends this trusted checkpoint and re-check only the entries after it' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l trust-witness -d 'A witness verifier key (type 0x04) whose cosignatures count (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l witness-quorum -d 'How many trusted witnesses must have cosigned the newest checkpoint (default 1 with --trust-witness)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l policy -d 'A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l bundle -d 'Verify an export bundle instead of the ledger file (\'-\' for stdin)' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -148,6 +158,8 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l add-cosignature -d 'Store the witness cosignature line(s) in FILE (\'-\' for stdin) with the checkpoint' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l size -d 'The checkpoint of this tree size (default: the newest)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -155,6 +167,55 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l size -d 'Prove against the checkpoint of this tree size (default: the newest)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l out -d 'Write the receipt to FILE instead of stdout' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -a "verify" -d 'Verify a receipt with no ledger: the entry, its inclusion, the checkpoint\'s signature'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l from -d 'The earlier checkpoint (a signed note file)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l to -d 'The later checkpoint (default: the ledger\'s newest)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l out -d 'Write the proof to FILE instead of stdout' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l verify -d 'Verify this consistency proof offline instead' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l trust-key -d 'A log verifier key the checkpoint must be signed by (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l policy -d 'A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l out -d 'The bundle file (written atomically); \'-\' for stdout' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l trust-key -d 'A verifier key the bundle\'s checkpoints must be signed by (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -f -a "cosign" -d 'Print a cosignature/v1 line for CHECKPOINT if it is consistent with the last one this witness cosigned for its log (exit 1 on a stale or inconsistent checkpoint)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l format -d 'Output format (default md; json with --json)' -r -f -a "md\t''
 html\t''
 json\t''"
@@ -174,7 +235,12 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "log" -d 'List entries'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note), or store witness cosignatures'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "proof" -d 'Write a receipt for one entry (C2SP tlog-proof), or verify one offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file' -r -F
@@ -216,7 +282,12 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "log" -d 'List entries'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "show" -d 'Show one entry, its amendments and its effective state'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note), or store witness cosignatures'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "proof" -d 'Write a receipt for one entry (C2SP tlog-proof), or verify one offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'Write man pages into DIR'

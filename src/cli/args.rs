@@ -96,6 +96,9 @@ pub enum KeyCommand {
         /// The key file (default: the ledger's default key).
         #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
         key: Option<PathBuf>,
+        /// Print the key's witness (cosigner, type 0x04) verifier key instead.
+        #[arg(long)]
+        witness: bool,
     },
 }
 
@@ -114,10 +117,124 @@ pub enum LedgerCommand {
         /// Entry id (ULID) or seq number.
         id: String,
     },
-    /// Print the latest signed checkpoint (C2SP signed note).
-    Checkpoint,
+    /// Print the latest signed checkpoint (C2SP signed note), or store witness cosignatures.
+    Checkpoint(CheckpointArgs),
+    /// Write a receipt for one entry (C2SP tlog-proof), or verify one offline.
+    Proof(ProofArgs),
+    /// Prove that the ledger extends an earlier checkpoint, or verify such a proof offline.
+    Consistency(ConsistencyArgs),
+    /// Write the whole ledger to one portable bundle file that verifies without SQLite.
+    Export {
+        /// The bundle file (written atomically); '-' for stdout.
+        #[arg(long, value_name = "BUNDLE")]
+        out: PathBuf,
+    },
+    /// Rebuild a ledger (at --db, which must not exist) from a bundle that verifies.
+    Import {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// A verifier key the bundle's checkpoints must be signed by (repeatable).
+        #[arg(long, value_name = "VKEY")]
+        trust_key: Vec<String>,
+    },
+    /// Act as a witness: cosign checkpoints that are consistent with what it saw before.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links.
     Reader(ReaderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Store the witness cosignature line(s) in FILE ('-' for stdin) with the checkpoint.
+    #[arg(long, value_name = "FILE")]
+    pub add_cosignature: Option<PathBuf>,
+    /// The checkpoint of this tree size (default: the newest).
+    #[arg(long, value_name = "SIZE")]
+    pub size: Option<u64>,
+}
+
+/// Trust anchors for offline verification of proofs.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// A log verifier key the checkpoint must be signed by (repeatable).
+    #[arg(long, value_name = "VKEY")]
+    pub trust_key: Vec<String>,
+    /// A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ProofArgs {
+    #[command(subcommand)]
+    pub verify: Option<ProofCommand>,
+    /// The entry (id or seq) to prove.
+    #[arg(required = true)]
+    pub id: Option<String>,
+    /// Prove against the checkpoint of this tree size (default: the newest).
+    #[arg(long, value_name = "SIZE")]
+    pub size: Option<u64>,
+    /// Write the receipt to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProofCommand {
+    /// Verify a receipt with no ledger: the entry, its inclusion, the checkpoint's signature.
+    Verify {
+        /// The receipt file ('-' for stdin).
+        receipt: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConsistencyArgs {
+    /// The earlier checkpoint (a signed note file).
+    #[arg(
+        long,
+        value_name = "CHECKPOINT",
+        required_unless_present = "verify",
+        conflicts_with = "verify"
+    )]
+    pub from: Option<PathBuf>,
+    /// The later checkpoint (default: the ledger's newest).
+    #[arg(long, value_name = "CHECKPOINT", conflicts_with = "verify")]
+    pub to: Option<PathBuf>,
+    /// Write the proof to FILE instead of stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub out: Option<PathBuf>,
+    /// Verify this consistency proof offline instead.
+    #[arg(long, value_name = "PROOF")]
+    pub verify: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Print a cosignature/v1 line for CHECKPOINT if it is consistent with the last one
+    /// this witness cosigned for its log (exit 1 on a stale or inconsistent checkpoint).
+    Cosign {
+        /// The checkpoint to cosign (signed note file, '-' for stdin).
+        checkpoint: PathBuf,
+        /// The witness's key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// A consistency proof from the last cosigned checkpoint to this one.
+        #[arg(long, value_name = "FILE")]
+        proof: Option<PathBuf>,
+        /// The log's verifier key: the checkpoint must be signed by it.
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
+        /// The witness state file (default: $XDG_CONFIG_HOME/echoctl/witness/<origin>.json).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -215,6 +332,19 @@ pub struct VerifyArgs {
     /// the entries after it.
     #[arg(long, value_name = "FILE")]
     pub since: Option<PathBuf>,
+    /// A witness verifier key (type 0x04) whose cosignatures count (repeatable).
+    #[arg(long, value_name = "VKEY")]
+    pub trust_witness: Vec<String>,
+    /// How many trusted witnesses must have cosigned the newest checkpoint (default 1
+    /// with --trust-witness).
+    #[arg(long, value_name = "K", requires = "trust_witness")]
+    pub witness_quorum: Option<usize>,
+    /// A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["trust_witness"])]
+    pub policy: Option<PathBuf>,
+    /// Verify an export bundle instead of the ledger file ('-' for stdin).
+    #[arg(long, value_name = "BUNDLE", conflicts_with = "since")]
+    pub bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -23,13 +23,24 @@ pub fn run(s: &Settings, cmd: KeyCommand) -> Result<u8> {
             );
             Ok(0)
         }
-        KeyCommand::Show { key } => {
+        KeyCommand::Show { key, witness } => {
             let path = match key {
                 Some(p) => p,
                 None => default_for_db(s)?,
             };
             let key = KeyFile::load(&path)?;
-            print_key(s, &key, &path)?;
+            if witness {
+                let vk = crate::ledger::witness::cosigner_key(&key);
+                if s.json {
+                    json(
+                        &json!({"name": vk.name, "key_id": format!("{:08x}", vk.key_id), "verifier_key": vk.to_string(), "file": path.display().to_string()}),
+                    )?;
+                } else {
+                    out(vk.to_string())?;
+                }
+            } else {
+                print_key(s, &key, &path)?;
+            }
             Ok(0)
         }
     }

@@ -102,20 +102,12 @@ pub fn run(s: &Settings, cmd: LedgerCommand) -> Result<u8> {
         LedgerCommand::Log(a) => log(s, a),
         LedgerCommand::Show { id } => show(s, &id),
         LedgerCommand::Reader(a) => reader(s, a),
-        LedgerCommand::Checkpoint => {
-            let ledger = Ledger::open_read_only(&s.db)?;
-            let note_text = ledger.latest_checkpoint()?;
-            if s.json {
-                let cp = Checkpoint::parse(&note_text)?;
-                let mut v = checkpoint_json(&cp);
-                v["note"] = Value::String(note_text);
-                json(&v)?;
-            } else {
-                print!("{note_text}");
-                std::io::stdout().flush()?;
-            }
-            Ok(0)
-        }
+        LedgerCommand::Checkpoint(a) => checkpoint(s, a),
+        LedgerCommand::Proof(a) => proof(s, a),
+        LedgerCommand::Consistency(a) => consistency(s, a),
+        LedgerCommand::Witness(c) => witness(s, c),
+        LedgerCommand::Export { out } => export(s, &out),
+        LedgerCommand::Import { bundle, trust_key } => import(s, &bundle, &trust_key),
     }
 }
 
@@ -423,11 +415,36 @@ fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
         .map(read_checkpoint_file)
         .transpose()?;
     anchors.since = a.since.as_deref().map(read_checkpoint_file).transpose()?;
+    if let Some(path) = &a.policy {
+        let policy = crate::ledger::policy::Policy::parse(&read_input(path, "policy file")?)?;
+        if anchors.keys.is_empty() {
+            anchors.keys = policy.logs.clone();
+        }
+        anchors.policy = Some(policy);
+    } else if !a.trust_witness.is_empty() {
+        let witnesses = a
+            .trust_witness
+            .iter()
+            .map(|k| VerifierKey::parse(k))
+            .collect::<Result<Vec<_>>>()?;
+        let quorum = a.witness_quorum.unwrap_or(1);
+        anchors.policy = Some(crate::ledger::policy::Policy::from_witnesses(
+            vec![],
+            witnesses,
+            quorum,
+        )?);
+    }
     let pb = output::progress(s, 0, "verifying");
-    let report = verify::verify(&s.db, &anchors, &mut |done, total| {
+    let mut progress = |done, total| {
         pb.set_length(total);
         pb.set_position(done);
-    });
+    };
+    let report = match &a.bundle {
+        Some(path) => {
+            open_bundle(path).and_then(|r| crate::ledger::bundle::verify(r, &anchors, &mut progress))
+        }
+        None => verify::verify(&s.db, &anchors, &mut progress),
+    };
     pb.finish_and_clear();
     let report = report?;
     if report.anchors.is_empty() && !s.quiet {
@@ -668,4 +685,297 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
         return Err(Error::env(format!("cannot write {}: {e}", path.display())));
     }
     Ok(())
+}
+
+/// Reads a file, or stdin for '-', refusing more than 1 MiB.
+fn read_input(path: &Path, what: &str) -> Result<String> {
+    if path == Path::new("-") {
+        return read_limited(std::io::stdin().lock(), what);
+    }
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::input(format!("cannot read {what} {}: {e}", path.display())))?;
+    read_limited(f, &format!("{what} {}", path.display()))
+}
+
+/// Writes `text` to `out` (atomically) or stdout.
+fn emit(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(path) => write_atomically(path, |w| w.write_all(text.as_bytes())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))
+        }
+    }
+}
+
+type Trust = Box<dyn Fn(&Checkpoint) -> std::result::Result<(), String>>;
+
+/// The offline trust decision for a checkpoint: pinned log keys, or a policy.
+fn trust_from(t: &super::args::TrustArgs) -> Result<(Trust, Vec<String>)> {
+    use crate::ledger::policy::Policy;
+    let keys = t
+        .trust_key
+        .iter()
+        .map(|k| VerifierKey::parse(k))
+        .collect::<Result<Vec<_>>>()?;
+    let policy = t
+        .policy
+        .as_deref()
+        .map(|p| read_input(p, "policy file").and_then(|text| Policy::parse(&text)))
+        .transpose()?;
+    if keys.is_empty() && policy.as_ref().is_none_or(|p| p.logs.is_empty()) {
+        return Err(Error::input("no trusted log key: offline verification needs one")
+            .hint("pass --trust-key VKEY (from 'echoctl init' or 'echoctl key show'), or --policy FILE listing the log"));
+    }
+    let mut anchors: Vec<String> = keys.iter().map(|k| format!("key {}", k.identity())).collect();
+    if let Some(p) = &policy {
+        anchors.push(format!(
+            "policy ({} logs, {} witnesses)",
+            p.logs.len(),
+            p.witnesses.len()
+        ));
+    }
+    let check: Trust = Box::new(move |cp: &Checkpoint| match &policy {
+        Some(p) => p.check(cp, &keys),
+        None if cp.valid_signers(&keys).is_empty() => {
+            Err("the checkpoint carries no valid signature by a trusted key".into())
+        }
+        None => Ok(()),
+    });
+    Ok((check, anchors))
+}
+
+pub fn checkpoint(s: &Settings, a: super::args::CheckpointArgs) -> Result<u8> {
+    if let Some(file) = &a.add_cosignature {
+        let lines = read_input(file, "cosignature file")?;
+        let mut ledger = Ledger::open(&s.db)?;
+        let added = ledger.add_cosignatures(a.size, &lines)?;
+        if s.json {
+            json(&json!({"added": added}))?;
+        } else {
+            note(s, format!("stored {added} new cosignature(s)"));
+        }
+        return Ok(0);
+    }
+    let ledger = Ledger::open_read_only(&s.db)?;
+    let note_text = crate::ledger::proof::stored_checkpoint(&ledger, a.size)?;
+    if s.json {
+        let cp = Checkpoint::parse(&note_text)?;
+        let mut v = checkpoint_json(&cp);
+        v["note"] = Value::String(note_text);
+        json(&v)?;
+    } else {
+        emit(None, &note_text)?;
+    }
+    Ok(0)
+}
+
+pub fn proof(s: &Settings, a: super::args::ProofArgs) -> Result<u8> {
+    use crate::ledger::proof::{self, Receipt};
+    if let Some(super::args::ProofCommand::Verify { receipt, trust }) = a.verify {
+        let (check, anchors) = trust_from(&trust)?;
+        let r = Receipt::parse(&read_input(&receipt, "receipt")?)?;
+        let (e, cp) = r.verify(&*check)?;
+        if s.json {
+            json(
+                &json!({"valid": true, "seq": e.seq, "id": e.id, "kind": e.kind, "ts": e.ts,
+                "leaf": hex(&crate::ledger::merkle::leaf_hash(&r.entry)), "checkpoint": checkpoint_json(&cp), "anchors": anchors}),
+            )?;
+        } else {
+            out(format!(
+                "valid: entry {} ({}, {}) is in {} at size {}, root {}; anchors: {}",
+                e.seq,
+                e.id,
+                e.kind,
+                cp.origin,
+                cp.size,
+                b64(&cp.root),
+                anchors.join(", ")
+            ))?;
+        }
+        return Ok(0);
+    }
+    let ledger = Ledger::open_read_only(&s.db)?;
+    let seq = ledger.resolve(a.id.as_deref().unwrap_or_default())?;
+    let r = proof::receipt(&ledger, seq, a.size)?;
+    emit(a.out.as_deref(), &r.encode())?;
+    if a.out.is_some() {
+        note(s, format!("wrote the receipt for entry {seq}"));
+    }
+    Ok(0)
+}
+
+pub fn consistency(s: &Settings, a: super::args::ConsistencyArgs) -> Result<u8> {
+    use crate::ledger::proof::{self, ConsistencyProof};
+    if let Some(path) = &a.verify {
+        let (check, anchors) = trust_from(&a.trust)?;
+        let p = ConsistencyProof::parse(&read_input(path, "consistency proof")?)?;
+        let (old, new) = p.verify(&*check)?;
+        if s.json {
+            json(
+                &json!({"valid": true, "old": checkpoint_json(&old), "new": checkpoint_json(&new), "anchors": anchors}),
+            )?;
+        } else {
+            out(format!(
+                "valid: {} at size {} extends size {}; anchors: {}",
+                new.origin,
+                new.size,
+                old.size,
+                anchors.join(", ")
+            ))?;
+        }
+        return Ok(0);
+    }
+    let from = a.from.as_deref().unwrap_or(Path::new("-"));
+    let old_note = read_input(from, "checkpoint file")?;
+    let old = Checkpoint::parse(&old_note)?;
+    let new_note =
+        a.to.as_deref()
+            .map(|p| read_input(p, "checkpoint file"))
+            .transpose()?;
+    let ledger = Ledger::open_read_only(&s.db)?;
+    let p = proof::consistency(&ledger, &old, &old_note, new_note.as_deref())?;
+    let text = serde_json::to_string_pretty(&p).unwrap_or_default() + "\n";
+    emit(a.out.as_deref(), &text)?;
+    Ok(0)
+}
+
+pub fn witness(s: &Settings, cmd: super::args::WitnessCommand) -> Result<u8> {
+    use crate::ledger::proof::ConsistencyProof;
+    use crate::ledger::witness;
+    let super::args::WitnessCommand::Cosign {
+        checkpoint,
+        key,
+        proof,
+        log_key,
+        state,
+    } = cmd;
+    let key = KeyFile::load(&key)?;
+    let note_text = read_input(&checkpoint, "checkpoint file")?;
+    let cp = Checkpoint::parse(&note_text)?;
+    let log_key = log_key.as_deref().map(VerifierKey::parse).transpose()?;
+    let proof = proof
+        .as_deref()
+        .map(|p| read_input(p, "consistency proof").and_then(|t| ConsistencyProof::parse(&t)))
+        .transpose()?;
+    let state_path = match state {
+        Some(p) => p,
+        None => settings::witness_state_path(&cp.origin)?,
+    };
+    let last = witness::load_state(&state_path)?;
+    let next = witness::check_consistent(&cp, &note_text, last.as_ref(), proof.as_ref(), log_key.as_ref())?;
+    let clock = settings::clock()?;
+    let timestamp = u64::try_from(clock.now / 1000).unwrap_or(0);
+    let line = witness::cosign(&key, &cp, timestamp)?;
+    witness::save_state(&state_path, &next)?;
+    if s.json {
+        json(
+            &json!({"cosignature": line, "origin": cp.origin, "size": cp.size, "state": state_path.display().to_string()}),
+        )?;
+    } else {
+        emit(None, &line)?;
+    }
+    Ok(0)
+}
+
+fn open_bundle(path: &Path) -> Result<Box<dyn std::io::BufRead>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
+            std::io::stdin(),
+        )));
+    }
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::input(format!("cannot read bundle {}: {e}", path.display())))?;
+    Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, f)))
+}
+
+pub fn export(s: &Settings, out: &Path) -> Result<u8> {
+    let ledger = Ledger::open_read_only(&s.db)?;
+    let pb = output::progress(s, 0, "exporting");
+    let mut progress = |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    };
+    let mut summary = None;
+    let mut run = |w: &mut dyn Write| -> std::io::Result<()> {
+        let r = crate::ledger::bundle::export(&ledger, w, &mut progress)
+            .map_err(|e| std::io::Error::other(e.message))?;
+        summary = Some(r);
+        Ok(())
+    };
+    if out == Path::new("-") {
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        run(&mut stdout)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| Error::env(format!("cannot write the bundle: {e}")))?;
+    } else {
+        write_atomically(out, run)?;
+    }
+    pb.finish_and_clear();
+    let x = summary.ok_or_else(|| Error::env("the export did not finish"))?;
+    if s.json && out != Path::new("-") {
+        json(
+            &json!({"out": out.display().to_string(), "entries": x.entries, "checkpoints": x.checkpoints, "sha256": x.sha256}),
+        )?;
+    } else {
+        note(
+            s,
+            format!(
+                "exported {} entries and {} checkpoints (sha256 {})",
+                x.entries, x.checkpoints, x.sha256
+            ),
+        );
+    }
+    Ok(0)
+}
+
+pub fn import(s: &Settings, bundle: &Path, trust_key: &[String]) -> Result<u8> {
+    use crate::ledger::bundle;
+    if bundle == Path::new("-") {
+        return Err(Error::input(
+            "import reads the bundle twice (verify, then write): pass a file, not '-'",
+        ));
+    }
+    if s.db.exists() {
+        return Err(Error::input(format!("{} already exists", s.db.display()))
+            .hint("import builds a new ledger: choose another path with --db"));
+    }
+    let mut anchors = Anchors::default();
+    for k in trust_key {
+        anchors.keys.push(VerifierKey::parse(k)?);
+    }
+    let report = bundle::verify(open_bundle(bundle)?, &anchors, &mut |_, _| {})?;
+    if let Some(f) = &report.failure {
+        out_failure(s, f)?;
+        return Ok(1);
+    }
+    let n = bundle::import(&s.db, open_bundle(bundle)?, &mut |_, _| {})?;
+    if s.json {
+        json(&json!({"db": s.db.display().to_string(), "entries": n, "root": b64(&report.root)}))?;
+    } else {
+        out(format!(
+            "imported {n} entries into {} (root {})",
+            s.db.display(),
+            b64(&report.root)
+        ))?;
+    }
+    Ok(0)
+}
+
+fn out_failure(s: &Settings, f: &verify::Failure) -> Result<()> {
+    let id = f.id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default();
+    if s.json {
+        json(&json!({"valid": false, "failure": {"seq": f.seq, "id": f.id, "reason": f.reason}}))
+    } else {
+        out(format!(
+            "{} at seq {}{id}: {}",
+            paint(s, "31;1", "INVALID"),
+            f.seq,
+            f.reason
+        ))
+    }
 }

@@ -70,17 +70,7 @@ pub fn key_dir() -> Result<PathBuf> {
 
 /// The default key file of a ledger with this origin.
 pub fn default_key_path(origin: &str) -> Result<PathBuf> {
-    let file: String = origin
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(key_dir()?.join(format!("{file}.key")))
+    Ok(key_dir()?.join(format!("{}.key", file_safe(origin))))
 }
 
 /// `ECHOCTL_LOCK_TIMEOUT` (seconds): how long a write waits for another writer.
@@ -94,4 +84,22 @@ pub fn lock_timeout() -> Result<Option<std::time::Duration>> {
         .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
         .map(|s| Some(std::time::Duration::from_secs_f64(s)))
         .ok_or_else(|| Error::input(format!("ECHOCTL_LOCK_TIMEOUT={v:?} is not a number of seconds")))
+}
+
+/// Where a witness remembers a log: $XDG_CONFIG_HOME/echoctl/witness/<origin>.json.
+pub fn witness_state_path(origin: &str) -> Result<PathBuf> {
+    let dir = key_dir()?.with_file_name("witness");
+    Ok(dir.join(format!("{}.json", file_safe(origin))))
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -85,6 +85,7 @@ impl Checkpoint {
     pub fn valid_signers<'k>(&self, keys: &'k [VerifierKey]) -> Vec<&'k VerifierKey> {
         let body = self.body();
         keys.iter()
+            .filter(|k| k.alg == crate::sign::ALG_ED25519)
             .filter(|k| {
                 self.signatures.iter().any(|s| {
                     s.name == k.name

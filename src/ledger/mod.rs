@@ -3,13 +3,17 @@
 //! Readers (log, show, checkpoint) and the verifier live beside it; none of it prints.
 
 pub mod amend;
+pub mod bundle;
 pub mod canon;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod policy;
+pub mod proof;
 pub mod reader;
 pub mod store;
 pub mod verify;
+pub mod witness;
 
 use crate::clock::{format_ts, Clock};
 use crate::error::{Error, Result};
@@ -407,6 +411,22 @@ impl Ledger {
         Ok(self
             .conn
             .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?)
+    }
+
+    /// Stores witness cosignature lines with the checkpoint of `size` (default: the
+    /// newest); returns how many were new. Cosignatures annotate checkpoints: they are not
+    /// entries and need no checkpoint of their own.
+    pub fn add_cosignatures(&mut self, size: Option<u64>, lines: &str) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let size = match size {
+            Some(s) => s,
+            None => tx.query_row("SELECT MAX(size) FROM checkpoints", [], |r| r.get(0))?,
+        };
+        let added = witness::add_cosignatures(&tx, size, lines)?;
+        tx.commit()?;
+        Ok(added)
     }
 
     /// The newest checkpoint as stored (a C2SP signed note).

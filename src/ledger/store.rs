@@ -9,8 +9,10 @@ use std::time::Duration;
 
 /// `PRAGMA application_id` of an echoctl ledger: "ECHO".
 pub const APPLICATION_ID: i32 = 0x4543_484f;
-/// The schema version this build reads and writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version this build reads and writes (`PRAGMA user_version`). Version 2
+/// added the cosignatures table; a version 1 ledger is migrated when opened for writing
+/// and read as it is otherwise.
+pub const SCHEMA_VERSION: i32 = 2;
 /// How long a writer waits for another writer before giving up (exit 3).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -43,9 +45,18 @@ CREATE TABLE amendments (
 ) WITHOUT ROWID;
 "#;
 
-fn triggers() -> String {
+/// Schema v2: witness cosignatures of checkpoints, one signature line a row.
+const SCHEMA_V2: &str = r#"
+CREATE TABLE cosignatures (
+    size INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (size, line)
+) WITHOUT ROWID;
+"#;
+
+fn triggers(tables: &[&str]) -> String {
     let mut s = String::new();
-    for table in ["entries", "tree_nodes", "checkpoints", "amendments"] {
+    for table in tables {
         for op in ["UPDATE", "DELETE"] {
             s.push_str(&format!(
                 "CREATE TRIGGER {table}_no_{op} BEFORE {op} ON {table} BEGIN \
@@ -84,7 +95,14 @@ pub fn create(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(SCHEMA)?;
-    tx.execute_batch(&triggers())?;
+    tx.execute_batch(SCHEMA_V2)?;
+    tx.execute_batch(&triggers(&[
+        "entries",
+        "tree_nodes",
+        "checkpoints",
+        "amendments",
+        "cosignatures",
+    ]))?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -99,8 +117,11 @@ pub fn open_rw(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     tune(&conn)?;
-    check_identity(&conn, path)?;
+    let version = check_identity(&conn, path)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    if version < SCHEMA_VERSION {
+        migrate(&conn, version)?;
+    }
     Ok(conn)
 }
 
@@ -124,7 +145,19 @@ fn must_exist(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
+/// Brings an older schema up to date, in one transaction.
+fn migrate(conn: &Connection, from: i32) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    if from < 2 {
+        tx.execute_batch(SCHEMA_V2)?;
+        tx.execute_batch(&triggers(&["cosignatures"]))?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn check_identity(conn: &Connection, path: &Path) -> Result<i32> {
     let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     if app != APPLICATION_ID {
         return Err(
@@ -146,5 +179,5 @@ fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
             path.display()
         )));
     }
-    Ok(())
+    Ok(version)
 }

@@ -25,6 +25,8 @@ pub struct Anchors {
     pub checkpoint: Option<Checkpoint>,
     /// Incremental mode: the trusted checkpoint everything after which is re-checked.
     pub since: Option<Checkpoint>,
+    /// Witnesses and the cosignature quorum the newest checkpoint must meet.
+    pub policy: Option<super::policy::Policy>,
 }
 
 /// The first problem found.
@@ -79,6 +81,50 @@ pub fn verify(path: &Path, anchors: &Anchors, progress: &mut dyn FnMut(u64, u64)
         root: v.frontier.root(),
         anchors: v.anchor_names(),
         checked_from: v.checked_from,
+        failure: v.failure,
+    })
+}
+
+/// Feeds a streaming verification: `(queue_checkpoint(size, note), push_entry(seq, bytes))`.
+pub(crate) type StreamSource<'a> =
+    dyn FnMut(&mut dyn FnMut(u64, String), &mut dyn FnMut(u64, &[u8])) -> Result<bool> + 'a;
+
+/// Verifies entries and checkpoints that stream in (a bundle). `source` pushes the next
+/// entry (returning true) after queueing any checkpoints before it, or returns false at
+/// the end. Source errors of kind Invalid (a truncated bundle) become failures.
+pub(crate) fn verify_stream(
+    anchors: &Anchors,
+    keys: Vec<VerifierKey>,
+    total: u64,
+    progress: &mut dyn FnMut(u64, u64),
+    source: &mut StreamSource<'_>,
+) -> Result<Report> {
+    let mut v = Verifier::streaming(anchors, Some(keys));
+    let outcome = v
+        .pipeline(total, progress, &mut |v, batch| {
+            let mut queue = |size: u64, note: String| v.checkpoints.push_back((size, note));
+            let mut push = |seq: u64, body: &[u8]| batch.push_entry(seq, body);
+            source(&mut queue, &mut push).map_err(Stop::Error)
+        })
+        .and_then(|()| v.finish());
+    match outcome {
+        Ok(()) => {}
+        Err(Stop::Failed(f)) => v.failure = Some(f),
+        Err(Stop::Error(e)) if e.kind == ErrorKind::Invalid => {
+            v.failure = Some(Failure {
+                seq: v.next_seq,
+                id: None,
+                reason: e.message,
+            })
+        }
+        Err(Stop::Error(e)) => return Err(e),
+    }
+    Ok(Report {
+        entries: v.next_seq,
+        checkpoints: v.checkpoints_checked,
+        root: v.frontier.root(),
+        anchors: v.anchor_names(),
+        checked_from: 0,
         failure: v.failure,
     })
 }
@@ -146,8 +192,15 @@ impl Class {
 }
 
 struct Verifier<'c> {
-    conn: &'c Connection,
+    /// None when verifying a bundle: no stored nodes, columns or indexes to cross-check.
+    conn: Option<&'c Connection>,
     anchors: &'c Anchors,
+    /// The bundle header's keys, which must be the genesis keys.
+    expected_keys: Option<Vec<VerifierKey>>,
+    /// The root at the trusted checkpoint's size, seen while streaming.
+    anchor_root: Option<Hash>,
+    /// The newest checkpoint note checked (bundle mode: with its cosignatures).
+    newest_note: Option<String>,
     genesis: Option<Genesis>,
     frontier: Frontier,
     next_seq: u64,
@@ -177,9 +230,20 @@ impl<'c> Verifier<'c> {
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
             .map(|r| r.map(|(s, n)| (s.max(0) as u64, n)))
             .collect::<Result<VecDeque<_>, _>>()?;
-        Ok(Verifier {
-            conn,
+        let mut v = Self::streaming(anchors, None);
+        v.conn = Some(conn);
+        v.checkpoints = checkpoints;
+        Ok(v)
+    }
+
+    /// A verifier fed entries and checkpoints as they stream in (a bundle).
+    fn streaming(anchors: &'c Anchors, expected_keys: Option<Vec<VerifierKey>>) -> Self {
+        Verifier {
+            conn: None,
             anchors,
+            expected_keys,
+            anchor_root: None,
+            newest_note: None,
             genesis: None,
             frontier: Frontier::new(),
             next_seq: 0,
@@ -192,12 +256,18 @@ impl<'c> Verifier<'c> {
             node_buffers: Vec::new(),
             nodes_checked: 0,
             amendment_rows: Vec::new(),
-            checkpoints,
+            checkpoints: VecDeque::new(),
             checkpoints_checked: 0,
             last_checkpoint_size: 0,
             uncovered_signers: Vec::new(),
             failure: None,
-        })
+        }
+    }
+
+    /// The database, in the modes that have one.
+    fn db(&self) -> Step<&'c Connection> {
+        self.conn
+            .ok_or_else(|| Stop::Error(Error::env("internal error: this check needs the database")))
     }
 
     fn anchor_names(&self) -> Vec<String> {
@@ -216,6 +286,9 @@ impl<'c> Verifier<'c> {
                 cp.origin, cp.size
             ));
         }
+        if let Some(p) = &self.anchors.policy {
+            out.push(format!("witness policy ({} witnesses)", p.witnesses.len()));
+        }
         out
     }
 
@@ -233,27 +306,40 @@ impl<'c> Verifier<'c> {
     }
 
     fn run(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Step {
-        let total: u64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
+        let conn = self.db()?;
+        let total: u64 = conn.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
         self.read_genesis()?;
         if let Some(since) = self.anchors.since.clone() {
             self.start_after(&since, total)?;
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, id, kind, ts, leaf, body FROM entries WHERE seq >= ?1 ORDER BY seq")?;
+        let mut stmt =
+            conn.prepare("SELECT seq, id, kind, ts, leaf, body FROM entries WHERE seq >= ?1 ORDER BY seq")?;
         let mut rows = stmt.query([self.next_seq])?;
-        // The stateless work (parse, canonical check, leaf hash) runs on worker threads,
-        // batch by batch; this thread reads rows and applies the stateful checks in order.
+        self.pipeline(total, progress, &mut |_, batch| match rows.next()? {
+            Some(row) => batch.push(row).map(|()| true),
+            None => Ok(false),
+        })?;
+        self.finish()
+    }
+
+    /// Runs the stateless work (parse, canonical check, leaf hash) on worker threads,
+    /// batch by batch, and the stateful checks here, in order. `source` adds one entry to
+    /// the batch (it may also queue checkpoints), or says there are no more.
+    fn pipeline(
+        &mut self,
+        total: u64,
+        progress: &mut dyn FnMut(u64, u64),
+        source: &mut dyn FnMut(&mut Self, &mut RawBatch) -> Step<bool>,
+    ) -> Step {
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4);
-        let identities: Vec<String> = self
-            .genesis
-            .as_ref()
-            .map(|g| g.keys.iter().map(VerifierKey::identity).collect())
-            .unwrap_or_default();
+        let keys = match (&self.genesis, &self.expected_keys) {
+            (Some(g), _) => g.keys.clone(),
+            (None, Some(k)) => k.clone(),
+            (None, None) => Vec::new(),
+        };
+        let identities: Vec<String> = keys.iter().map(VerifierKey::identity).collect();
         std::thread::scope(|scope| -> Step {
             let mut to_workers = Vec::new();
             let mut from_workers = Vec::new();
@@ -274,11 +360,7 @@ impl<'c> Verifier<'c> {
             let (mut sent, mut received) = (0usize, 0usize);
             let mut batch = RawBatch::default();
             loop {
-                let row = rows.next()?;
-                let more = row.is_some();
-                if let Some(row) = row {
-                    batch.push(row)?;
-                }
+                let more = source(self, &mut batch)?;
                 if batch.rows.len() == BATCH || (!more && !batch.rows.is_empty()) {
                     if sent - received == 2 * workers {
                         let parsed = from_workers[received % workers].recv().map_err(worker_died)?;
@@ -301,7 +383,7 @@ impl<'c> Verifier<'c> {
             Ok(())
         })?;
         progress(self.next_seq, total);
-        self.finish()
+        Ok(())
     }
 
     fn check_batch(&mut self, batch: Vec<Summary>, total: u64, progress: &mut dyn FnMut(u64, u64)) -> Step {
@@ -324,7 +406,7 @@ impl<'c> Verifier<'c> {
 
     fn read_genesis(&mut self) -> Step {
         let body: Option<Vec<u8>> = self
-            .conn
+            .db()?
             .query_row("SELECT body FROM entries WHERE seq = 0", [], |r| r.get(0))
             .optional()?;
         let Some(body) = body else {
@@ -338,10 +420,25 @@ impl<'c> Verifier<'c> {
             Ok(g) => g,
             Err(why) => return fail(0, Some(&e.id), why),
         };
+        self.adopt_genesis(g, &e.id)
+    }
+
+    /// Checks the genesis facts against the anchors, then trusts its keys.
+    fn adopt_genesis(&mut self, g: Genesis, id: &str) -> Step {
+        let e_id = id;
+        if let Some(expected) = &self.expected_keys {
+            if *expected != g.keys {
+                return fail(
+                    0,
+                    Some(e_id),
+                    "the bundle header's keys are not the genesis entry's keys",
+                );
+            }
+        }
         if !self.anchors.keys.is_empty() && !g.keys.iter().any(|k| self.anchors.keys.contains(k)) {
             return fail(
                 0,
-                Some(&e.id),
+                Some(e_id),
                 "the genesis entry names none of the trusted keys: this ledger was made or re-signed with another key",
             );
         }
@@ -352,7 +449,7 @@ impl<'c> Verifier<'c> {
             if cp.origin != g.origin {
                 return fail(
                     0,
-                    Some(&e.id),
+                    Some(e_id),
                     format!(
                         "the trusted checkpoint is for origin {:?}, the ledger is {:?}",
                         cp.origin, g.origin
@@ -368,7 +465,7 @@ impl<'c> Verifier<'c> {
             if cp.valid_signers(self.signing_keys()).is_empty() {
                 return fail(
                     0,
-                    Some(&e.id),
+                    Some(e_id),
                     "the trusted checkpoint carries no valid signature by a trusted key",
                 );
             }
@@ -386,7 +483,8 @@ impl<'c> Verifier<'c> {
         if m > total {
             return fail(total, None, format!("the ledger is truncated: the trusted checkpoint covers {m} entries, the ledger holds {total}"));
         }
-        let frontier = super::load_frontier(self.conn, m)?;
+        let conn = self.db()?;
+        let frontier = super::load_frontier(conn, m)?;
         if frontier.root() != since.root {
             return fail(
                 m - 1,
@@ -394,12 +492,11 @@ impl<'c> Verifier<'c> {
                 "the ledger does not extend the trusted checkpoint: its tree of that size has another root",
             );
         }
-        let body: Vec<u8> = self
-            .conn
-            .query_row("SELECT body FROM entries WHERE seq = ?1", [m - 1], |r| r.get(0))?;
+        let body: Vec<u8> =
+            conn.query_row("SELECT body FROM entries WHERE seq = ?1", [m - 1], |r| r.get(0))?;
         let last = Entry::parse_canonical(&body);
         let leaf = merkle::leaf_hash(&body);
-        let path = super::inclusion_path(self.conn, m - 1, m)?;
+        let path = super::inclusion_path(conn, m - 1, m)?;
         if last.is_err() || merkle::verify_inclusion(m - 1, m, &leaf, &path, &since.root).is_err() {
             return fail(
                 m - 1,
@@ -463,6 +560,13 @@ impl<'c> Verifier<'c> {
         if (seq == 0) != (e.class == Class::Genesis) {
             return fail(seq, id, "only entry 0 is a genesis entry");
         }
+        if seq == 0 && self.genesis.is_none() {
+            match e.genesis.clone() {
+                Some(Ok(g)) => self.adopt_genesis(g, &id_text)?,
+                Some(Err(why)) => return fail(0, id, why),
+                None => return fail(0, id, "entry 0 is not a genesis entry"),
+            }
+        }
         let signer = match e.signer {
             Ok(i) => i,
             Err(name) => return fail(seq, id, format!("signer {name} is not a key of this ledger")),
@@ -480,6 +584,14 @@ impl<'c> Verifier<'c> {
         self.last_prev = e.prev;
         self.prev_id = Some(e.id);
         self.next_seq += 1;
+        if self
+            .anchors
+            .checkpoint
+            .as_ref()
+            .is_some_and(|cp| cp.size == self.next_seq)
+        {
+            self.anchor_root = Some(self.frontier.root());
+        }
         while let Some((size, _)) = self.checkpoints.front() {
             if *size > self.next_seq {
                 break;
@@ -549,7 +661,7 @@ impl<'c> Verifier<'c> {
         }
         let text = ulid_text(id);
         let row: Option<(u64, Vec<u8>)> = self
-            .conn
+            .db()?
             .query_row(
                 "SELECT seq, body FROM entries WHERE id = ?1 AND seq < ?2",
                 params![text, self.checked_from],
@@ -575,7 +687,7 @@ impl<'c> Verifier<'c> {
             return Ok(s.clone());
         }
         if self.incremental() && target < self.checked_from {
-            return Ok(super::status_of(self.conn, target, self.checked_from)?);
+            return Ok(super::status_of(self.db()?, target, self.checked_from)?);
         }
         Ok(Status::Active)
     }
@@ -585,7 +697,7 @@ impl<'c> Verifier<'c> {
         self.frontier
             .push(leaf, |level, idx, h| completed.push((level, idx, *h)));
         for (level, idx, h) in completed {
-            if self.next_stored_node(level, idx)? != Some(h) {
+            if self.conn.is_some() && self.next_stored_node(level, idx)? != Some(h) {
                 return fail(
                     seq,
                     id,
@@ -603,7 +715,7 @@ impl<'c> Verifier<'c> {
             self.node_buffers.resize_with(l + 1, VecDeque::new);
         }
         if self.node_buffers[l].is_empty() {
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = self.db()?.prepare_cached(
                 "SELECT idx, hash FROM tree_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT 4096",
             )?;
             let rows = stmt.query_map(params![level, idx], |r| {
@@ -682,6 +794,7 @@ impl<'c> Verifier<'c> {
             }
         }
         self.uncovered_signers.clear();
+        self.newest_note = Some(note.to_owned());
         self.last_checkpoint_size = size;
         self.checkpoints_checked += 1;
         Ok(())
@@ -691,6 +804,9 @@ impl<'c> Verifier<'c> {
         let n = self.next_seq;
         if let Some((size, _)) = self.checkpoints.front() {
             return fail(n, None, format!("checkpoint {size} covers {size} entries but the ledger holds only {n}: entries were deleted"));
+        }
+        if n == 0 {
+            return fail(0, None, "the ledger has no genesis entry");
         }
         if let Some(cp) = &self.anchors.checkpoint {
             if cp.size > n {
@@ -709,12 +825,12 @@ impl<'c> Verifier<'c> {
             );
         }
         if let Some(cp) = self.anchors.checkpoint.clone() {
-            let root = if self.checked_from > 0 && cp.size < self.checked_from {
-                super::load_frontier(self.conn, cp.size)?.root()
-            } else {
-                super::range_hash(self.conn, 0, cp.size).map_err(Stop::Error)?
+            let root = match (self.anchor_root, self.conn) {
+                (Some(root), _) => root,
+                // Incremental mode, trusted checkpoint below the re-checked part.
+                (None, Some(conn)) => super::load_frontier(conn, cp.size)?.root(),
+                (None, None) => [0; 32],
             };
-            // The stored nodes were checked against the entries above, so they are sound.
             if root != cp.root {
                 return fail(
                     cp.size - 1,
@@ -723,13 +839,28 @@ impl<'c> Verifier<'c> {
                 );
             }
         }
+        if let Some(policy) = &self.anchors.policy {
+            let newest = self.newest_note.clone().unwrap_or_default();
+            let note = match self.conn {
+                Some(conn) => super::witness::with_cosignatures(conn, &newest)?,
+                None => newest,
+            };
+            let cp = Checkpoint::parse(&note).map_err(Stop::Error)?;
+            if let Err(why) = policy.check_quorum(&cp) {
+                return fail(
+                    n - 1,
+                    None,
+                    format!("the newest checkpoint (size {}): {why}", cp.size),
+                );
+            }
+        }
+        let Some(conn) = self.conn else { return Ok(()) };
+        // The derived data in the file agrees with the entries.
         if !self.incremental() {
-            let stored: u64 = self
-                .conn
-                .query_row("SELECT COUNT(*) FROM tree_nodes", [], |r| r.get(0))?;
+            let stored: u64 = conn.query_row("SELECT COUNT(*) FROM tree_nodes", [], |r| r.get(0))?;
             if stored != self.nodes_checked {
                 return fail(
-                    n.saturating_sub(1),
+                    n - 1,
                     None,
                     format!(
                         "{stored} Merkle nodes are stored where the entries make {}",
@@ -738,9 +869,7 @@ impl<'c> Verifier<'c> {
                 );
             }
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT target_seq, seq FROM amendments WHERE seq >= ?1 ORDER BY seq")?;
+        let mut stmt = conn.prepare("SELECT target_seq, seq FROM amendments WHERE seq >= ?1 ORDER BY seq")?;
         let stored = stmt
             .query_map([self.checked_from], |r| {
                 Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?))
@@ -786,6 +915,8 @@ type Span = std::ops::Range<usize>;
 
 struct RawRow {
     seq: i64,
+    /// Whether id/kind/ts/leaf columns came with the row (a database, not a bundle).
+    columns: bool,
     id: Span,
     kind: Span,
     ts: Span,
@@ -812,6 +943,7 @@ impl RawBatch {
         let empty = 0..0;
         self.rows.push(RawRow {
             seq,
+            columns: true,
             id: id.unwrap_or(empty.clone()),
             kind: kind.unwrap_or(empty.clone()),
             ts: ts.unwrap_or(empty.clone()),
@@ -819,6 +951,21 @@ impl RawBatch {
             body,
         });
         Ok(())
+    }
+
+    /// Adds an entry that comes without index columns (from a bundle).
+    pub(crate) fn push_entry(&mut self, seq: u64, body: &[u8]) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(body);
+        self.rows.push(RawRow {
+            seq: i64::try_from(seq).unwrap_or(i64::MAX),
+            columns: false,
+            id: 0..0,
+            kind: 0..0,
+            ts: 0..0,
+            leaf: 0..0,
+            body: Some(start..self.buf.len()),
+        });
     }
 
     /// The stateless checks, run on a worker thread.
@@ -862,8 +1009,10 @@ impl RawBatch {
                         class: Class::of(&e.kind),
                         prev: e.prev,
                         leaf,
-                        leaf_matches: buf[r.leaf.clone()] == leaf,
-                        columns_match: e.id == text(&r.id) && e.kind == text(&r.kind) && e.ts == text(&r.ts),
+                        leaf_matches: !r.columns || buf[r.leaf.clone()] == leaf,
+                        columns_match: !r.columns
+                            || (e.id == text(&r.id) && e.kind == text(&r.kind) && e.ts == text(&r.ts)),
+                        genesis: (e.kind == KIND_GENESIS).then(|| Genesis::from_entry(&e)),
                         signer: identities.iter().position(|i| *i == e.signer).ok_or(e.signer),
                         refs: e.refs.iter().map(|r| ulid_value(r)).collect(),
                         amendment,
@@ -893,6 +1042,8 @@ struct Body {
     signer: Result<usize, String>,
     refs: Vec<u128>,
     amendment: Option<Result<Amendment, String>>,
+    /// For a genesis entry, what it declares.
+    genesis: Option<Result<Genesis, String>>,
 }
 
 fn ulid_text(id: u128) -> String {

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 
 /// Signature type byte for Ed25519 in C2SP signed notes.
 pub const ALG_ED25519: u8 = 0x01;
+/// Signature type byte for Ed25519 `cosignature/v1` witness cosignatures.
+pub const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 /// Something that signs checkpoints with an Ed25519 key.
 pub trait Signer {
@@ -39,11 +41,16 @@ pub fn valid_key_name(name: &str) -> bool {
             .any(|c| c == '+' || c.is_whitespace() || c.is_control())
 }
 
-/// C2SP key ID for an Ed25519 key.
+/// C2SP key ID for an Ed25519 note-signing key.
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    key_id_for(name, ALG_ED25519, public_key)
+}
+
+/// C2SP key ID: SHA-256(name ‖ 0x0A ‖ signature type ‖ public key)[:4].
+pub fn key_id_for(name: &str, alg: u8, public_key: &[u8; 32]) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([0x0a, ALG_ED25519]);
+    h.update([0x0a, alg]);
     h.update(public_key);
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
@@ -53,28 +60,39 @@ pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifierKey {
     pub name: String,
+    /// 0x01: signs checkpoints; 0x04: cosigns them (witness).
+    pub alg: u8,
     pub key_id: u32,
     pub public_key: [u8; 32],
     verifying: VerifyingKey,
 }
 
 impl VerifierKey {
-    /// Panics never: a 32-byte array that is not a valid curve point cannot come from a
-    /// signing key, and parsing checks it.
+    /// A checkpoint-signing key (type 0x01).
     pub fn new(name: &str, public_key: [u8; 32]) -> Self {
-        let verifying = VerifyingKey::from_bytes(&public_key).unwrap_or_else(|_| {
-            // Only reachable through `new` with arbitrary bytes; parse() checks first.
-            VerifyingKey::from_bytes(&[0u8; 32]).expect("identity point is valid")
-        });
+        Self::with_alg(name, ALG_ED25519, public_key)
+    }
+
+    /// The witness (cosigner) form of a key (type 0x04).
+    pub fn cosigner(name: &str, public_key: [u8; 32]) -> Self {
+        Self::with_alg(name, ALG_COSIGNATURE_V1, public_key)
+    }
+
+    fn with_alg(name: &str, alg: u8, public_key: [u8; 32]) -> Self {
+        // Signing keys always have valid public keys, and parse() checks the others; the
+        // identity point only stands in for arbitrary bytes, which verify nothing.
+        let verifying = VerifyingKey::from_bytes(&public_key)
+            .unwrap_or_else(|_| VerifyingKey::from_bytes(&[0u8; 32]).expect("identity point is valid"));
         VerifierKey {
             name: name.to_owned(),
-            key_id: key_id(name, &public_key),
+            alg,
+            key_id: key_id_for(name, alg, &public_key),
             public_key,
             verifying,
         }
     }
 
-    /// Parses `name+hex8+base64(0x01 ‖ key)`, checking the key ID.
+    /// Parses `name+hex8+base64(type ‖ key)`, checking the key ID.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::input(format!("invalid verifier key {s:?}: {why}"))
@@ -96,17 +114,21 @@ impl VerifierKey {
         }
         let id = u32::from_str_radix(hex8, 16).map_err(|_| bad("bad key ID"))?;
         let raw = B64.decode(b64).map_err(|_| bad("bad base64"))?;
-        if raw.len() != 33 || raw[0] != ALG_ED25519 {
-            return Err(bad("expected an Ed25519 key (type 0x01 and 32 bytes)"));
+        if raw.len() != 33 || !matches!(raw[0], ALG_ED25519 | ALG_COSIGNATURE_V1) {
+            return Err(bad(
+                "expected an Ed25519 key (type 0x01, or 0x04 for a witness, and 32 bytes)",
+            ));
         }
+        let alg = raw[0];
         let mut pk = [0u8; 32];
         pk.copy_from_slice(&raw[1..]);
         let verifying = VerifyingKey::from_bytes(&pk).map_err(|_| bad("not a valid Ed25519 point"))?;
-        if key_id(name, &pk) != id {
+        if key_id_for(name, alg, &pk) != id {
             return Err(bad("the key ID does not match the name and key"));
         }
         Ok(VerifierKey {
             name: name.to_owned(),
+            alg,
             key_id: id,
             public_key: pk,
             verifying,
@@ -129,7 +151,7 @@ impl VerifierKey {
 impl std::fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut raw = Vec::with_capacity(33);
-        raw.push(ALG_ED25519);
+        raw.push(self.alg);
         raw.extend_from_slice(&self.public_key);
         write!(f, "{}+{:08x}+{}", self.name, self.key_id, B64.encode(raw))
     }

@@ -1,0 +1,226 @@
+//! Witness cosignatures (C2SP `cosignature/v1`, Ed25519, signature type 0x04): making
+//! one only for a checkpoint consistent with the last one this witness cosigned for the
+//! log, checking them, and keeping them beside the ledger's checkpoints. A witness's
+//! memory is a small state file per origin, written atomically.
+
+use super::checkpoint::Checkpoint;
+use super::proof::ConsistencyProof;
+use crate::error::{Error, Result};
+use crate::sign::file::KeyFile;
+use crate::sign::{Signer, VerifierKey, ALG_COSIGNATURE_V1};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What a witness remembers of a log: the largest checkpoint it cosigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessState {
+    pub origin: String,
+    pub size: u64,
+    /// base64 root hash.
+    pub root: String,
+}
+
+/// The signed message of an Ed25519 cosignature/v1.
+pub fn cosigned_message(cp: &Checkpoint, timestamp: u64) -> String {
+    format!("cosignature/v1\ntime {timestamp}\n{}", cp.body())
+}
+
+/// The cosigner (witness) verifier key of a key file: type 0x04.
+pub fn cosigner_key(key: &KeyFile) -> VerifierKey {
+    VerifierKey::cosigner(key.name(), key.public_key())
+}
+
+/// A cosignature line for `cp` at `timestamp` (seconds since the epoch).
+pub fn cosign(key: &KeyFile, cp: &Checkpoint, timestamp: u64) -> Result<String> {
+    let sig = key.sign(cosigned_message(cp, timestamp).as_bytes())?;
+    let vk = cosigner_key(key);
+    let mut raw = vk.key_id.to_be_bytes().to_vec();
+    raw.extend_from_slice(&timestamp.to_be_bytes());
+    raw.extend_from_slice(&sig);
+    Ok(format!("\u{2014} {} {}\n", vk.name, B64.encode(raw)))
+}
+
+/// The witnesses among `keys` (type 0x04) with a valid cosignature on `cp`.
+pub fn valid_cosigners<'k>(cp: &Checkpoint, keys: &'k [VerifierKey]) -> Vec<&'k VerifierKey> {
+    keys.iter()
+        .filter(|k| k.alg == ALG_COSIGNATURE_V1)
+        .filter(|k| {
+            cp.signatures.iter().any(|s| {
+                if s.name != k.name || s.key_id != k.key_id || s.sig.len() != 72 {
+                    return false;
+                }
+                let timestamp = u64::from_be_bytes(s.sig[..8].try_into().unwrap_or([0; 8]));
+                let sig: [u8; 64] = s.sig[8..].try_into().unwrap_or([0; 64]);
+                timestamp < (1 << 63) && k.verify(cosigned_message(cp, timestamp).as_bytes(), &sig)
+            })
+        })
+        .collect()
+}
+
+/// Decides whether a witness may cosign `cp`, given what it cosigned before. Returns the
+/// new state. Refusals are `Invalid` (exit 1): a stale checkpoint, a fork, or a larger
+/// checkpoint without a proof that it extends the last one.
+pub fn check_consistent(
+    cp: &Checkpoint,
+    note: &str,
+    state: Option<&WitnessState>,
+    proof: Option<&ConsistencyProof>,
+    log_key: Option<&VerifierKey>,
+) -> Result<WitnessState> {
+    if let Some(k) = log_key {
+        if cp.valid_signers(std::slice::from_ref(k)).is_empty() {
+            return Err(Error::invalid("the checkpoint is not signed by the log's key"));
+        }
+    }
+    let root = B64.encode(cp.root);
+    let next = WitnessState {
+        origin: cp.origin.clone(),
+        size: cp.size,
+        root: root.clone(),
+    };
+    let Some(last) = state else {
+        return Ok(next);
+    };
+    if last.origin != cp.origin {
+        return Err(Error::input(format!(
+            "the witness state is for {}, the checkpoint for {}",
+            last.origin, cp.origin
+        )));
+    }
+    if cp.size < last.size {
+        return Err(Error::invalid(format!(
+            "stale checkpoint: size {} is older than the size {} this witness already cosigned",
+            cp.size, last.size
+        )));
+    }
+    if cp.size == last.size {
+        if root != last.root {
+            return Err(Error::invalid(format!(
+                "split view: the log shows two different trees of size {}; refusing to cosign",
+                cp.size
+            )));
+        }
+        return Ok(next);
+    }
+    let Some(proof) = proof else {
+        return Err(Error::invalid(format!(
+            "this witness cosigned size {} before: a consistency proof from it to size {} is required (--proof)",
+            last.size, cp.size
+        )));
+    };
+    let (old, new) = proof.verify(&|c| match log_key {
+        Some(k) if c.valid_signers(std::slice::from_ref(k)).is_empty() => {
+            Err("not signed by the log's key".into())
+        }
+        _ => Ok(()),
+    })?;
+    if old.size != last.size || B64.encode(old.root) != last.root {
+        return Err(Error::invalid(
+            "split view: the consistency proof starts from a checkpoint this witness never cosigned",
+        ));
+    }
+    if new.body() != cp.body() {
+        let _ = note;
+        return Err(Error::invalid(
+            "the consistency proof ends at another checkpoint than the one to cosign",
+        ));
+    }
+    Ok(next)
+}
+
+pub fn load_state(path: &Path) -> Result<Option<WitnessState>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::env(format!("witness state {} is damaged: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::env(format!(
+            "cannot read witness state {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes the state through a temporary file and a rename, so a crash leaves the old
+/// state or the new one, never half of either.
+pub fn save_state(path: &Path, state: &WitnessState) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let json = serde_json::to_vec(state).map_err(|e| Error::env(e.to_string()))?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::env(format!("cannot write witness state {}: {e}", path.display()))
+    })
+}
+
+/// Whether the ledger file has the cosignatures table (schema v2).
+fn has_table(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cosignatures'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// `note` with the cosignature lines stored for its checkpoint appended.
+pub fn with_cosignatures(conn: &Connection, note: &str) -> Result<String> {
+    if !has_table(conn)? {
+        return Ok(note.to_owned());
+    }
+    let cp = Checkpoint::parse(note)?;
+    let mut stmt = conn.prepare_cached("SELECT line FROM cosignatures WHERE size = ?1 ORDER BY line")?;
+    let lines = stmt
+        .query_map([cp.size], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = note.to_owned();
+    for line in lines {
+        if !out.contains(&line) {
+            out.push_str(&line);
+        }
+    }
+    Ok(out)
+}
+
+/// Stores cosignature lines for the checkpoint of `size`. Each must be a well-formed
+/// cosignature/v1 line; who made it is checked when verifying with witness keys.
+pub fn add_cosignatures(conn: &Connection, size: u64, lines: &str) -> Result<usize> {
+    let note: Option<String> = conn
+        .query_row("SELECT note FROM checkpoints WHERE size = ?1", [size], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let note = note.ok_or_else(|| Error::input(format!("there is no checkpoint of size {size}")))?;
+    let cp = Checkpoint::parse(&note)?;
+    let mut added = 0;
+    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+        let probe = format!("{}\n{line}\n", cp.body());
+        let parsed = Checkpoint::parse(&probe).map_err(|e| e.context("cosignature"))?;
+        let sig = &parsed.signatures[0];
+        if sig.sig.len() != 72 {
+            return Err(Error::input(
+                "not a cosignature/v1 line (timestamp and Ed25519 signature)",
+            ));
+        }
+        added += conn.execute(
+            "INSERT OR IGNORE INTO cosignatures (size, line) VALUES (?1, ?2)",
+            params![size, format!("{line}\n")],
+        )?;
+    }
+    Ok(added)
+}
