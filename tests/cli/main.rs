@@ -8,6 +8,7 @@ mod concurrency;
 mod conformance;
 mod generate;
 mod ledger;
+mod proofs;
 mod properties;
 mod reader;
 mod tamper;
