@@ -16,14 +16,26 @@ use std::time::Instant;
 
 fn build(db: &Path, n: u64) {
     let key = KeyFile::from_seed("bench.example/proofs", [7; 32]).unwrap();
-    let clock = Clock { now: 1_790_000_000_000, seed: Some([2; 32]) };
-    let mut ledger = Ledger::init(db, "bench.example/proofs", &key, &clock).unwrap().ledger;
+    let clock = Clock {
+        now: 1_790_000_000_000,
+        seed: Some([2; 32]),
+    };
+    let mut ledger = Ledger::init(db, "bench.example/proofs", &key, &clock)
+        .unwrap()
+        .ledger;
     let mut done = 1;
     while done < n {
         let chunk = (n - done).min(1_000_000);
         let entries = (0..chunk).map(|i| {
-            let Value::Object(content) = json!({"text": format!("entry {}", done + i), "n": i}) else { unreachable!() };
-            Ok(NewEntry { kind: "observation".into(), source: "bench".into(), content, refs: vec![] })
+            let Value::Object(content) = json!({"text": format!("entry {}", done + i), "n": i}) else {
+                unreachable!()
+            };
+            Ok(NewEntry {
+                kind: "observation".into(),
+                source: "bench".into(),
+                content,
+                refs: vec![],
+            })
         });
         ledger.append(&key, &clock, entries, &mut |_| {}).unwrap();
         done += chunk;
@@ -32,7 +44,11 @@ fn build(db: &Path, n: u64) {
 
 fn echoctl(db: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl"));
-    c.arg("--db").arg(db).arg("--quiet").args(args).stdout(Stdio::null());
+    c.arg("--db")
+        .arg(db)
+        .arg("--quiet")
+        .args(args)
+        .stdout(Stdio::null());
     c
 }
 
@@ -55,21 +71,38 @@ fn main() {
         x ^= x << 17;
         let seq = (x % n).to_string();
         let t = Instant::now();
-        assert!(echoctl(&big, &["ledger", "proof", &seq]).status().unwrap().success());
+        assert!(echoctl(&big, &["ledger", "proof", &seq])
+            .status()
+            .unwrap()
+            .success());
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
-    println!("ledger proof (whole process, {n} entries), 21 random entries: median {:.2} ms, max {:.2} ms", times[10], times[20]);
+    println!(
+        "ledger proof (whole process, {n} entries), 21 random entries: median {:.2} ms, max {:.2} ms",
+        times[10], times[20]
+    );
     let _ = std::fs::remove_file(&big);
 
     let small = dir.join("bundle.db");
     build(&small, bundle_n);
     let bundle = dir.join("ledger.bundle");
     let t = Instant::now();
-    assert!(echoctl(&small, &["ledger", "export", "--out", bundle.to_str().unwrap()]).status().unwrap().success());
+    assert!(
+        echoctl(&small, &["ledger", "export", "--out", bundle.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let export = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    assert!(echoctl(&small, &["ledger", "verify", "--bundle", bundle.to_str().unwrap()]).status().unwrap().success());
+    assert!(echoctl(
+        &small,
+        &["ledger", "verify", "--bundle", bundle.to_str().unwrap()]
+    )
+    .status()
+    .unwrap()
+    .success());
     let verify = t.elapsed().as_secs_f64();
     println!(
         "export {bundle_n} entries: {export:.2} s; verify --bundle: {verify:.2} s; together {:.2} s ({} MiB bundle)",

@@ -151,27 +151,36 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Nibble values of lower-case hex digits; 0xff for anything else.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut c = 0;
+    while c < 10 {
+        t[b'0' as usize + c] = c as u8;
+        c += 1;
+    }
+    let mut c = 0;
+    while c < 6 {
+        t[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    t
+};
+
 /// Parses 64 lower-case hex digits.
 pub fn parse_hash_hex(s: &str) -> Option<Hash> {
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    let b = s.as_bytes();
+    if b.len() != 64 {
         return None;
     }
-    let nibble = |b: u8| {
-        if b.is_ascii_digit() {
-            b - b'0'
-        } else {
-            b - b'a' + 10
-        }
-    };
     let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
-        *o = (nibble(pair[0]) << 4) | nibble(pair[1]);
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
     }
-    Some(out)
+    (bad & 0xf0 == 0).then_some(out)
 }
 
 mod hex_hash {

@@ -663,21 +663,35 @@ pub(crate) fn range_hash(conn: &Connection, start: u64, end: u64) -> Result<Hash
     ))
 }
 
-/// The RFC 9162 inclusion path of leaf `index` in the tree of `size`, from stored nodes.
+/// The RFC 9162 inclusion path of leaf `index` in the tree of `size`, from stored nodes,
+/// in O(log n) point reads: the siblings inside the perfect subtree of the frontier that
+/// holds the leaf, then the fold of the frontier subtrees to its right (one node), then the
+/// frontier subtrees to its left, nearest first.
 pub(crate) fn inclusion_path(conn: &Connection, index: u64, size: u64) -> Result<Vec<Hash>> {
-    let (mut lo, mut hi, mut m) = (0u64, size, index);
-    let mut path = Vec::new();
-    while hi - lo > 1 {
-        let k = merkle::largest_power_of_two_below(hi - lo);
-        if m < k {
-            path.push(range_hash(conn, lo + k, hi)?);
-            hi = lo + k;
-        } else {
-            path.push(range_hash(conn, lo, lo + k)?);
-            lo += k;
-            m -= k;
-        }
+    let frontier = merkle::frontier_nodes(size);
+    let Some(j) = frontier.iter().position(|(level, idx)| index >> level == *idx) else {
+        return Err(Error::input(format!(
+            "leaf {index} is not in a tree of size {size}"
+        )));
+    };
+    let level = frontier[j].0;
+    let mut path = Vec::with_capacity(64);
+    for l in 0..level {
+        path.push(stored_node(conn, l, (index >> l) ^ 1)?);
     }
-    path.reverse();
+    if j + 1 < frontier.len() {
+        let mut right = stored_node(
+            conn,
+            frontier[frontier.len() - 1].0,
+            frontier[frontier.len() - 1].1,
+        )?;
+        for &(l, i) in frontier[j + 1..frontier.len() - 1].iter().rev() {
+            right = merkle::node_hash(&stored_node(conn, l, i)?, &right);
+        }
+        path.push(right);
+    }
+    for &(l, i) in frontier[..j].iter().rev() {
+        path.push(stored_node(conn, l, i)?);
+    }
     Ok(path)
 }

@@ -11,7 +11,7 @@ use super::amend::{Amendment, AmendmentType};
 use super::checkpoint::Checkpoint;
 use super::entry::{hex, Entry, KIND_AMENDMENT, KIND_GENESIS, USER_KINDS};
 use super::merkle::{self, Frontier, Hash};
-use super::{Genesis, Ledger};
+use super::{store, Genesis, Ledger};
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -80,14 +80,33 @@ struct AmendInfo {
     a: Amendment,
 }
 
+/// A fast hash for entry ids (ULIDs: their last 16 characters are random already).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7cc1_b727_220a_95);
+        }
+    }
+}
+
+type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// Everything pass A learns, shared read-only with the workers.
 struct Plan {
     /// Amendments by target id, in seq order.
-    effects: HashMap<String, Vec<AmendInfo>>,
+    effects: IdMap<Vec<AmendInfo>>,
     /// replacement id -> the id it superseded.
-    replaces: HashMap<String, String>,
-    /// The amendments pass A saw, by seq, to cross-check pass B.
-    amendment_seqs: HashSet<u64>,
+    replaces: IdMap<String>,
+    /// The amendments pass A read, by seq, with their leaf hashes, to cross-check pass B.
+    amendment_seqs: HashMap<u64, Hash>,
     kinds: Vec<String>,
     format: Format,
 }
@@ -142,7 +161,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     if cp.origin != ledger.genesis.origin || cp.size != size {
         problems.push(format!("checkpoint {size} names another origin or size"));
     }
-    let plan = read_amendments(&tx, size, opts, &mut problems)?;
+    let plan = read_amendments(ledger, &tx, size, opts, &mut problems)?;
     let mut pass = PassB::new(opts.format);
     {
         let mut stmt = tx.prepare("SELECT seq, body FROM entries WHERE seq < ?1 ORDER BY seq")?;
@@ -223,7 +242,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
             "the entries do not hash to the root of checkpoint {size}: the ledger was changed"
         ));
     }
-    if plan.amendment_seqs.iter().any(|s| *s >= pass.next) {
+    if plan.amendment_seqs.keys().any(|s| *s >= pass.next) {
         problems.push("the amendment index names entries that do not exist".into());
     }
     resolve_chains(&tx, &plan, &mut pass, &mut problems)?;
@@ -261,61 +280,84 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
 
 /// Pass A: the amendments below `size`, through the amendment index.
 fn read_amendments(
+    ledger: &Ledger,
     conn: &rusqlite::Connection,
     size: u64,
     opts: &Options,
     problems: &mut Vec<String>,
 ) -> Result<Plan> {
     let mut plan = Plan {
-        effects: HashMap::new(),
-        replaces: HashMap::new(),
-        amendment_seqs: HashSet::new(),
+        effects: IdMap::default(),
+        replaces: IdMap::default(),
+        amendment_seqs: HashMap::new(),
         kinds: opts.kinds.clone(),
         format: opts.format,
     };
-    let mut stmt = conn
-        .prepare("SELECT e.seq, e.body FROM amendments a JOIN entries e ON e.seq = a.seq WHERE a.seq < ?1")?;
-    let rows: Vec<(u64, Vec<u8>)> = stmt
-        .query_map([size], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let mut seqs: Vec<u64> = conn
+        .prepare("SELECT seq FROM amendments WHERE seq < ?1")?
+        .query_map([size], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    // Parsing is the cost: split it across cores, then order by seq.
+    // In seq order the fetches walk the entries table front to back. Each worker reads
+    // its share over its own read-only connection: entries below the checkpoint never
+    // change, and pass B checks every amendment's hash against what was read here.
+    seqs.sort_unstable();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
-    let chunk = rows.len().div_ceil(workers).max(1);
-    type Parsed = (u64, std::result::Result<(Amendment, String), String>);
-    let parsed: std::result::Result<Vec<Vec<Parsed>>, _> = std::thread::scope(|scope| {
-        let handles: Vec<_> = rows
+    let chunk = seqs.len().div_ceil(workers).max(1);
+    type Parsed = (u64, Hash, std::result::Result<(Amendment, String), String>);
+    let path = ledger.path();
+    let results: Vec<std::thread::Result<Result<Vec<Parsed>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = seqs
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(seq, body)| {
-                            let parsed = serde_json::from_slice::<Entry>(body)
-                                .map_err(|e| e.to_string())
-                                .and_then(|e| Ok((Amendment::from_content(&e.content)?, e.id)));
-                            (*seq, parsed)
-                        })
-                        .collect::<Vec<_>>()
+                scope.spawn(move || -> Result<Vec<Parsed>> {
+                    let conn = store::open_ro(path)?;
+                    // A fresh connection has a cold page cache: map the file instead of
+                    // reading each B-tree page through read(2).
+                    conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
+                    let mut body_of = conn.prepare("SELECT body FROM entries WHERE seq = ?1")?;
+                    let mut out = Vec::with_capacity(part.len());
+                    for &seq in part {
+                        let Some(body) = body_of.query_row([seq], |r| r.get::<_, Vec<u8>>(0)).optional()?
+                        else {
+                            out.push((
+                                seq,
+                                [0; 32],
+                                Err("the amendment index names a missing entry".into()),
+                            ));
+                            continue;
+                        };
+                        let parsed = serde_json::from_slice::<Entry>(&body)
+                            .map_err(|e| e.to_string())
+                            .and_then(|e| Ok((Amendment::from_content(&e.content)?, e.id)));
+                        out.push((seq, merkle::leaf_hash(&body), parsed));
+                    }
+                    Ok(out)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
-    // A worker that died must not silently drop amendments from the edition.
-    let mut parsed: Vec<Parsed> = parsed.map_err(died)?.into_iter().flatten().collect();
-    parsed.sort_by_key(|(seq, _)| *seq);
-    for (seq, result) in parsed {
+    let mut parsed: Vec<Parsed> = Vec::with_capacity(seqs.len());
+    for r in results {
+        // A worker that died must not silently drop amendments from the edition.
+        parsed.extend(r.map_err(died)??);
+    }
+    for (seq, leaf, result) in parsed {
         match result {
             Ok((a, id)) => {
                 if let Some(r) = &a.superseded_by {
                     plan.replaces.insert(r.clone(), a.target.clone());
                 }
-                plan.amendment_seqs.insert(seq);
-                plan.effects
-                    .entry(a.target.clone())
-                    .or_default()
-                    .push(AmendInfo { seq, id, a });
+                plan.amendment_seqs.insert(seq, leaf);
+                let info = AmendInfo { seq, id, a };
+                match plan.effects.get_mut(&info.a.target) {
+                    Some(list) => list.push(info),
+                    None => {
+                        plan.effects.insert(info.a.target.clone(), vec![info]);
+                    }
+                }
             }
             Err(why) => problems.push(format!("amendment {seq}: {why}")),
         }
@@ -387,17 +429,171 @@ struct EntryView<'a> {
     _signer: Cow<'a, str>,
 }
 
+/// What the edition needs of an entry, borrowed from its stored bytes.
+struct View<'a> {
+    seq: u64,
+    id: Cow<'a, str>,
+    ts: Cow<'a, str>,
+    kind: Cow<'a, str>,
+    source: Cow<'a, str>,
+    /// (key, raw JSON value) in stored (canonical) order.
+    content: Vec<(Cow<'a, str>, &'a str)>,
+    prev: Hash,
+}
+
+impl<'a> View<'a> {
+    /// Reads an entry: the fast scanner for canonical bytes, serde for anything else.
+    fn read(body: &'a [u8]) -> std::result::Result<Self, String> {
+        if let Some(v) = scan(body) {
+            return Ok(v);
+        }
+        let e: EntryView<'a> = serde_json::from_slice(body).map_err(|e| format!("not an entry: {e}"))?;
+        let prev = super::entry::parse_hash_hex(&e.prev).ok_or("prev is not a hash")?;
+        Ok(View {
+            seq: e.seq,
+            id: e.id,
+            ts: e.ts,
+            kind: e.kind,
+            source: e.source,
+            content: e.content.into_iter().map(|(k, raw)| (k, raw.get())).collect(),
+            prev,
+        })
+    }
+
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.content.iter().find(|(k, _)| k == key).map(|(_, raw)| *raw)
+    }
+}
+
+/// A cursor over canonical entry bytes (already valid UTF-8). It only ever stops on
+/// ASCII bytes, so its positions are always character boundaries.
+struct Cursor<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn lit(&mut self, x: &str) -> Option<()> {
+        self.s.as_bytes()[self.i..]
+            .starts_with(x.as_bytes())
+            .then(|| self.i += x.len())
+    }
+
+    /// A JSON string, raw (with its quotes).
+    fn string(&mut self) -> Option<&'a str> {
+        let b = self.s.as_bytes();
+        if *b.get(self.i)? != b'"' {
+            return None;
+        }
+        let start = self.i;
+        self.i += 1;
+        loop {
+            match *b.get(self.i)? {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    return self.s.get(start..self.i);
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// Any JSON value, raw.
+    fn value(&mut self) -> Option<&'a str> {
+        let b = self.s.as_bytes();
+        let start = self.i;
+        match *b.get(self.i)? {
+            b'"' => {
+                self.string()?;
+            }
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match *b.get(self.i)? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while b.get(self.i).is_some_and(|c| !matches!(c, b',' | b'}' | b']')) {
+                    self.i += 1;
+                }
+            }
+        }
+        self.s.get(start..self.i)
+    }
+}
+
+/// The fast path: an entry in exactly the canonical layout of format v1. None sends the
+/// bytes to serde (which also explains what is wrong with them).
+fn scan(body: &[u8]) -> Option<View<'_>> {
+    let s = std::str::from_utf8(body).ok()?;
+    let mut c = Cursor { s, i: 0 };
+    c.lit("{\"content\":{")?;
+    let mut content = Vec::new();
+    if c.lit("}").is_none() {
+        loop {
+            let key = raw_str(c.string()?)?;
+            c.lit(":")?;
+            content.push((key, c.value()?));
+            if c.lit(",").is_none() {
+                c.lit("}")?;
+                break;
+            }
+        }
+    }
+    c.lit(",\"id\":")?;
+    let id = raw_str(c.string()?)?;
+    c.lit(",\"kind\":")?;
+    let kind = raw_str(c.string()?)?;
+    c.lit(",\"prev\":")?;
+    let prev = super::entry::parse_hash_hex(raw_str(c.string()?)?.as_ref())?;
+    c.lit(",\"refs\":")?;
+    c.value()?;
+    c.lit(",\"seq\":")?;
+    let seq = c.value()?.parse().ok()?;
+    c.lit(",\"signer\":")?;
+    c.string()?;
+    c.lit(",\"source\":")?;
+    let source = raw_str(c.string()?)?;
+    c.lit(",\"ts\":")?;
+    let ts = raw_str(c.string()?)?;
+    c.lit(",\"v\":1}")?;
+    (c.i == s.len()).then_some(View {
+        seq,
+        id,
+        ts,
+        kind,
+        source,
+        content,
+        prev,
+    })
+}
+
 /// The content a paragraph shows: the entry's own (raw), or a correction's.
 #[derive(Clone, Copy)]
 enum Content<'a> {
-    Raw(&'a BTreeMap<Cow<'a, str>, &'a RawValue>),
+    Raw(&'a [(Cow<'a, str>, &'a str)]),
     Map(&'a Map<String, Value>),
 }
 
 /// The string a raw JSON string value holds.
-fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
-    if !text.starts_with('"') {
+fn raw_str(text: &str) -> Option<Cow<'_, str>> {
+    if !text.starts_with('"') || text.len() < 2 {
         return None;
     }
     if !text.contains('\\') {
@@ -413,11 +609,10 @@ enum SectionKey {
     Named(String),
 }
 
-fn section_of(e: &EntryView) -> SectionKey {
+fn section_of(e: &View) -> SectionKey {
     match e
-        .content
         .get("section")
-        .and_then(|raw| raw_str(raw))
+        .and_then(raw_str)
         .filter(|s| !s.trim().is_empty())
     {
         Some(s) => SectionKey::Named(s.into_owned()),
@@ -510,7 +705,7 @@ impl RawBatch {
 fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut String) -> Item {
     let leaf = merkle::leaf_hash(body);
     // The bytes are hashed as they are; verify re-checks their canonical form.
-    let e = match serde_json::from_slice::<EntryView>(body) {
+    let e = match View::read(body) {
         Ok(e) if e.seq == seq => e,
         Ok(e) => {
             let problem = Some(format!("it says it is entry {}", e.seq));
@@ -527,20 +722,12 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut
                 seq,
                 leaf,
                 head: None,
-                problem: Some(format!("not an entry: {why}")),
+                problem: Some(why),
                 body: Body::Skip,
             }
         }
     };
-    let Some(prev) = super::entry::parse_hash_hex(&e.prev) else {
-        return Item {
-            seq,
-            leaf,
-            head: None,
-            problem: Some("prev is not a hash".into()),
-            body: Body::Skip,
-        };
-    };
+    let prev = e.prev;
     let head = Some(Head {
         prev,
         leaf,
@@ -652,9 +839,9 @@ impl PassB {
             match item.body {
                 Body::Genesis(e) => self.genesis = Some(*e),
                 Body::Amendment => {
-                    if !plan.amendment_seqs.contains(&item.seq) {
+                    if plan.amendment_seqs.get(&item.seq) != Some(&head.leaf) {
                         problems.push(format!(
-                            "amendment {} is missing from the amendment index",
+                            "amendment {} is missing from the amendment index, or changed while compiling",
                             item.seq
                         ));
                     }
@@ -721,10 +908,10 @@ fn resolve_chains(
             problems.push(format!("entry {seq} changed while the edition was compiled"));
             continue;
         }
-        let e = match serde_json::from_slice::<EntryView>(&body) {
+        let e = match View::read(&body) {
             Ok(e) => e,
             Err(why) => {
-                problems.push(why.to_string());
+                problems.push(why);
                 continue;
             }
         };
@@ -763,7 +950,7 @@ struct Paragraph<'p> {
 }
 
 impl<'p> Paragraph<'p> {
-    fn new(e: &'p EntryView<'p>, leaf: &Hash) -> Self {
+    fn new(e: &'p View<'p>, leaf: &Hash) -> Self {
         Paragraph {
             id: String::new(),
             entry: &e.id,
@@ -1057,17 +1244,18 @@ type Fields<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 fn split_content(content: Content<'_>) -> (Option<Cow<'_, str>>, Fields<'_>) {
     let mut fields: Vec<(Cow<str>, Cow<str>)> = Vec::new();
     let prose = match content {
-        Content::Raw(map) => {
+        Content::Raw(pairs) => {
+            let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, raw)| *raw);
             let prose_key = PROSE_KEYS
                 .iter()
-                .find(|k| map.get(**k).is_some_and(|r| r.get().starts_with('"')));
-            for (k, raw) in map {
+                .find(|k| get(k).is_some_and(|r| r.starts_with('"')));
+            for (k, raw) in pairs {
                 if Some(&&**k) != prose_key && k != "section" {
-                    let v = raw_str(raw).unwrap_or(Cow::Borrowed(raw.get()));
+                    let v = raw_str(raw).unwrap_or(Cow::Borrowed(*raw));
                     fields.push((Cow::Borrowed(&**k), v));
                 }
             }
-            prose_key.and_then(|k| map.get(*k)).and_then(|r| raw_str(r))
+            prose_key.and_then(|k| get(k)).and_then(raw_str)
         }
         Content::Map(map) => {
             let prose_key = PROSE_KEYS
