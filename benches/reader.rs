@@ -74,6 +74,7 @@ fn main() {
                     reason: "replaced".into(),
                     content: None,
                     superseded_by: Some(replacement),
+                    ruling: None,
                 }
             }
             1 => Amendment {
@@ -82,6 +83,7 @@ fn main() {
                 reason: "withdrawn".into(),
                 content: None,
                 superseded_by: None,
+                ruling: None,
             },
             2..=7 => Amendment {
                 kind: AmendmentType::Clarification,
@@ -89,6 +91,7 @@ fn main() {
                 reason: "context".into(),
                 content: Some(obj(json!({"text": "clarified"}))),
                 superseded_by: None,
+                ruling: None,
             },
             _ => Amendment {
                 kind: AmendmentType::Correction,
@@ -96,6 +99,7 @@ fn main() {
                 reason: "fix".into(),
                 content: Some(obj(json!({"text": format!("corrected {i}")}))),
                 superseded_by: None,
+                ruling: None,
             },
         };
         batch.push(a);

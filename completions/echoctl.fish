@@ -35,6 +35,9 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -s V -l version -d 'Print 
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "key" -d 'Manage signing keys'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l origin -d 'The log\'s origin: names the ledger in checkpoints and names its key' -r
@@ -243,6 +246,142 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "open" -d 'Open a case about two or more conflicting entries'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "list" -d 'List cases'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "show" -d 'Show a case, the current state of its entries, and its ruling'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "rule" -d 'Decide a case: a ruling and the amendments it orders, in one transaction'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l entry -d 'An entry of the case (id or seq; repeat for each)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l description -d 'What the conflict is' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l open -d 'Only open cases'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l closed -d 'Only decided cases'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l decision -d 'What the court decided' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l reasoning -d 'Why' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l amend -d 'An entry of the case to amend; the --type, --content and --superseded-by after it belong to it (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l type -d 'The amendment type for the preceding --amend' -r -f -a "clarification\t''
+correction\t''
+supersession\t''
+withdrawal\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l content -d 'Content (a JSON object) for the preceding --amend' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l superseded-by -d 'The replacement for a supersession, for the preceding --amend' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "open" -d 'Open a case about two or more conflicting entries'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cases'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a case, the current state of its entries, and its ruling'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "rule" -d 'Decide a case: a ruling and the amendments it orders, in one transaction'
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -f -a "record" -d 'Record a task with its cost, risk and expected value'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -f -a "settle" -d 'Settle a task with the value it actually returned'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -f -a "roi" -d 'Cost, expected and actual value, and ROI of every task (or one)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l task -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l cost -d 'The cost, a plain decimal (e.g. 1250.00)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l risk -r -f -a "low\t''
+medium\t''
+high\t''
+critical\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l expected-value -d 'The value expected, a plain decimal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l proof-burden -d 'What evidence will show the value was delivered' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l actual-value -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "record" -d 'Record a task with its cost, risk and expected value'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "settle" -d 'Settle a task with the value it actually returned'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "roi" -d 'Cost, expected and actual value, and ROI of every task (or one)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l fail-on -d 'Exit 1 when a finding is at least this severe' -r -f -a "low\t''
+medium\t''
+high\t''
+critical\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l open-cases -d 'Open a court case for each new finding'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -270,11 +409,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger generate help" -f -a "key" -d 'Manage signing keys'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "key" -d 'Manage signing keys'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key file (mode 0600) and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a key file (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
@@ -289,5 +431,13 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "open" -d 'Open a case about two or more conflicting entries'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "list" -d 'List cases'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "show" -d 'Show a case, the current state of its entries, and its ruling'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "rule" -d 'Decide a case: a ruling and the amendments it orders, in one transaction'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from treasury" -f -a "record" -d 'Record a task with its cost, risk and expected value'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from treasury" -f -a "settle" -d 'Settle a task with the value it actually returned'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from treasury" -f -a "roi" -d 'Cost, expected and actual value, and ROI of every task (or one)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from watchtower" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'Write man pages into DIR'

@@ -14,7 +14,8 @@ import sqlite3
 import sys
 from decimal import Decimal
 
-KINDS = {"genesis", "observation", "decision", "outcome", "constraint", "test", "amendment"}
+KINDS = {"genesis", "observation", "decision", "outcome", "constraint", "test", "amendment",
+         "case", "ruling", "task", "watchtower"}
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 TYPES = {"clarification", "correction", "supersession", "withdrawal"}
 
@@ -152,6 +153,7 @@ def audit(path, trusted, check_sigs):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     checkpoints = sorted(db.execute("SELECT size, note FROM checkpoints"))
     frontier, prev, ids, status, genesis = Frontier(), b"\0" * 32, {}, {}, None
+    cases, rulings = {}, {}
     uncovered, covered = [], 0
     n = 0
     for seq, body in db.execute("SELECT seq, body FROM entries ORDER BY seq"):
@@ -185,8 +187,9 @@ def audit(path, trusted, check_sigs):
                 raise Invalid(0, "genesis names no trusted key")
         if e["signer"] not in {k["identity"] for k in genesis["keys"]}:
             raise Invalid(seq, "unknown signer")
+        check_court(seq, e, ids, cases, rulings)
         if e["kind"] == "amendment":
-            check_amendment(seq, e, ids, status)
+            check_amendment(seq, e, ids, status, cases, rulings)
         ids[e["id"]] = (seq, e["kind"])
         leaf = leaf_hash(body)
         frontier.push(leaf)
@@ -215,10 +218,22 @@ def audit(path, trusted, check_sigs):
     return n, base64.b64encode(frontier.root()).decode()
 
 
-def check_amendment(seq, e, ids, status):
+def check_court(seq, e, ids, cases, rulings):
+    """Cases name two or more entries; a ruling decides exactly one open case."""
+    if e["kind"] == "case":
+        if len(e["refs"]) < 2:
+            raise Invalid(seq, "a case names two or more entries")
+        cases[e["id"]] = e["refs"]
+    elif e["kind"] == "ruling":
+        if len(e["refs"]) != 1 or e["refs"][0] not in cases or e["refs"][0] in rulings.values():
+            raise Invalid(seq, "a ruling decides exactly one open case")
+        rulings[e["id"]] = e["refs"][0]
+
+
+def check_amendment(seq, e, ids, status, cases, rulings):
     a = e["content"]
     kind, target = a.get("type"), a.get("target")
-    if kind not in TYPES or not set(a) <= {"type", "target", "reason", "content", "superseded_by"}:
+    if kind not in TYPES or not set(a) <= {"type", "target", "reason", "content", "superseded_by", "ruling"}:
         raise Invalid(seq, "bad amendment")
     if not isinstance(a.get("reason"), str) or not a["reason"].strip():
         raise Invalid(seq, "amendment without a reason")
@@ -229,8 +244,12 @@ def check_amendment(seq, e, ids, status):
     replacement = a.get("superseded_by")
     if (kind == "supersession") != (replacement is not None) or replacement == target:
         raise Invalid(seq, "superseded_by rule broken")
-    if e["refs"] != [target] + ([replacement] if replacement else []):
+    ruling = a.get("ruling")
+    if e["refs"] != [target] + ([replacement] if replacement else []) + ([ruling] if ruling else []):
         raise Invalid(seq, "amendment refs")
+    if ruling is not None:
+        if ids.get(ruling, (0, ""))[1] != "ruling" or target not in cases.get(rulings.get(ruling), []):
+            raise Invalid(seq, "a ruling may only amend entries of its case")
     for who in [target] + ([replacement] if replacement else []):
         if who not in ids or ids[who][1] in ("genesis", "amendment") or status.get(who, "active") != "active":
             raise Invalid(seq, "amendment names a missing or closed entry")

@@ -12,6 +12,9 @@
 
 pub mod cli;
 pub mod clock;
+pub mod court;
 pub mod error;
 pub mod ledger;
 pub mod sign;
+pub mod treasury;
+pub mod watchtower;

@@ -65,6 +65,15 @@ pub enum Command {
     /// Append to, amend, read and verify the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Open cases on conflicting entries and decide them with rulings that amend the ledger.
+    #[command(subcommand)]
+    Court(CourtCommand),
+    /// Record what tasks cost and return; report ROI in exact decimals.
+    #[command(subcommand)]
+    Treasury(TreasuryCommand),
+    /// Verify the ledger and record the contradictions it can prove.
+    #[command(subcommand)]
+    Watchtower(WatchtowerCommand),
     /// Write shell completions or man pages (for packagers).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
@@ -142,6 +151,138 @@ pub enum LedgerCommand {
     Witness(WitnessCommand),
     /// Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links.
     Reader(ReaderArgs),
+}
+
+/// Who signs, and as whom an entry is recorded.
+#[derive(Debug, Args)]
+pub struct WriterArgs {
+    /// The signing key file.
+    #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Who records the entries.
+    #[arg(long, default_value = "operator")]
+    pub source: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CourtCommand {
+    /// Open a case about two or more conflicting entries.
+    Open {
+        /// An entry of the case (id or seq; repeat for each).
+        #[arg(long = "entry", value_name = "ID", required = true)]
+        entries: Vec<String>,
+        /// What the conflict is.
+        #[arg(long)]
+        description: String,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// List cases.
+    List {
+        /// Only open cases.
+        #[arg(long, conflicts_with = "closed")]
+        open: bool,
+        /// Only decided cases.
+        #[arg(long)]
+        closed: bool,
+    },
+    /// Show a case, the current state of its entries, and its ruling.
+    Show {
+        /// The case id (or seq).
+        case: String,
+    },
+    /// Decide a case: a ruling and the amendments it orders, in one transaction.
+    Rule {
+        /// The case id (or seq).
+        case: String,
+        /// What the court decided.
+        #[arg(long)]
+        decision: String,
+        /// Why.
+        #[arg(long)]
+        reasoning: String,
+        /// An entry of the case to amend; the --type, --content and --superseded-by after
+        /// it belong to it (repeatable).
+        #[arg(long = "amend", value_name = "ID")]
+        amend: Vec<String>,
+        /// The amendment type for the preceding --amend.
+        #[arg(long = "type", value_enum)]
+        types: Vec<AmendType>,
+        /// Content (a JSON object) for the preceding --amend.
+        #[arg(long, value_name = "JSON")]
+        content: Vec<String>,
+        /// The replacement for a supersession, for the preceding --amend.
+        #[arg(long, value_name = "ID")]
+        superseded_by: Vec<String>,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TreasuryCommand {
+    /// Record a task with its cost, risk and expected value.
+    Record {
+        #[arg(long)]
+        task: String,
+        /// The cost, a plain decimal (e.g. 1250.00).
+        #[arg(long)]
+        cost: String,
+        #[arg(long, value_enum)]
+        risk: Severity,
+        /// The value expected, a plain decimal.
+        #[arg(long)]
+        expected_value: String,
+        /// What evidence will show the value was delivered.
+        #[arg(long)]
+        proof_burden: String,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// Settle a task with the value it actually returned.
+    Settle {
+        task: String,
+        #[arg(long)]
+        actual_value: String,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// Cost, expected and actual value, and ROI of every task (or one).
+    Roi { task: Option<String> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WatchtowerCommand {
+    /// Verify, find contradictions and constraint violations, record new findings.
+    Scan {
+        /// Exit 1 when a finding is at least this severe.
+        #[arg(long, value_enum, default_value_t = Severity::High)]
+        fail_on: Severity,
+        /// Open a court case for each new finding.
+        #[arg(long)]
+        open_cases: bool,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -130,7 +130,7 @@ fn read_limited(mut r: impl Read, what: &str) -> Result<String> {
     Ok(buf)
 }
 
-fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
+pub(super) fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
     match parse_strict(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(Error::input(format!("{what} must be a JSON object"))
@@ -159,7 +159,7 @@ fn content_arg(content: Option<String>, file: Option<PathBuf>) -> Result<Map<Str
     }
 }
 
-fn open_for_append(s: &Settings, key: Option<PathBuf>) -> Result<(Ledger, KeyFile)> {
+pub(super) fn open_for_append(s: &Settings, key: Option<PathBuf>) -> Result<(Ledger, KeyFile)> {
     let ledger = Ledger::open(&s.db)?;
     if let Some(t) = settings::lock_timeout()? {
         ledger.set_lock_timeout(t)?;
@@ -304,7 +304,7 @@ impl BatchLines {
     }
 }
 
-fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Result<u8> {
+pub(super) fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Result<u8> {
     let filter = LogFilter {
         from_seq: Some(a.first_seq),
         ..Default::default()
@@ -392,6 +392,7 @@ fn amend(s: &Settings, a: AmendArgs) -> Result<u8> {
         reason: a.reason,
         content,
         superseded_by,
+        ruling: None,
     };
     let appended = ledger.amend(&key, &clock, &a.source, amendment)?;
     print_appended(s, &ledger, &appended)

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod exit;
 pub mod generate;
+mod governance;
 mod key;
 mod ledger;
 pub mod output;
@@ -29,6 +30,9 @@ pub fn main() -> ExitCode {
         Command::Init(a) => ledger::init(&settings, a),
         Command::Key(k) => key::run(&settings, k),
         Command::Ledger(l) => ledger::run(&settings, l),
+        Command::Court(c) => governance::court(&settings, c),
+        Command::Treasury(t) => governance::treasury(&settings, t),
+        Command::Watchtower(w) => governance::watchtower(&settings, w),
         Command::Generate(GenerateCommand::Completions { dir }) => {
             generate::completions(&dir).map(|()| exit::OK)
         }

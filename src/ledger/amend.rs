@@ -51,6 +51,8 @@ pub struct Amendment {
     pub reason: String,
     pub content: Option<Map<String, Value>>,
     pub superseded_by: Option<String>,
+    /// The ruling that ordered this amendment, if a court did.
+    pub ruling: Option<String>,
 }
 
 /// Where an entry stands after the amendments so far.
@@ -92,13 +94,18 @@ impl Amendment {
         if let Some(s) = &self.superseded_by {
             m.insert("superseded_by".into(), Value::String(s.clone()));
         }
+        if let Some(r) = &self.ruling {
+            m.insert("ruling".into(), Value::String(r.clone()));
+        }
         m
     }
 
-    /// The refs an amendment entry carries: the target, then the replacement if any.
+    /// The refs an amendment entry carries: the target, then the replacement and the
+    /// ordering ruling if any.
     pub fn refs(&self) -> Vec<String> {
         let mut r = vec![self.target.clone()];
         r.extend(self.superseded_by.clone());
+        r.extend(self.ruling.clone());
         r
     }
 
@@ -107,7 +114,7 @@ impl Amendment {
         for k in m.keys() {
             if !matches!(
                 k.as_str(),
-                "type" | "target" | "reason" | "content" | "superseded_by"
+                "type" | "target" | "reason" | "content" | "superseded_by" | "ruling"
             ) {
                 return Err(format!("amendment has an unknown field {k:?}"));
             }
@@ -130,12 +137,18 @@ impl Amendment {
             Some(Value::String(id)) if is_valid_ulid(id) => Some(id.clone()),
             Some(_) => return Err("superseded_by must be an entry id".into()),
         };
+        let ruling = match m.get("ruling") {
+            None => None,
+            Some(Value::String(id)) if is_valid_ulid(id) => Some(id.clone()),
+            Some(_) => return Err("ruling must be an entry id".into()),
+        };
         let a = Amendment {
             kind,
             target: target.to_owned(),
             reason: reason.to_owned(),
             content,
             superseded_by,
+            ruling,
         };
         a.check_shape()?;
         Ok(a)

@@ -20,10 +20,27 @@ pub const USER_KINDS: &[&str] = &["observation", "decision", "outcome", "constra
 pub const KIND_GENESIS: &str = "genesis";
 /// Written by `ledger amend` only.
 pub const KIND_AMENDMENT: &str = "amendment";
+/// Written by `court open` and `watchtower scan --open-cases`.
+pub const KIND_CASE: &str = "case";
+/// Written by `court rule`, together with the amendments it orders.
+pub const KIND_RULING: &str = "ruling";
+/// Written by `treasury record` and `treasury settle`.
+pub const KIND_TASK: &str = "task";
+/// Written by `watchtower scan`.
+pub const KIND_WATCHTOWER: &str = "watchtower";
+/// Kinds only echoctl's own commands write.
+pub const SYSTEM_KINDS: &[&str] = &[
+    KIND_GENESIS,
+    KIND_AMENDMENT,
+    KIND_CASE,
+    KIND_RULING,
+    KIND_TASK,
+    KIND_WATCHTOWER,
+];
 
 /// Whether `kind` is in the closed set of kinds of format v1.
 pub fn is_known_kind(kind: &str) -> bool {
-    USER_KINDS.contains(&kind) || kind == KIND_GENESIS || kind == KIND_AMENDMENT
+    USER_KINDS.contains(&kind) || SYSTEM_KINDS.contains(&kind)
 }
 
 /// A ledger entry.

@@ -6,6 +6,7 @@ pub mod amend;
 pub mod bundle;
 pub mod canon;
 pub mod checkpoint;
+pub mod constraint;
 pub mod entry;
 pub mod merkle;
 pub mod policy;
@@ -37,6 +38,17 @@ pub struct NewEntry {
     pub content: Map<String, Value>,
     pub refs: Vec<String>,
 }
+
+/// An entry one of echoctl's own commands writes (court, treasury, watchtower).
+#[derive(Clone, Debug)]
+pub enum SystemEntry {
+    Entry(NewEntry),
+    Amendment(Amendment),
+}
+
+/// In `Amendment::ruling`, stands for the id of the first entry written in the same
+/// transaction (the ruling that orders the amendment).
+pub const FIRST_IN_BATCH: &str = "@first-in-batch";
 
 /// What one append wrote.
 #[derive(Clone, Debug)]
@@ -243,6 +255,12 @@ impl Ledger {
             if !USER_KINDS.contains(&e.kind.as_str()) {
                 return Err(unknown_kind(&e.kind));
             }
+            if e.kind == "constraint" {
+                constraint::Rule::from_content(&e.content).map_err(|why| {
+                    Error::input(format!("invalid constraint rule: {why}"))
+                        .hint("see the rule language in docs/FORMAT.md (key, op, value, from, until)")
+                })?;
+            }
             Ok(Pending {
                 entry: e,
                 amendment: None,
@@ -283,6 +301,45 @@ impl Ledger {
                     refs: a.refs(),
                 },
                 amendment: Some(a),
+            })
+        });
+        self.write(signer, clock, pending, &mut |_| {})
+    }
+
+    /// Appends entries of echoctl's own kinds in one transaction.
+    pub(crate) fn append_system(
+        &mut self,
+        signer: &dyn Signer,
+        clock: &Clock,
+        source: &str,
+        entries: Vec<SystemEntry>,
+    ) -> Result<Appended> {
+        let pending = entries.into_iter().map(|e| {
+            Ok(match e {
+                SystemEntry::Entry(entry) => {
+                    if !entry::SYSTEM_KINDS.contains(&entry.kind.as_str())
+                        || entry.kind == KIND_GENESIS
+                        || entry.kind == KIND_AMENDMENT
+                    {
+                        return Err(unknown_kind(&entry.kind));
+                    }
+                    Pending {
+                        entry,
+                        amendment: None,
+                    }
+                }
+                SystemEntry::Amendment(a) => {
+                    a.check_shape().map_err(Error::input)?;
+                    Pending {
+                        entry: NewEntry {
+                            kind: KIND_AMENDMENT.into(),
+                            source: source.into(),
+                            content: Map::new(),
+                            refs: vec![],
+                        },
+                        amendment: Some(a),
+                    }
+                }
             })
         });
         self.write(signer, clock, pending, &mut |_| {})
@@ -332,14 +389,20 @@ impl Ledger {
                 tx.prepare_cached("INSERT INTO tree_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
             let mut insert_amend =
                 tx.prepare_cached("INSERT INTO amendments (target_seq, seq) VALUES (?1, ?2)")?;
+            let mut first_id: Option<String> = None;
             for pending in entries {
                 let Pending {
-                    entry: new,
-                    amendment,
+                    entry: mut new,
+                    mut amendment,
                 } = pending?;
                 check_source(&new.source)?;
                 let mut target_seq = None;
-                if let Some(a) = &amendment {
+                if let Some(a) = &mut amendment {
+                    if a.ruling.as_deref() == Some(FIRST_IN_BATCH) {
+                        a.ruling = first_id.clone();
+                    }
+                    new.content = a.to_content();
+                    new.refs = a.refs();
                     target_seq = Some(check_amendment_rules(&tx, a)?);
                 } else {
                     check_refs(&tx, &new.refs)?;
@@ -356,6 +419,9 @@ impl Ledger {
                     prev,
                     signer: signer_id.clone(),
                 };
+                if first_id.is_none() {
+                    first_id = Some(e.id.clone());
+                }
                 let content = Value::Object(new.content);
                 let body = e.canonical_with(&content);
                 if body.len() > MAX_ENTRY_BYTES {
@@ -525,6 +591,12 @@ struct Pending {
 fn unknown_kind(kind: &str) -> Error {
     let hint = if kind == KIND_AMENDMENT {
         "amendments are written by 'echoctl ledger amend'".to_string()
+    } else if kind == entry::KIND_CASE || kind == entry::KIND_RULING {
+        "cases and rulings are written by 'echoctl court'".to_string()
+    } else if kind == entry::KIND_TASK {
+        "tasks are written by 'echoctl treasury'".to_string()
+    } else if kind == entry::KIND_WATCHTOWER {
+        "watchtower events are written by 'echoctl watchtower scan'".to_string()
     } else {
         format!("valid kinds: {}", USER_KINDS.join(", "))
     };
@@ -616,7 +688,31 @@ fn check_amendment_rules(conn: &Connection, a: &Amendment) -> Result<u64> {
     a.check_against(&target, named.as_ref()).map_err(|why| {
         Error::input(why).hint("'echoctl ledger show ID' shows an entry's amendments and status")
     })?;
+    if let Some(ruling) = &a.ruling {
+        let members = ruled_case_entries(conn, ruling)?;
+        if !members.contains(&a.target) {
+            return Err(Error::input(format!(
+                "entry {} is not part of the case this ruling decides",
+                a.target
+            ))
+            .hint("a ruling may only amend the entries of its case ('echoctl court show CASE')"));
+        }
+    }
     Ok(t_seq)
+}
+
+/// The entries of the case a ruling decides.
+fn ruled_case_entries(conn: &Connection, ruling: &str) -> Result<Vec<String>> {
+    let (r_seq, r_kind) = lookup(conn, ruling)?;
+    if r_kind != entry::KIND_RULING {
+        return Err(Error::input(format!("entry {ruling} is not a ruling")));
+    }
+    let body: Vec<u8> = conn.query_row("SELECT body FROM entries WHERE seq = ?1", [r_seq], |r| r.get(0))?;
+    let r = Entry::parse_canonical(&body).map_err(|e| damaged(&e))?;
+    let case = r.refs.first().ok_or_else(|| damaged("a ruling names no case"))?;
+    let (c_seq, _) = lookup(conn, case)?;
+    let body: Vec<u8> = conn.query_row("SELECT body FROM entries WHERE seq = ?1", [c_seq], |r| r.get(0))?;
+    Ok(Entry::parse_canonical(&body).map_err(|e| damaged(&e))?.refs)
 }
 
 /// The hash of leaf `seq` as stored.

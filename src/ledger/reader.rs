@@ -99,8 +99,20 @@ impl std::hash::Hasher for IdHasher {
 
 type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<IdHasher>>;
 
+/// A court ruling that ordered amendments, shown beside the paragraphs it amended.
+#[derive(Clone, Debug)]
+struct RulingInfo {
+    id: String,
+    seq: u64,
+    case: String,
+    decision: String,
+    reasoning: String,
+}
+
 /// Everything pass A learns, shared read-only with the workers.
 struct Plan {
+    /// Rulings named by amendments, by id.
+    rulings: IdMap<RulingInfo>,
     /// Amendments by target id, in seq order.
     effects: IdMap<Vec<AmendInfo>>,
     /// replacement id -> the id it superseded.
@@ -267,6 +279,9 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
         signature_verified,
         kinds: opts.kinds.clone(),
     };
+    let mut rulings: Vec<RulingInfo> = plan.rulings.values().cloned().collect();
+    rulings.sort_by_key(|r| r.seq);
+    pass.doc.rulings = rulings;
     let paragraphs = pass.doc.paragraphs;
     Ok(Edition {
         size,
@@ -287,6 +302,7 @@ fn read_amendments(
     problems: &mut Vec<String>,
 ) -> Result<Plan> {
     let mut plan = Plan {
+        rulings: IdMap::default(),
         effects: IdMap::default(),
         replaces: IdMap::default(),
         amendment_seqs: HashMap::new(),
@@ -360,6 +376,45 @@ fn read_amendments(
                 }
             }
             Err(why) => problems.push(format!("amendment {seq}: {why}")),
+        }
+    }
+    // The rulings those amendments name (few): their decisions are shown with them.
+    let named: HashSet<String> = plan
+        .effects
+        .values()
+        .flatten()
+        .filter_map(|x| x.a.ruling.clone())
+        .collect();
+    let mut by_id = conn.prepare("SELECT seq, body FROM entries WHERE id = ?1 AND seq < ?2")?;
+    for id in named {
+        let row: Option<(u64, Vec<u8>)> = by_id
+            .query_row(params![id, size], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((seq, body)) = row else {
+            problems.push(format!("ruling {id} is missing"));
+            continue;
+        };
+        match serde_json::from_slice::<Entry>(&body) {
+            Ok(e) if e.kind == super::entry::KIND_RULING && e.id == id => {
+                let text = |k: &str| {
+                    e.content
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                plan.amendment_seqs.insert(seq, merkle::leaf_hash(&body));
+                let case = e.refs.first().cloned().unwrap_or_default();
+                let info = RulingInfo {
+                    id: id.clone(),
+                    seq,
+                    case,
+                    decision: text("decision"),
+                    reasoning: text("reasoning"),
+                };
+                plan.rulings.insert(id, info);
+            }
+            _ => problems.push(format!("entry {id} is not a ruling")),
         }
     }
     Ok(plan)
@@ -750,6 +805,10 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut
             }
         },
         KIND_AMENDMENT => Body::Amendment,
+        // Rulings read by pass A are cross-checked like amendments.
+        super::entry::KIND_RULING if plan.amendment_seqs.contains_key(&seq) => Body::Amendment,
+        // Cases, rulings, tasks and watchtower events are not paragraphs of the text.
+        kind if super::entry::SYSTEM_KINDS.contains(&kind) => Body::Skip,
         kind if !plan.wanted(kind) => Body::Skip,
         _ if superseded || (!plan.replaces.is_empty() && plan.replaces.contains_key(&*e.id)) => {
             let first = !plan.replaces.contains_key(&*e.id);
@@ -762,6 +821,7 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut
             let section = section_of(&e);
             let mut p = Paragraph::new(&e, &leaf);
             p.apply(effects);
+            p.note_rulings(&plan.rulings);
             let (t0, r0) = (text.len(), trace.len());
             p.render_into(plan.format, text, trace);
             Body::Paragraph {
@@ -841,7 +901,7 @@ impl PassB {
                 Body::Amendment => {
                     if plan.amendment_seqs.get(&item.seq) != Some(&head.leaf) {
                         problems.push(format!(
-                            "amendment {} is missing from the amendment index, or changed while compiling",
+                            "entry {} differs from what the amendment pass read (missing from the amendment index, or changed)",
                             item.seq
                         ));
                     }
@@ -921,6 +981,7 @@ fn resolve_chains(
             p.supersedes.push((member.clone(), hex(&member_leaf), s));
         }
         p.apply(plan.effects_of(&last));
+        p.note_rulings(&plan.rulings);
         let (mut text, mut trace) = (String::new(), String::new());
         p.render_into(plan.format, &mut text, &mut trace);
         if plan.withdrawn(&last).is_some() {
@@ -947,6 +1008,8 @@ struct Paragraph<'p> {
     corrections: Vec<&'p AmendInfo>,
     clarifications: Vec<&'p AmendInfo>,
     withdrawal: Option<&'p AmendInfo>,
+    /// The rulings that ordered any of the amendments above.
+    rulings: Vec<&'p RulingInfo>,
 }
 
 impl<'p> Paragraph<'p> {
@@ -963,7 +1026,27 @@ impl<'p> Paragraph<'p> {
             corrections: Vec::new(),
             clarifications: Vec::new(),
             withdrawal: None,
+            rulings: Vec::new(),
         }
+    }
+
+    /// Records the rulings behind this paragraph's amendments.
+    fn note_rulings(&mut self, rulings: &'p IdMap<RulingInfo>) {
+        let amendments = self
+            .corrections
+            .iter()
+            .chain(&self.clarifications)
+            .chain(&self.withdrawal)
+            .copied()
+            .chain(self.supersedes.iter().map(|(_, _, s)| *s));
+        for x in amendments {
+            if let Some(r) = x.a.ruling.as_ref().and_then(|id| rulings.get(id)) {
+                if !self.rulings.iter().any(|known| known.id == r.id) {
+                    self.rulings.push(r);
+                }
+            }
+        }
+        self.rulings.sort_by_key(|r| r.seq);
     }
 
     /// Applies the amendments of the standing entry, in seq order.
@@ -1007,6 +1090,7 @@ impl<'p> Paragraph<'p> {
             .collect();
         later.sort_by_key(|x| x.seq);
         ids.extend(later.into_iter().map(|x| x.id.as_str()));
+        ids.extend(self.rulings.iter().map(|r| r.id.as_str()));
         ids
     }
 
@@ -1041,7 +1125,7 @@ impl<'p> Paragraph<'p> {
                     .as_ref()
                     .map(|c| split_content(Content::Map(c)))
                     .unwrap_or_default();
-            json!({"id": x.id, "type": x.a.kind.as_str(), "reason": x.a.reason, "text": text, "fields": object(fields)})
+            json!({"id": x.id, "type": x.a.kind.as_str(), "reason": x.a.reason, "text": text, "fields": object(fields), "ruling": x.a.ruling})
         };
         let fields = object(fields);
         let v = json!({
@@ -1051,6 +1135,7 @@ impl<'p> Paragraph<'p> {
             "corrections": self.corrections.iter().map(amend).collect::<Vec<_>>(),
             "clarifications": self.clarifications.iter().map(amend).collect::<Vec<_>>(),
             "withdrawal": self.withdrawal.as_ref().map(amend),
+            "rulings": self.rulings.iter().map(|r| json!({"id": r.id, "case": r.case, "decision": r.decision})).collect::<Vec<_>>(),
             "trace": self.trace(),
         });
         v.to_string()
@@ -1133,6 +1218,17 @@ impl<'p> Paragraph<'p> {
                 x.id,
                 x.id,
                 md_escape(&x.a.reason)
+            );
+        }
+        for r in &self.rulings {
+            let _ = writeln!(
+                s,
+                "*Ruled* by [{}](#e-{}) in case [{}](#e-{}): {}\n",
+                r.id,
+                r.id,
+                r.case,
+                r.case,
+                md_escape(&r.decision)
             );
         }
         s.push_str("<sub>Trace ");
@@ -1222,6 +1318,15 @@ impl<'p> Paragraph<'p> {
                 x.id,
                 link(&x.id),
                 h(&x.a.reason)
+            );
+        }
+        for r in &self.rulings {
+            let _ = writeln!(
+                s,
+                "<p class=\"amend\"><em>Ruled</em> by {} in case {}: {}</p>",
+                link(&r.id),
+                link(&r.case),
+                h(&r.decision)
             );
         }
         let links: Vec<String> = self.trace().iter().map(|id| link(id)).collect();
@@ -1392,6 +1497,8 @@ struct Doc {
     withdrawn: Vec<Chunk>,
     /// JSON `traceMap` members, comma-separated.
     trace: String,
+    /// The rulings shown beside paragraphs, by seq, for the appendix that anchors them.
+    rulings: Vec<RulingInfo>,
     /// Chain roots with a reserved slot; filled (None: the chain ended withdrawn).
     reserved: HashMap<String, Option<String>>,
     paragraphs: u64,
@@ -1416,6 +1523,7 @@ impl Doc {
             index: HashMap::new(),
             withdrawn: Vec::new(),
             trace: String::new(),
+            rulings: Vec::new(),
             reserved: HashMap::new(),
             paragraphs: 0,
         }
@@ -1589,6 +1697,21 @@ impl Doc {
                     out.write_all(b"<a id=\"s-withdrawn\"></a>\n## Withdrawn\n\n")?;
                     self.write_pieces(&self.withdrawn, out)?;
                 }
+                if !self.rulings.is_empty() {
+                    out.write_all(b"<a id=\"s-rulings\"></a>\n## Rulings\n\n")?;
+                    for r in &self.rulings {
+                        writeln!(
+                            out,
+                            "<a id=\"e-{}\"></a><a id=\"e-{}\"></a>**Ruling** {} on case {}: {}. {}\n",
+                            r.id,
+                            r.case,
+                            r.id,
+                            r.case,
+                            md_escape(&r.decision),
+                            md_escape(&r.reasoning)
+                        )?;
+                    }
+                }
             }
             Format::Html => {
                 if let Some(p) = &hd.problem {
@@ -1652,6 +1775,22 @@ code{font-size:.8rem;word-break:break-all}</style>\n</head><body>\n",
                     self.write_pieces(&self.withdrawn, out)?;
                     out.write_all(b"</section>\n")?;
                 }
+                if !self.rulings.is_empty() {
+                    out.write_all(b"<section id=\"s-rulings\"><h2>Rulings</h2>\n")?;
+                    for r in &self.rulings {
+                        writeln!(
+                            out,
+                            "<p id=\"e-{}\"><span id=\"e-{}\"></span><strong>Ruling</strong> {} on case {}: {}. {}</p>",
+                            r.id,
+                            r.case,
+                            h(&r.id),
+                            h(&r.case),
+                            h(&r.decision),
+                            h(&r.reasoning)
+                        )?;
+                    }
+                    out.write_all(b"</section>\n")?;
+                }
                 out.write_all(b"</body></html>\n")?;
             }
             Format::Json => {
@@ -1680,7 +1819,13 @@ code{font-size:.8rem;word-break:break-all}</style>\n</head><body>\n",
                 }
                 out.write_all(b"],\"withdrawn\":[")?;
                 self.write_pieces(&self.withdrawn, out)?;
-                writeln!(out, "],\"traceMap\":{{{}}}}}", self.trace)?;
+                let rulings: Vec<Value> = self
+                    .rulings
+                    .iter()
+                    .map(|r| json!({"id": r.id, "case": r.case, "decision": r.decision, "reasoning": r.reasoning}))
+                    .collect();
+                write!(out, "],\"rulings\":{}", Value::Array(rulings))?;
+                writeln!(out, ",\"traceMap\":{{{}}}}}", self.trace)?;
             }
         }
         Ok(())

@@ -171,6 +171,8 @@ struct Known {
 enum Class {
     Genesis,
     Amendment,
+    Case,
+    Ruling,
     Other,
 }
 
@@ -179,6 +181,8 @@ impl Class {
         match kind {
             KIND_GENESIS => Class::Genesis,
             KIND_AMENDMENT => Class::Amendment,
+            super::entry::KIND_CASE => Class::Case,
+            super::entry::KIND_RULING => Class::Ruling,
             _ => Class::Other,
         }
     }
@@ -186,9 +190,17 @@ impl Class {
         match self {
             Class::Genesis => KIND_GENESIS,
             Class::Amendment => KIND_AMENDMENT,
+            Class::Case => super::entry::KIND_CASE,
+            Class::Ruling => super::entry::KIND_RULING,
             Class::Other => "observation",
         }
     }
+}
+
+/// What verify remembers of a case: its entries, and whether a ruling decided it.
+struct CaseInfo {
+    entries: Vec<u128>,
+    closed: bool,
 }
 
 struct Verifier<'c> {
@@ -211,6 +223,9 @@ struct Verifier<'c> {
     checked_from: u64,
     ids: UlidMap<Known>,
     statuses: HashMap<u64, Status>,
+    /// Cases by id, and the case each ruling decides (court rules).
+    cases: UlidMap<CaseInfo>,
+    rulings: UlidMap<u128>,
     /// Stored interior nodes, read ahead per level.
     node_buffers: Vec<VecDeque<(u64, Hash)>>,
     nodes_checked: u64,
@@ -253,6 +268,8 @@ impl<'c> Verifier<'c> {
             checked_from: 0,
             ids: UlidMap::default(),
             statuses: HashMap::new(),
+            cases: UlidMap::default(),
+            rulings: UlidMap::default(),
             node_buffers: Vec::new(),
             nodes_checked: 0,
             amendment_rows: Vec::new(),
@@ -575,6 +592,7 @@ impl<'c> Verifier<'c> {
             return fail(seq, id, format!("id {id_text} is used by an earlier entry"));
         }
         self.check_refs(&e, id)?;
+        self.check_court(&e, id)?;
         self.ids.insert(e.id, Known { seq, class: e.class });
         if !self.uncovered_signers.iter().any(|(s, _)| *s == signer) {
             self.uncovered_signers.push((signer, seq));
@@ -647,6 +665,63 @@ impl<'c> Verifier<'c> {
         }
         self.statuses.insert(t.seq, a.resulting_status());
         self.amendment_rows.push((t.seq, seq));
+        Ok(())
+    }
+
+    /// Court rules: a case names two or more entries; a ruling names exactly one case,
+    /// which must still be open; an amendment a ruling orders targets an entry of its case.
+    /// (In incremental mode, cases and rulings under the trusted checkpoint are not
+    /// re-read: the rules about them were checked when they were new.)
+    fn check_court(&mut self, e: &Body, id: Option<&str>) -> Step {
+        match e.class {
+            Class::Case => {
+                if e.refs.len() < 2 {
+                    return fail(e.seq, id, "a case must name two or more entries");
+                }
+                self.cases.insert(
+                    e.id,
+                    CaseInfo {
+                        entries: e.refs.clone(),
+                        closed: false,
+                    },
+                );
+            }
+            Class::Ruling => {
+                let [case] = e.refs[..] else {
+                    return fail(e.seq, id, "a ruling must name exactly one case");
+                };
+                let older_case = !self.cases.contains_key(&case)
+                    && self.incremental()
+                    && self.lookup(case)?.is_some_and(|k| k.class == Class::Case);
+                match self.cases.get_mut(&case) {
+                    Some(c) if c.closed => {
+                        return fail(e.seq, id, "a ruling decides a case that was already decided")
+                    }
+                    Some(c) => c.closed = true,
+                    None if older_case => {}
+                    None => return fail(e.seq, id, "a ruling must name a case"),
+                }
+                self.rulings.insert(e.id, case);
+            }
+            _ => {}
+        }
+        if let Some(Ok(a)) = &e.amendment {
+            if let Some(ruling) = &a.ruling {
+                let members = self
+                    .rulings
+                    .get(&ulid_value(ruling))
+                    .and_then(|c| self.cases.get(c))
+                    .map(|c| &c.entries);
+                match members {
+                    Some(m) if m.contains(&ulid_value(&a.target)) => {}
+                    Some(_) => {
+                        return fail(e.seq, id, "a ruling amends an entry that is not part of its case")
+                    }
+                    None if self.incremental() => {}
+                    None => return fail(e.seq, id, "an amendment names a ruling that does not exist"),
+                }
+            }
+        }
         Ok(())
     }
 

@@ -8,73 +8,93 @@ use std::collections::{BTreeMap, HashSet};
 /// The documented JSON structure (docs/FORMAT.md, "Reader Edition").
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Edition {
-    version: u32,
-    format: String,
-    verified: bool,
-    problem: Option<String>,
-    origin: String,
-    keys: Vec<String>,
-    compiled_at: String,
-    source: Source,
-    kinds: Vec<String>,
-    sections: Vec<Section>,
-    withdrawn: Vec<Paragraph>,
-    trace_map: BTreeMap<String, Vec<String>>,
+pub struct Edition {
+    pub version: u32,
+    pub format: String,
+    pub verified: bool,
+    pub problem: Option<String>,
+    pub origin: String,
+    pub keys: Vec<String>,
+    pub compiled_at: String,
+    pub source: Source,
+    pub kinds: Vec<String>,
+    pub sections: Vec<Section>,
+    pub withdrawn: Vec<Paragraph>,
+    pub rulings: Vec<Ruling>,
+    pub trace_map: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ruling {
+    pub id: String,
+    pub case: String,
+    pub decision: String,
+    pub reasoning: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParagraphRuling {
+    pub id: String,
+    pub case: String,
+    pub decision: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Source {
-    size: u64,
-    root: String,
-    signature_verified: bool,
+pub struct Source {
+    pub size: u64,
+    pub root: String,
+    pub signature_verified: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Section {
-    id: String,
-    title: String,
-    paragraphs: Vec<Paragraph>,
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub paragraphs: Vec<Paragraph>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Paragraph {
-    id: String,
-    entry: String,
-    leaf: String,
-    kind: String,
-    ts: String,
-    source: String,
-    text: Option<String>,
-    fields: BTreeMap<String, String>,
-    supersedes: Vec<Superseded>,
-    corrections: Vec<Amend>,
-    clarifications: Vec<Amend>,
-    withdrawal: Option<Amend>,
-    trace: Vec<String>,
+pub struct Paragraph {
+    pub id: String,
+    pub entry: String,
+    pub leaf: String,
+    pub kind: String,
+    pub ts: String,
+    pub source: String,
+    pub text: Option<String>,
+    pub fields: BTreeMap<String, String>,
+    pub supersedes: Vec<Superseded>,
+    pub corrections: Vec<Amend>,
+    pub clarifications: Vec<Amend>,
+    pub withdrawal: Option<Amend>,
+    pub rulings: Vec<ParagraphRuling>,
+    pub trace: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Superseded {
-    entry: String,
-    leaf: String,
-    amendment: String,
-    reason: String,
+pub struct Superseded {
+    pub entry: String,
+    pub leaf: String,
+    pub amendment: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Amend {
-    id: String,
+pub struct Amend {
+    pub id: String,
     #[serde(rename = "type")]
-    kind: String,
-    reason: String,
-    text: Option<String>,
-    fields: BTreeMap<String, String>,
+    pub kind: String,
+    pub reason: String,
+    pub text: Option<String>,
+    pub fields: BTreeMap<String, String>,
+    pub ruling: Option<String>,
 }
 
 struct Fixture {
@@ -182,7 +202,7 @@ fn fixture() -> Fixture {
     Fixture { env, ids, amendments }
 }
 
-fn edition(env: &TestEnv, extra: &[&str]) -> Edition {
+pub fn edition(env: &TestEnv, extra: &[&str]) -> Edition {
     let mut args = vec!["ledger", "reader", "--format", "json"];
     args.extend_from_slice(extra);
     let r = env.run(&args).ok();
@@ -398,6 +418,7 @@ fn kind_filter_and_out_file() {
     assert_eq!(e.kinds, vec!["decision"]);
     assert_eq!(e.sections.len(), 1);
     assert!(e.withdrawn.is_empty());
+    assert!(e.rulings.is_empty(), "no court here");
     f.env.run(&["ledger", "reader", "--kind", "rumour"]).code(2);
     let r = f
         .env

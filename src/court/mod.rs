@@ -1,0 +1,221 @@
+//! The court: contradictions between entries opened as `case` entries and decided by
+//! `ruling` entries that carry the amendments they order, all in one transaction. It
+//! appends through the ledger's API only; the writer enforces that a ruling amends only
+//! entries of its case.
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::ledger::amend::{Amendment, AmendmentType};
+use crate::ledger::entry::{KIND_CASE, KIND_RULING};
+use crate::ledger::{
+    Appended, EntryView, Ledger, LogFilter, NewEntry, StoredEntry, SystemEntry, FIRST_IN_BATCH,
+};
+use crate::sign::Signer;
+use serde_json::{Map, Value};
+
+/// A case and, once decided, its ruling.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub case: StoredEntry,
+    pub description: String,
+    pub entries: Vec<String>,
+    pub ruling: Option<StoredEntry>,
+}
+
+impl Case {
+    pub fn is_open(&self) -> bool {
+        self.ruling.is_none()
+    }
+}
+
+/// A case with the current state of each entry it names.
+#[derive(Clone, Debug)]
+pub struct CaseView {
+    pub case: Case,
+    pub entries: Vec<EntryView>,
+}
+
+/// One amendment a ruling orders.
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub target: String,
+    pub kind: AmendmentType,
+    pub content: Option<Map<String, Value>>,
+    pub superseded_by: Option<String>,
+}
+
+fn object(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// Opens a case about two or more existing entries.
+pub fn open(
+    ledger: &mut Ledger,
+    signer: &dyn Signer,
+    clock: &Clock,
+    source: &str,
+    entries: &[String],
+    description: &str,
+) -> Result<Appended> {
+    if description.trim().is_empty() {
+        return Err(Error::input("a case needs a description (--description)"));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for e in entries {
+        let seq = ledger.resolve(e)?;
+        let stored = ledger
+            .entry_by_seq(seq)?
+            .ok_or_else(|| Error::input(format!("entry {e} not found")))?;
+        if stored.entry.kind == crate::ledger::entry::KIND_GENESIS {
+            return Err(Error::input("the genesis entry cannot be part of a case"));
+        }
+        if !ids.contains(&stored.entry.id) {
+            ids.push(stored.entry.id);
+        }
+    }
+    if ids.len() < 2 {
+        return Err(Error::input(
+            "a case is about two or more conflicting entries (--entry ID --entry ID)",
+        ));
+    }
+    let content = object(vec![("description", Value::String(description.to_owned()))]);
+    let entry = NewEntry {
+        kind: KIND_CASE.into(),
+        source: source.into(),
+        content,
+        refs: ids,
+    };
+    ledger.append_system(signer, clock, source, vec![SystemEntry::Entry(entry)])
+}
+
+/// Every case, oldest first, with its ruling if any.
+pub fn list(ledger: &Ledger) -> Result<Vec<Case>> {
+    let mut cases: Vec<Case> = Vec::new();
+    let filter = LogFilter {
+        kind: Some(KIND_CASE.into()),
+        ..Default::default()
+    };
+    ledger.log(&filter, |e| {
+        let description = e
+            .entry
+            .content
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let entries = e.entry.refs.clone();
+        cases.push(Case {
+            case: e,
+            description,
+            entries,
+            ruling: None,
+        });
+        Ok(())
+    })?;
+    let filter = LogFilter {
+        kind: Some(KIND_RULING.into()),
+        ..Default::default()
+    };
+    ledger.log(&filter, |r| {
+        if let Some(case) = cases
+            .iter_mut()
+            .find(|c| r.entry.refs.first() == Some(&c.case.entry.id))
+        {
+            case.ruling.get_or_insert(r);
+        }
+        Ok(())
+    })?;
+    Ok(cases)
+}
+
+/// One case by id (or seq).
+pub fn get(ledger: &Ledger, id: &str) -> Result<Case> {
+    let seq = ledger.resolve(id)?;
+    let stored = ledger
+        .entry_by_seq(seq)?
+        .ok_or_else(|| Error::input(format!("case {id} not found")))?;
+    if stored.entry.kind != KIND_CASE {
+        return Err(
+            Error::input(format!("entry {id} is a {}, not a case", stored.entry.kind))
+                .hint("list cases with 'echoctl court list'"),
+        );
+    }
+    list(ledger)?
+        .into_iter()
+        .find(|c| c.case.entry.id == stored.entry.id)
+        .ok_or_else(|| Error::input(format!("case {id} not found")))
+}
+
+/// A case with its entries' current state.
+pub fn show(ledger: &Ledger, id: &str) -> Result<CaseView> {
+    let case = get(ledger, id)?;
+    let entries = case
+        .entries
+        .iter()
+        .map(|e| ledger.show(e))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CaseView { case, entries })
+}
+
+/// Decides an open case: one `ruling` entry and the amendments it orders, in one
+/// transaction. Amending an entry outside the case, or ruling a closed case, is refused.
+#[allow(clippy::too_many_arguments)]
+pub fn rule(
+    ledger: &mut Ledger,
+    signer: &dyn Signer,
+    clock: &Clock,
+    source: &str,
+    case_id: &str,
+    decision: &str,
+    reasoning: &str,
+    orders: Vec<Order>,
+) -> Result<Appended> {
+    if decision.trim().is_empty() || reasoning.trim().is_empty() {
+        return Err(Error::input(
+            "a ruling needs a decision and its reasoning (--decision, --reasoning)",
+        ));
+    }
+    let case = get(ledger, case_id)?;
+    if let Some(r) = &case.ruling {
+        return Err(Error::input(format!(
+            "case {} is closed: ruling {} decided it",
+            case.case.entry.id, r.entry.id
+        )));
+    }
+    let mut entries = vec![SystemEntry::Entry(NewEntry {
+        kind: KIND_RULING.into(),
+        source: source.into(),
+        content: object(vec![
+            ("decision", Value::String(decision.to_owned())),
+            ("reasoning", Value::String(reasoning.to_owned())),
+        ]),
+        refs: vec![case.case.entry.id.clone()],
+    })];
+    for o in orders {
+        let seq = ledger.resolve(&o.target)?;
+        let target = ledger.entry_by_seq(seq)?.map(|e| e.entry.id).unwrap_or_default();
+        if !case.entries.contains(&target) {
+            return Err(Error::input(format!(
+                "entry {target} is not part of case {}",
+                case.case.entry.id
+            ))
+            .hint("a ruling may only amend the entries of its case ('echoctl court show CASE')"));
+        }
+        let superseded_by = match o.superseded_by {
+            Some(r) => {
+                let seq = ledger.resolve(&r)?;
+                ledger.entry_by_seq(seq)?.map(|e| e.entry.id)
+            }
+            None => None,
+        };
+        entries.push(SystemEntry::Amendment(Amendment {
+            kind: o.kind,
+            target,
+            reason: format!("ruling on case {}: {decision}", case.case.entry.id),
+            content: o.content,
+            superseded_by,
+            ruling: Some(FIRST_IN_BATCH.into()),
+        }));
+    }
+    ledger.append_system(signer, clock, source, entries)
+}
