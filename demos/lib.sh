@@ -1,9 +1,10 @@
 # Shared helpers for the demos: sourced, not run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ECHOCTL="${ECHOCTL:-$ROOT/target/release/echoctl}"
-if [ ! -x "$ECHOCTL" ]; then
+if [ -z "${ECHOCTL:-}" ]; then
+    # Build (a no-op when up to date) so a demo never runs a stale binary.
     (cd "$ROOT" && cargo build --release --quiet)
+    ECHOCTL="$ROOT/target/release/echoctl"
 fi
 echoctl() { "$ECHOCTL" "$@"; }
 

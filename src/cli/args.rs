@@ -7,7 +7,9 @@ use std::path::PathBuf;
 pub const AFTER_HELP: &str = "\
 EXIT STATUS:
   0  success (verify: the ledger is valid)
-  1  a negative result: verification failed (tampering found)
+  1  a negative result: verification failed (tampering found), an invalid proof or
+     bundle, a witness refusing a stale or forked checkpoint, a watchtower finding at or
+     above --fail-on
   2  usage or bad input: malformed JSON, unknown kind, missing entry, oversized content,
      a file that is not a ledger, a ledger newer than this echoctl
   3  environment: ledger missing, locked or corrupt; key file missing or unreadable

@@ -52,6 +52,40 @@ fn the_python_auditor_agrees_with_verify() {
         &b,
     ])
     .ok();
+    // A court case and a ruling that withdraws one of its entries.
+    let c = env.append(r#"{"text":"c"}"#)["id"].as_str().unwrap().to_owned();
+    let d = env.append(r#"{"text":"d"}"#)["id"].as_str().unwrap().to_owned();
+    let case = env
+        .run(&[
+            "--json",
+            "court",
+            "open",
+            "--entry",
+            &c,
+            "--entry",
+            &d,
+            "--description",
+            "c or d",
+        ])
+        .ok()
+        .json()["entries"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.run(&[
+        "court",
+        "rule",
+        &case,
+        "--decision",
+        "d",
+        "--reasoning",
+        "r",
+        "--amend",
+        &d,
+        "--type",
+        "withdrawal",
+    ])
+    .ok();
     let batch: String = (0..40)
         .map(|i| format!("{{\"kind\":\"test\",\"content\":{{\"i\":{i}}},\"refs\":[\"{b}\"]}}\n"))
         .collect();
@@ -65,7 +99,7 @@ fn the_python_auditor_agrees_with_verify() {
     let (_, v) = env.verify_json(&[]);
     assert!(
         out.contains(&format!(
-            "valid: 45 entries, root {}",
+            "valid: 50 entries, root {}",
             v["root"].as_str().unwrap()
         )),
         "{out}"
