@@ -73,10 +73,25 @@ impl Frontier {
 
     /// Appends a leaf hash; calls `completed(level, index, hash)` for every interior
     /// node this append completes (level ≥ 1), lowest first.
-    pub fn push(&mut self, leaf: Hash, mut completed: impl FnMut(u32, u64, &Hash)) {
-        let mut level = 0u32;
-        let mut hash = leaf;
-        let mut index = self.size;
+    pub fn push(&mut self, leaf: Hash, completed: impl FnMut(u32, u64, &Hash)) {
+        self.merge(0, leaf, completed);
+    }
+
+    /// Appends a whole perfect subtree of 2^level leaves, given its root. The tree's size
+    /// must be a multiple of 2^level (the subtree is aligned), else nothing happens and
+    /// `false` is returned.
+    pub fn push_subtree(&mut self, level: u32, root: Hash) -> bool {
+        if self.size % (1u64 << level) != 0 || self.nodes.last().is_some_and(|(l, _)| *l < level) {
+            return false;
+        }
+        self.merge(level, root, |_, _, _| {});
+        true
+    }
+
+    /// Adds a perfect subtree at `level` and merges equal-level neighbours upwards.
+    fn merge(&mut self, mut level: u32, mut hash: Hash, mut completed: impl FnMut(u32, u64, &Hash)) {
+        let width = 1u64 << level;
+        let mut index = self.size >> level;
         while let Some(&(l, left)) = self.nodes.last() {
             if l != level {
                 break;
@@ -88,29 +103,7 @@ impl Frontier {
             completed(level, index, &hash);
         }
         self.nodes.push((level, hash));
-        self.size += 1;
-    }
-
-    /// Appends a whole perfect subtree of 2^level leaves, given its root. The tree's size
-    /// must be a multiple of 2^level (the subtree is aligned), else nothing happens and
-    /// `false` is returned.
-    pub fn push_subtree(&mut self, level: u32, root: Hash) -> bool {
-        let width = 1u64 << level;
-        if self.size % width != 0 || self.nodes.last().is_some_and(|(l, _)| *l < level) {
-            return false;
-        }
-        let (mut level, mut hash) = (level, root);
-        while let Some(&(l, left)) = self.nodes.last() {
-            if l != level {
-                break;
-            }
-            self.nodes.pop();
-            hash = node_hash(&left, &hash);
-            level += 1;
-        }
-        self.nodes.push((level, hash));
         self.size += width;
-        true
     }
 
     /// The RFC 9162 root of the tree so far.

@@ -63,26 +63,8 @@ pub fn verify(path: &Path, anchors: &Anchors, progress: &mut dyn FnMut(u64, u64)
     let conn = store::open_ro(path)?;
     let mut v = Verifier::new(&conn, anchors)?;
     let outcome = v.run(progress);
-    match outcome {
-        Ok(()) => {}
-        Err(Stop::Failed(f)) => v.failure = Some(f),
-        Err(Stop::Error(e)) if is_corruption(&e) => {
-            v.failure = Some(Failure {
-                seq: v.next_seq,
-                id: None,
-                reason: e.message,
-            })
-        }
-        Err(Stop::Error(e)) => return Err(e),
-    }
-    Ok(Report {
-        entries: v.next_seq,
-        checkpoints: v.checkpoints_checked,
-        root: v.frontier.root(),
-        anchors: v.anchor_names(),
-        checked_from: v.checked_from,
-        failure: v.failure,
-    })
+    // A database that reports corruption fails verification rather than erroring.
+    v.report(outcome, is_corruption)
 }
 
 /// Feeds a streaming verification: `(queue_checkpoint(size, note), push_entry(seq, bytes))`.
@@ -107,26 +89,8 @@ pub(crate) fn verify_stream(
             source(&mut queue, &mut push).map_err(Stop::Error)
         })
         .and_then(|()| v.finish());
-    match outcome {
-        Ok(()) => {}
-        Err(Stop::Failed(f)) => v.failure = Some(f),
-        Err(Stop::Error(e)) if e.kind == ErrorKind::Invalid => {
-            v.failure = Some(Failure {
-                seq: v.next_seq,
-                id: None,
-                reason: e.message,
-            })
-        }
-        Err(Stop::Error(e)) => return Err(e),
-    }
-    Ok(Report {
-        entries: v.next_seq,
-        checkpoints: v.checkpoints_checked,
-        root: v.frontier.root(),
-        anchors: v.anchor_names(),
-        checked_from: 0,
-        failure: v.failure,
-    })
+    // A truncated or miscounted bundle fails verification rather than erroring.
+    v.report(outcome, |e| e.kind == ErrorKind::Invalid)
 }
 
 fn is_corruption(e: &Error) -> bool {
@@ -285,6 +249,31 @@ impl<'c> Verifier<'c> {
     fn db(&self) -> Step<&'c Connection> {
         self.conn
             .ok_or_else(|| Stop::Error(Error::env("internal error: this check needs the database")))
+    }
+
+    /// The report of a run: failures (and errors `as_failure` accepts) become the
+    /// report's failure; other errors are returned.
+    fn report(mut self, outcome: Step, as_failure: impl Fn(&Error) -> bool) -> Result<Report> {
+        match outcome {
+            Ok(()) => {}
+            Err(Stop::Failed(f)) => self.failure = Some(f),
+            Err(Stop::Error(e)) if as_failure(&e) => {
+                self.failure = Some(Failure {
+                    seq: self.next_seq,
+                    id: None,
+                    reason: e.message,
+                })
+            }
+            Err(Stop::Error(e)) => return Err(e),
+        }
+        Ok(Report {
+            entries: self.next_seq,
+            checkpoints: self.checkpoints_checked,
+            root: self.frontier.root(),
+            anchors: self.anchor_names(),
+            checked_from: self.checked_from,
+            failure: self.failure,
+        })
     }
 
     fn anchor_names(&self) -> Vec<String> {

@@ -4,12 +4,8 @@ use crate::harness::{sqlite, Run, TestEnv};
 use crate::reader::edition;
 use serde_json::Value;
 
-fn id(r: Run) -> String {
-    r.ok().json()["entries"][0]["id"].as_str().unwrap().to_owned()
-}
-
 fn append(env: &TestEnv, kind: &str, content: &str) -> String {
-    id(env.run(&[
+    env.run(&[
         "--json",
         "ledger",
         "append",
@@ -19,7 +15,8 @@ fn append(env: &TestEnv, kind: &str, content: &str) -> String {
         "ops",
         "--content",
         content,
-    ]))
+    ])
+    .first_id()
 }
 
 /// Two observations that disagree about db1's region, and a third bystander.
@@ -41,7 +38,7 @@ fn conflict() -> (TestEnv, String, String, String) {
 }
 
 fn open_case(env: &TestEnv, a: &str, b: &str) -> String {
-    id(env.run(&[
+    env.run(&[
         "--json",
         "court",
         "open",
@@ -51,7 +48,8 @@ fn open_case(env: &TestEnv, a: &str, b: &str) -> String {
         b,
         "--description",
         "region mismatch",
-    ]))
+    ])
+    .first_id()
 }
 
 #[test]
@@ -284,28 +282,10 @@ fn verify_rejects_a_ruling_that_amends_outside_its_case() {
         .json();
     let ruling = r["entries"][0]["id"].as_str().unwrap().to_owned();
     // Forge a further amendment that cites the ruling but targets the bystander.
-    let conn = sqlite(&env.db());
-    let (body, leaf, seq): (Vec<u8>, Vec<u8>, u64) = conn
-        .query_row(
-            "SELECT body, leaf, seq FROM entries ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    let mut forged: echoctl::ledger::entry::Entry = serde_json::from_slice(&body).unwrap();
-    forged.seq = seq + 1;
-    forged.id = "01KZZZZZZZZZZZZZZZZZZZZZZZ".into();
-    forged.prev = leaf.try_into().unwrap();
-    forged.content.insert("target".into(), Value::String(c.clone()));
-    forged.refs = vec![c.clone(), ruling];
-    let bytes = forged.to_canonical();
-    let leaf = echoctl::ledger::merkle::leaf_hash(&bytes);
-    conn.execute(
-        "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES (?1, ?2, 'amendment', ?3, ?4, ?5)",
-        rusqlite::params![seq + 1, forged.id, forged.ts, &leaf[..], bytes],
-    )
-    .unwrap();
-    drop(conn);
+    crate::harness::forge_after_last(&env, |forged| {
+        forged.content.insert("target".into(), Value::String(c.clone()));
+        forged.refs = vec![c.clone(), ruling];
+    });
     let (code, v) = env.verify_json(&[]);
     assert_eq!(code, 1, "{v}");
     assert!(

@@ -29,6 +29,13 @@ impl Run {
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect()
     }
+    /// The id of the first entry a `--json` append-like command printed.
+    pub fn first_id(self) -> String {
+        self.ok().json()["entries"][0]["id"]
+            .as_str()
+            .expect("an entry id")
+            .to_owned()
+    }
     #[track_caller]
     pub fn ok(self) -> Self {
         assert_eq!(
@@ -153,4 +160,31 @@ impl TestEnv {
 /// Opens a ledger file directly, as an attacker or a second writer would.
 pub fn sqlite(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).expect("open sqlite")
+}
+
+/// Appends a forged entry behind echoctl's back, as an attacker with the file would: a copy
+/// of the newest entry, changed by `edit`, chained correctly after it, with no checkpoint.
+/// Returns its seq.
+pub fn forge_after_last(env: &TestEnv, edit: impl FnOnce(&mut echoctl::ledger::entry::Entry)) -> u64 {
+    let conn = sqlite(&env.db());
+    let (body, leaf, seq): (Vec<u8>, Vec<u8>, u64) = conn
+        .query_row(
+            "SELECT body, leaf, seq FROM entries ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("a newest entry");
+    let mut forged: echoctl::ledger::entry::Entry = serde_json::from_slice(&body).expect("an entry");
+    forged.seq = seq + 1;
+    forged.id = "01KZZZZZZZZZZZZZZZZZZZZZZZ".into();
+    forged.prev = leaf.try_into().expect("a leaf hash");
+    edit(&mut forged);
+    let bytes = forged.to_canonical();
+    let leaf = echoctl::ledger::merkle::leaf_hash(&bytes);
+    conn.execute(
+        "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![forged.seq, forged.id, forged.kind, forged.ts, &leaf[..], bytes],
+    )
+    .expect("insert the forged entry");
+    forged.seq
 }

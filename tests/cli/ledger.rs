@@ -254,28 +254,13 @@ fn verify_rejects_an_amendment_that_breaks_the_rules() {
     let a = env.append(r#"{"text":"a"}"#)["id"].as_str().unwrap().to_owned();
     env.run(&["ledger", "amend", &a, "--type", "withdrawal", "--reason", "x"])
         .ok();
-    let conn = sqlite(&env.db());
-    let (body, leaf): (Vec<u8>, Vec<u8>) = conn
-        .query_row("SELECT body, leaf FROM entries WHERE seq = 2", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let mut forged: echoctl::ledger::entry::Entry = serde_json::from_slice(&body).unwrap();
-    forged.seq = 3;
-    forged.id = "01KZZZZZZZZZZZZZZZZZZZZZZZ".into();
-    forged.prev = leaf.try_into().unwrap();
-    forged.content.insert("type".into(), "correction".into());
-    forged
-        .content
-        .insert("content".into(), serde_json::json!({"text":"b"}));
-    let bytes = forged.to_canonical();
-    let leaf = echoctl::ledger::merkle::leaf_hash(&bytes);
-    conn.execute(
-        "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES (3, ?1, 'amendment', ?2, ?3, ?4)",
-        rusqlite::params![forged.id, forged.ts, &leaf[..], bytes],
-    )
-    .unwrap();
-    drop(conn);
+    let seq = crate::harness::forge_after_last(&env, |forged| {
+        forged.content.insert("type".into(), "correction".into());
+        forged
+            .content
+            .insert("content".into(), serde_json::json!({"text":"b"}));
+    });
+    assert_eq!(seq, 3);
     let (code, v) = env.verify_json(&[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["failure"]["seq"], 3);

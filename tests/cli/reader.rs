@@ -104,10 +104,6 @@ struct Fixture {
     amendments: BTreeMap<&'static str, String>,
 }
 
-fn id_of(r: crate::harness::Run) -> String {
-    r.ok().json()["entries"][0]["id"].as_str().unwrap().to_owned()
-}
-
 /// A ledger with every amendment type.
 fn fixture() -> Fixture {
     let env = TestEnv::new();
@@ -115,7 +111,7 @@ fn fixture() -> Fixture {
     let mut ids = BTreeMap::new();
     let mut amendments = BTreeMap::new();
     let add = |kind: &str, content: &str| {
-        id_of(env.run(&[
+        crate::harness::Run::first_id(env.run(&[
             "--json",
             "ledger",
             "append",
@@ -151,7 +147,7 @@ fn fixture() -> Fixture {
     let amend = |target: &str, args: &[&str]| {
         let mut v = vec!["--json", "ledger", "amend", target];
         v.extend_from_slice(args);
-        id_of(env.run(&v))
+        crate::harness::Run::first_id(env.run(&v))
     };
     amendments.insert(
         "correction",

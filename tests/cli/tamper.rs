@@ -193,24 +193,7 @@ fn inserted_entry() {
 #[test]
 fn appended_unsigned_entry() {
     let (env, vkey) = ledger();
-    let conn = sqlite(&env.db());
-    let (body, leaf9): (Vec<u8>, Vec<u8>) = conn
-        .query_row("SELECT body, leaf FROM entries WHERE seq = 9", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let mut forged: echoctl::ledger::entry::Entry = serde_json::from_slice(&body).unwrap();
-    forged.seq = 10;
-    forged.id = "01KZZZZZZZZZZZZZZZZZZZZZZZ".into();
-    forged.prev = leaf9.try_into().unwrap();
-    let bytes = forged.to_canonical();
-    let leaf = echoctl::ledger::merkle::leaf_hash(&bytes);
-    conn.execute(
-        "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES (10, ?1, 'observation', ?2, ?3, ?4)",
-        rusqlite::params![forged.id, forged.ts, &leaf[..], bytes],
-    )
-    .unwrap();
-    drop(conn);
+    assert_eq!(crate::harness::forge_after_last(&env, |_| {}), 10);
     let v = assert_fails_at(&env, &["--trust-key", &vkey], 10);
     assert!(
         v["failure"]["reason"].as_str().unwrap().contains("not covered"),
