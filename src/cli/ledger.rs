@@ -311,7 +311,7 @@ pub(super) fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Res
     };
     if s.json {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        let w = |r: std::io::Result<()>| r.map_err(|e| Error::env(format!("cannot write to stdout: {e}")));
+        let w = |r: std::io::Result<()>| r.map_err(output::stdout_error);
         w(write!(stdout, "{{\"entries\":["))?;
         let mut first = true;
         ledger.log(&filter, |e| {
@@ -518,10 +518,9 @@ fn log(s: &Settings, a: LogArgs) -> Result<u8> {
     if s.json {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         ledger.log(&filter, |e| {
-            writeln!(stdout, "{}", entry_json(&e))
-                .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))
+            writeln!(stdout, "{}", entry_json(&e)).map_err(output::stdout_error)
         })?;
-        stdout.flush()?;
+        stdout.flush().map_err(output::stdout_error)?;
         return Ok(0);
     }
     let mut t = table(&["seq", "id", "ts", "kind", "source", "content"]);
@@ -636,7 +635,7 @@ fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
             edition
                 .write_to(&mut stdout)
                 .and_then(|()| stdout.flush())
-                .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))?;
+                .map_err(output::stdout_error)?;
         }
         Some(path) => {
             write_atomically(path, |w| edition.write_to(w))?;
@@ -707,7 +706,7 @@ fn emit(out: Option<&Path>, text: &str) -> Result<()> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .map_err(|e| Error::env(format!("cannot write to stdout: {e}")))
+                .map_err(output::stdout_error)
         }
     }
 }
@@ -912,7 +911,7 @@ pub fn export(s: &Settings, out: &Path) -> Result<u8> {
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         run(&mut stdout)
             .and_then(|()| stdout.flush())
-            .map_err(|e| Error::env(format!("cannot write the bundle: {e}")))?;
+            .map_err(output::stdout_error)?;
     } else {
         write_atomically(out, run)?;
     }

@@ -40,6 +40,8 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader of our stdout went away: nothing left to say to anyone.
+        Err(e) if e.message == output::STDOUT_CLOSED => ExitCode::from(exit::OK),
         Err(e) => exit::report(&e, settings.color),
     }
 }

@@ -12,10 +12,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// Writes a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+/// The message of the error a closed stdout becomes; `cli::main` ends quietly on it.
+pub const STDOUT_CLOSED: &str = "stdout was closed";
+
+/// Maps a failed write to stdout: a reader that went away (`| head`, `| grep -m1`) ends
+/// the command quietly, like any Unix tool; anything else is an environment error.
+pub fn stdout_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::env(STDOUT_CLOSED)
+    } else {
+        Error::env(format!("cannot write to stdout: {e}"))
+    }
+}
+
+/// Writes a line to stdout.
 pub fn out(line: impl AsRef<str>) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", line.as_ref()).map_err(|e| Error::env(format!("cannot write to stdout: {e}")))
+    writeln!(stdout, "{}", line.as_ref()).map_err(stdout_error)
 }
 
 /// Prints one JSON document.

@@ -380,3 +380,30 @@ fn a_trusted_checkpoint_of_another_log() {
     assert_eq!(code, 1, "{v}");
     assert!(v["failure"]["reason"].as_str().unwrap().contains("origin"), "{v}");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let env = ledger();
+    for i in 0..300 {
+        env.append(&format!(r#"{{"i":{i}}}"#));
+    }
+    // `echoctl ledger log --json | head -1`: the pipe closes after one line.
+    let mut child = env
+        .command(&["--json", "ledger", "log"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
