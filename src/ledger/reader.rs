@@ -88,6 +88,9 @@ impl std::hash::Hasher for IdHasher {
     fn finish(&self) -> u64 {
         self.0
     }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
@@ -118,7 +121,7 @@ struct Plan {
     /// replacement id -> the id it superseded.
     replaces: IdMap<String>,
     /// The amendments pass A read, by seq, with their leaf hashes, to cross-check pass B.
-    amendment_seqs: HashMap<u64, Hash>,
+    amendment_seqs: HashMap<u64, Hash, std::hash::BuildHasherDefault<IdHasher>>,
     kinds: Vec<String>,
     format: Format,
 }
@@ -176,6 +179,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     let plan = read_amendments(ledger, &tx, size, opts, &mut problems)?;
     let mut pass = PassB::new(opts.format);
     {
+        let bytes_per_batch = BATCH * 640;
         let mut stmt = tx.prepare("SELECT seq, body FROM entries WHERE seq < ?1 ORDER BY seq")?;
         let mut rows = stmt.query([size])?;
         let workers = std::thread::available_parallelism()
@@ -199,7 +203,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                 from.push(rx_r);
             }
             let (mut sent, mut received) = (0usize, 0usize);
-            let mut batch = RawBatch::default();
+            let mut batch = RawBatch::with_capacity(bytes_per_batch);
             loop {
                 let row = rows.next()?;
                 let more = row.is_some();
@@ -305,7 +309,7 @@ fn read_amendments(
         rulings: IdMap::default(),
         effects: IdMap::default(),
         replaces: IdMap::default(),
-        amendment_seqs: HashMap::new(),
+        amendment_seqs: HashMap::default(),
         kinds: opts.kinds.clone(),
         format: opts.format,
     };
@@ -686,6 +690,15 @@ fn section_of(e: &View) -> SectionKey {
 struct RawBatch {
     buf: Vec<u8>,
     rows: Vec<(u64, Range<usize>)>,
+}
+
+impl RawBatch {
+    fn with_capacity(bytes: usize) -> Self {
+        RawBatch {
+            buf: Vec::with_capacity(bytes),
+            rows: Vec::with_capacity(BATCH),
+        }
+    }
 }
 
 /// A batch after the worker: all rendered text in two buffers, items pointing into them.
@@ -1494,6 +1507,8 @@ struct Doc {
     format: Format,
     sections: Vec<SectionBuf>,
     index: HashMap<SectionKey, usize>,
+    /// The section the last paragraph went to.
+    last: Option<usize>,
     withdrawn: Vec<Chunk>,
     /// JSON `traceMap` members, comma-separated.
     trace: String,
@@ -1521,6 +1536,7 @@ impl Doc {
             format,
             sections: Vec::new(),
             index: HashMap::new(),
+            last: None,
             withdrawn: Vec::new(),
             trace: String::new(),
             rulings: Vec::new(),
@@ -1530,6 +1546,12 @@ impl Doc {
     }
 
     fn section(&mut self, key: SectionKey) -> &mut Vec<Chunk> {
+        // Consecutive paragraphs mostly share a section: skip the map lookup then.
+        if let Some(last) = self.last {
+            if self.sections[last].key == key {
+                return &mut self.sections[last].chunks;
+            }
+        }
         let at = match self.index.get(&key) {
             Some(at) => *at,
             None => {
@@ -1541,6 +1563,7 @@ impl Doc {
                 self.sections.len() - 1
             }
         };
+        self.last = Some(at);
         &mut self.sections[at].chunks
     }
 
