@@ -105,7 +105,7 @@ pub enum KeyCommand {
     /// Print the verifier key of a key file (what auditors and CI pin).
     Show {
         /// The key file (default: the ledger's default key).
-        #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+        #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
         key: Option<PathBuf>,
         /// Print the key's witness (cosigner, type 0x04) verifier key instead.
         #[arg(long)]
@@ -159,7 +159,7 @@ pub enum LedgerCommand {
 #[derive(Debug, Args)]
 pub struct WriterArgs {
     /// The signing key file.
-    #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+    #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// Who records the entries.
     #[arg(long, default_value = "operator")]
@@ -427,7 +427,7 @@ pub struct AppendArgs {
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
     /// The signing key file.
-    #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+    #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
     pub key: Option<PathBuf>,
 }
 
@@ -459,7 +459,7 @@ pub struct AmendArgs {
     #[arg(long, default_value = "operator")]
     pub source: String,
     /// The signing key file.
-    #[arg(long, env = "ECHOCTL_KEY", value_name = "FILE")]
+    #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
     pub key: Option<PathBuf>,
 }
 
