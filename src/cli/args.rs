@@ -33,6 +33,7 @@ pub struct Cli {
         long,
         global = true,
         env = "ECHOCTL_DB",
+        hide_env_values = true,
         default_value = "echo.db",
         value_name = "PATH"
     )]
