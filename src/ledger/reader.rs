@@ -179,68 +179,62 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     let plan = read_amendments(ledger, &tx, size, opts, &mut problems)?;
     let mut pass = PassB::new(opts.format);
     {
-        let bytes_per_batch = BATCH * 640;
-        let mut stmt = tx.prepare("SELECT seq, body FROM entries WHERE seq < ?1 ORDER BY seq")?;
-        let mut rows = stmt.query([size])?;
+        // Worker k reads and renders batches k, k + W, k + 2W, … (512 entries each) over
+        // its own read-only connection: entries below the checkpoint never change, and the
+        // root computed here from every byte read proves what was read. This thread takes
+        // the batches back in order and checks the chain.
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4);
+        let batches = size.div_ceil(BATCH as u64);
         let plan = &plan;
+        let path = ledger.path();
         std::thread::scope(|scope| -> Result<()> {
-            let mut to = Vec::new();
             let mut from = Vec::new();
-            for _ in 0..workers {
-                let (tx_b, rx_b) = sync_channel::<RawBatch>(2);
-                let (tx_r, rx_r) = sync_channel::<Rendered>(2);
+            for k in 0..workers {
+                let (tx_r, rx_r) = sync_channel::<Result<Rendered>>(2);
                 scope.spawn(move || {
-                    for batch in rx_b {
-                        if tx_r.send(batch.render(plan)).is_err() {
+                    let read = |conn: &rusqlite::Connection, b: u64| -> Result<RawBatch> {
+                        let mut stmt = conn.prepare_cached(
+                            "SELECT seq, body FROM entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+                        )?;
+                        let mut rows =
+                            stmt.query(params![b * BATCH as u64, ((b + 1) * BATCH as u64).min(size)])?;
+                        let mut batch = RawBatch::with_capacity(BATCH * 640);
+                        while let Some(row) = rows.next()? {
+                            let seq: u64 = row.get(0)?;
+                            let body = row.get_ref(1)?;
+                            let bytes = body.as_blob().or_else(|_| body.as_bytes()).unwrap_or(&[]);
+                            let start = batch.buf.len();
+                            batch.buf.extend_from_slice(bytes);
+                            batch.rows.push((seq, start..batch.buf.len()));
+                        }
+                        Ok(batch)
+                    };
+                    let conn = match store::open_ro(path) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let _ = tx_r.send(Err(e));
+                            return;
+                        }
+                    };
+                    let mut b = k as u64;
+                    while b < batches {
+                        let rendered = read(&conn, b).map(|batch| batch.render(plan));
+                        if tx_r.send(rendered).is_err() {
                             break;
                         }
+                        b += workers as u64;
                     }
                 });
-                to.push(tx_b);
                 from.push(rx_r);
             }
-            let (mut sent, mut received) = (0usize, 0usize);
-            let mut batch = RawBatch::with_capacity(bytes_per_batch);
-            loop {
-                let row = rows.next()?;
-                let more = row.is_some();
-                if let Some(row) = row {
-                    let seq: u64 = row.get(0)?;
-                    let body = row.get_ref(1)?;
-                    let bytes = body.as_blob().or_else(|_| body.as_bytes()).unwrap_or(&[]);
-                    let start = batch.buf.len();
-                    batch.buf.extend_from_slice(bytes);
-                    batch.rows.push((seq, start..batch.buf.len()));
+            for b in 0..batches {
+                let rendered = from[(b % workers as u64) as usize].recv().map_err(died)??;
+                pass.place(plan, rendered, &mut problems);
+                if b % 64 == 0 {
+                    progress(pass.next, size);
                 }
-                if batch.rows.len() == BATCH || (!more && !batch.rows.is_empty()) {
-                    if sent - received == 2 * workers {
-                        pass.place(
-                            plan,
-                            from[received % workers].recv().map_err(died)?,
-                            &mut problems,
-                        );
-                        received += 1;
-                        progress(pass.next, size);
-                    }
-                    to[sent % workers]
-                        .send(std::mem::take(&mut batch))
-                        .map_err(died)?;
-                    sent += 1;
-                }
-                if !more {
-                    break;
-                }
-            }
-            while received < sent {
-                pass.place(
-                    plan,
-                    from[received % workers].recv().map_err(died)?,
-                    &mut problems,
-                );
-                received += 1;
             }
             Ok(())
         })?;
@@ -348,9 +342,19 @@ fn read_amendments(
                             ));
                             continue;
                         };
-                        let parsed = serde_json::from_slice::<Entry>(&body)
-                            .map_err(|e| e.to_string())
-                            .and_then(|e| Ok((Amendment::from_content(&e.content)?, e.id)));
+                        // The fast scanner, then only the amendment's few values as JSON.
+                        let parsed = View::read(&body).and_then(|v| {
+                            let content = v
+                                .content
+                                .iter()
+                                .map(|(k, raw)| {
+                                    let value =
+                                        serde_json::from_str::<Value>(raw).map_err(|e| e.to_string())?;
+                                    Ok((k.to_string(), value))
+                                })
+                                .collect::<std::result::Result<Map<String, Value>, String>>()?;
+                            Ok((Amendment::from_content(&content)?, v.id.into_owned()))
+                        });
                         out.push((seq, merkle::leaf_hash(&body), parsed));
                     }
                     Ok(out)
@@ -754,8 +758,15 @@ impl RawBatch {
             subtree: None,
         };
         let mut tree = Frontier::new();
-        for (seq, span) in &self.rows {
-            let item = render_one(plan, *seq, &self.buf[span.clone()], &mut out.text, &mut out.trace);
+        let last = self.rows.len().saturating_sub(1);
+        for (i, (seq, span)) in self.rows.iter().enumerate() {
+            let mut item = render_one(plan, *seq, &self.buf[span.clone()], &mut out.text, &mut out.trace);
+            if i != last {
+                // Only the newest entry's time is used (compiledAt).
+                if let Some(h) = &mut item.head {
+                    h.ts = String::new();
+                }
+            }
             tree.push(item.leaf, |_, _, _| {});
             out.items.push(item);
         }
@@ -881,11 +892,17 @@ impl PassB {
 
     /// Checks the chain and places a rendered batch, in ledger order.
     fn place(&mut self, plan: &Plan, batch: Rendered, problems: &mut Vec<String>) {
-        let last = batch.items.len().saturating_sub(1);
-        let whole = batch
-            .subtree
-            .filter(|(first, _)| *first == self.frontier.size() && *first == self.next);
-        for (i, item) in batch.items.into_iter().enumerate() {
+        let Rendered {
+            text,
+            trace: traces,
+            items,
+            subtree,
+        } = batch;
+        let last = items.len().saturating_sub(1);
+        let whole = subtree.filter(|(first, _)| *first == self.frontier.size() && *first == self.next);
+        // The rendered text stays where the worker wrote it; sections point into it.
+        let buf = self.doc.keep(text);
+        for (i, item) in items.into_iter().enumerate() {
             if item.seq != self.next {
                 problems.push(format!("entry {} is missing", self.next));
                 self.next = item.seq;
@@ -932,12 +949,16 @@ impl PassB {
                     trace,
                     withdrawn,
                 } => {
-                    let text = &batch.text[text];
-                    let trace = &batch.trace[trace];
+                    let trace = &traces[trace];
+                    let span = Chunk::Span {
+                        buf,
+                        start: text.start,
+                        end: text.end,
+                    };
                     if withdrawn {
-                        self.doc.push_withdrawn(text, trace);
+                        self.doc.push_withdrawn_span(span, trace);
                     } else {
-                        self.doc.push(section, text, trace);
+                        self.doc.push_span(section, span, trace);
                     }
                 }
             }
@@ -1088,6 +1109,13 @@ impl<'p> Paragraph<'p> {
 
     /// Every entry id that shaped this paragraph, in ledger order.
     fn trace_ids(&self) -> Vec<&str> {
+        if self.supersedes.is_empty()
+            && self.corrections.is_empty()
+            && self.clarifications.is_empty()
+            && self.withdrawal.is_none()
+        {
+            return vec![self.entry];
+        }
         let mut ids: Vec<&str> = Vec::with_capacity(2 + 2 * self.supersedes.len());
         for (id, _, s) in &self.supersedes {
             ids.push(id);
@@ -1494,6 +1522,12 @@ struct Header {
 /// fill once resolved.
 enum Chunk {
     Text(String),
+    /// Rendered text kept in `Doc::buffers[buf][start..end]`.
+    Span {
+        buf: usize,
+        start: usize,
+        end: usize,
+    },
     Slot(String),
 }
 
@@ -1512,6 +1546,8 @@ struct Doc {
     withdrawn: Vec<Chunk>,
     /// JSON `traceMap` members, comma-separated.
     trace: String,
+    /// The workers' rendered batches, kept whole; spans point into them.
+    buffers: Vec<String>,
     /// The rulings shown beside paragraphs, by seq, for the appendix that anchors them.
     rulings: Vec<RulingInfo>,
     /// Chain roots with a reserved slot; filled (None: the chain ended withdrawn).
@@ -1530,6 +1566,24 @@ fn append(chunks: &mut Vec<Chunk>, format: Format, text: &str) {
     }
 }
 
+fn extend(chunks: &mut Vec<Chunk>, format: Format, span: Chunk) {
+    if let (
+        Some(Chunk::Span { buf, end, .. }),
+        Chunk::Span {
+            buf: b,
+            start,
+            end: e,
+        },
+    ) = (chunks.last_mut(), &span)
+    {
+        if format != Format::Json && *buf == *b && *end == *start {
+            *end = *e;
+            return;
+        }
+    }
+    chunks.push(span);
+}
+
 impl Doc {
     fn new(format: Format) -> Self {
         Doc {
@@ -1539,6 +1593,7 @@ impl Doc {
             last: None,
             withdrawn: Vec::new(),
             trace: String::new(),
+            buffers: Vec::new(),
             rulings: Vec::new(),
             reserved: HashMap::new(),
             paragraphs: 0,
@@ -1576,9 +1631,23 @@ impl Doc {
         }
     }
 
-    fn push(&mut self, key: SectionKey, text: &str, trace: &str) {
+    fn keep(&mut self, text: String) -> usize {
+        self.buffers.push(text);
+        self.buffers.len() - 1
+    }
+
+    /// Adds a paragraph already rendered into a kept buffer. Markdown and HTML merge it
+    /// with the previous span when it continues it; JSON keeps paragraphs apart for the
+    /// commas between them.
+    fn push_span(&mut self, key: SectionKey, span: Chunk, trace: &str) {
         let format = self.format;
-        append(self.section(key), format, text);
+        extend(self.section(key), format, span);
+        self.add_trace(trace);
+        self.paragraphs += 1;
+    }
+
+    fn push_withdrawn_span(&mut self, span: Chunk, trace: &str) {
+        extend(&mut self.withdrawn, self.format, span);
         self.add_trace(trace);
         self.paragraphs += 1;
     }
@@ -1668,6 +1737,7 @@ impl Doc {
             .iter()
             .filter_map(move |c| match c {
                 Chunk::Text(t) => Some(t.as_str()),
+                Chunk::Span { buf, start, end } => self.buffers.get(*buf).and_then(|b| b.get(*start..*end)),
                 Chunk::Slot(root) => self.reserved.get(root).and_then(|r| r.as_deref()),
             })
             .filter(|t| !t.is_empty())
