@@ -658,6 +658,9 @@ fn reader(s: &Settings, a: ReaderArgs) -> Result<u8> {
             }
         }
     }
+    // The process exits next: freeing a million paragraphs one by one would only delay
+    // that exit (by about 70 ms for a million entries), so the memory goes back whole.
+    std::mem::forget(edition);
     Ok(0)
 }
 

@@ -80,13 +80,20 @@ struct AmendInfo {
     a: Amendment,
 }
 
-/// A fast hash for entry ids (ULIDs: their last 16 characters are random already).
+/// A fast hash for entry ids and seqs. Ids are monotonic ULIDs: within a millisecond they
+/// differ only in their last characters, so the final mix (murmur3's fmix64) spreads
+/// those few bits over the whole word, low bits (the bucket) and high bits (the tag) alike.
 #[derive(Default)]
 struct IdHasher(u64);
 
 impl std::hash::Hasher for IdHasher {
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -363,27 +370,28 @@ fn read_amendments(
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
-    let mut parsed: Vec<Parsed> = Vec::with_capacity(seqs.len());
-    for r in results {
+    plan.amendment_seqs.reserve(seqs.len());
+    plan.effects.reserve(seqs.len());
+    // The workers' parts are in seq order, one after another.
+    for part in results {
         // A worker that died must not silently drop amendments from the edition.
-        parsed.extend(r.map_err(died)??);
-    }
-    for (seq, leaf, result) in parsed {
-        match result {
-            Ok((a, id)) => {
-                if let Some(r) = &a.superseded_by {
-                    plan.replaces.insert(r.clone(), a.target.clone());
-                }
-                plan.amendment_seqs.insert(seq, leaf);
-                let info = AmendInfo { seq, id, a };
-                match plan.effects.get_mut(&info.a.target) {
-                    Some(list) => list.push(info),
-                    None => {
-                        plan.effects.insert(info.a.target.clone(), vec![info]);
+        for (seq, leaf, result) in part.map_err(died)?? {
+            match result {
+                Ok((a, id)) => {
+                    if let Some(r) = &a.superseded_by {
+                        plan.replaces.insert(r.clone(), a.target.clone());
+                    }
+                    plan.amendment_seqs.insert(seq, leaf);
+                    let info = AmendInfo { seq, id, a };
+                    match plan.effects.get_mut(&info.a.target) {
+                        Some(list) => list.push(info),
+                        None => {
+                            plan.effects.insert(info.a.target.clone(), vec![info]);
+                        }
                     }
                 }
+                Err(why) => problems.push(format!("amendment {seq}: {why}")),
             }
-            Err(why) => problems.push(format!("amendment {seq}: {why}")),
         }
     }
     // The rulings those amendments name (few): their decisions are shown with them.
