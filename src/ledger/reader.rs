@@ -201,13 +201,15 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
             for k in 0..workers {
                 let (tx_r, rx_r) = sync_channel::<Result<Rendered>>(2);
                 scope.spawn(move || {
-                    let read = |conn: &rusqlite::Connection, b: u64| -> Result<RawBatch> {
+                    // One buffer per worker, refilled for each of its batches.
+                    let read = |conn: &rusqlite::Connection, b: u64, batch: &mut RawBatch| -> Result<()> {
                         let mut stmt = conn.prepare_cached(
                             "SELECT seq, body FROM entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
                         )?;
                         let mut rows =
                             stmt.query(params![b * BATCH as u64, ((b + 1) * BATCH as u64).min(size)])?;
-                        let mut batch = RawBatch::with_capacity(BATCH * 640);
+                        batch.buf.clear();
+                        batch.rows.clear();
                         while let Some(row) = rows.next()? {
                             let seq: u64 = row.get(0)?;
                             let body = row.get_ref(1)?;
@@ -216,7 +218,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                             batch.buf.extend_from_slice(bytes);
                             batch.rows.push((seq, start..batch.buf.len()));
                         }
-                        Ok(batch)
+                        Ok(())
                     };
                     let conn = match store::open_ro(path) {
                         Ok(c) => c,
@@ -225,9 +227,10 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                             return;
                         }
                     };
+                    let mut batch = RawBatch::with_capacity(BATCH * 640);
                     let mut b = k as u64;
                     while b < batches {
-                        let rendered = read(&conn, b).map(|batch| batch.render(plan));
+                        let rendered = read(&conn, b, &mut batch).map(|()| batch.render(plan));
                         if tx_r.send(rendered).is_err() {
                             break;
                         }
@@ -758,7 +761,7 @@ enum Body {
 
 impl RawBatch {
     /// The worker's part: parse, hash, render.
-    fn render(self, plan: &Plan) -> Rendered {
+    fn render(&self, plan: &Plan) -> Rendered {
         let mut out = Rendered {
             text: String::with_capacity(self.buf.len()),
             trace: String::new(),
