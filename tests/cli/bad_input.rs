@@ -25,17 +25,7 @@ fn refused(r: Run, code: i32, needle: &str) {
 }
 
 fn append(env: &TestEnv, kind: &str, content: &str) -> Run {
-    env.run(&[
-        "--json",
-        "ledger",
-        "append",
-        "--kind",
-        kind,
-        "--source",
-        "s",
-        "--content",
-        content,
-    ])
+    env.append_kind(kind, content)
 }
 
 #[test]

@@ -5,18 +5,7 @@ use crate::reader::edition;
 use serde_json::Value;
 
 fn append(env: &TestEnv, kind: &str, content: &str) -> String {
-    env.run(&[
-        "--json",
-        "ledger",
-        "append",
-        "--kind",
-        kind,
-        "--source",
-        "ops",
-        "--content",
-        content,
-    ])
-    .first_id()
+    env.append_kind(kind, content).first_id()
 }
 
 /// Two observations that disagree about db1's region, and a third bystander.

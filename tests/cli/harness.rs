@@ -130,22 +130,24 @@ impl TestEnv {
         r.stdout.trim().to_owned()
     }
 
+    /// `ledger append --json` of one entry of `kind` (source "test"), as it ran.
+    pub fn append_kind(&self, kind: &str, content: &str) -> Run {
+        self.run(&[
+            "--json",
+            "ledger",
+            "append",
+            "--kind",
+            kind,
+            "--source",
+            "test",
+            "--content",
+            content,
+        ])
+    }
+
     /// Appends one observation and returns its JSON description.
     pub fn append(&self, content: &str) -> Value {
-        let r = self
-            .run(&[
-                "--json",
-                "ledger",
-                "append",
-                "--kind",
-                "observation",
-                "--source",
-                "test",
-                "--content",
-                content,
-            ])
-            .ok();
-        r.json()["entries"][0].clone()
+        self.append_kind("observation", content).ok().json()["entries"][0].clone()
     }
 
     pub fn verify_json(&self, extra: &[&str]) -> (i32, Value) {

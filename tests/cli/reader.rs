@@ -110,19 +110,7 @@ fn fixture() -> Fixture {
     env.init();
     let mut ids = BTreeMap::new();
     let mut amendments = BTreeMap::new();
-    let add = |kind: &str, content: &str| {
-        crate::harness::Run::first_id(env.run(&[
-            "--json",
-            "ledger",
-            "append",
-            "--kind",
-            kind,
-            "--source",
-            "ops",
-            "--content",
-            content,
-        ]))
-    };
+    let add = |kind: &str, content: &str| env.append_kind(kind, content).first_id();
     ids.insert(
         "rule",
         add("constraint", r#"{"text":"disks stay below 90%","limit":90}"#),
@@ -263,7 +251,7 @@ fn reader_compilation_includes_amendments() {
     assert_eq!(decisions.id, "s-kind-decision");
     assert_eq!(
         (new.kind.as_str(), new.ts.as_str(), new.source.as_str()),
-        ("decision", "2026-11-22T12:00:00.000Z", "ops")
+        ("decision", "2026-11-22T12:00:00.000Z", "test")
     );
     assert_eq!(new.supersedes[0].reason, "better plan");
     assert_eq!(disk.corrections[0].reason, "misread");
