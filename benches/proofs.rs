@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 fn build(db: &Path, n: u64) {
-    let key = KeyFile::from_seed("bench.example/proofs", [7; 32]).unwrap();
+    let key = echoctl::sign::Signers::one(KeyFile::from_seed("bench.example/proofs", [7; 32]).unwrap());
     let clock = Clock {
         now: 1_790_000_000_000,
         seed: Some([2; 32]),

@@ -30,7 +30,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("echoctl-bench-reader-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("bench.db");
-    let key = KeyFile::from_seed("bench.example/reader", [7; 32]).unwrap();
+    let key = echoctl::sign::Signers::one(KeyFile::from_seed("bench.example/reader", [7; 32]).unwrap());
     let clock = Clock {
         now: 1_790_000_000_000,
         seed: Some([1; 32]),

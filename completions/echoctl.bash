@@ -130,8 +130,23 @@ _echoctl() {
             echoctl__subcmd__help__subcmd__generate,man)
                 cmd="echoctl__subcmd__help__subcmd__generate__subcmd__man"
                 ;;
+            echoctl__subcmd__help__subcmd__key,add)
+                cmd="echoctl__subcmd__help__subcmd__key__subcmd__add"
+                ;;
             echoctl__subcmd__help__subcmd__key,generate)
                 cmd="echoctl__subcmd__help__subcmd__key__subcmd__generate"
+                ;;
+            echoctl__subcmd__help__subcmd__key,import)
+                cmd="echoctl__subcmd__help__subcmd__key__subcmd__import"
+                ;;
+            echoctl__subcmd__help__subcmd__key,list)
+                cmd="echoctl__subcmd__help__subcmd__key__subcmd__list"
+                ;;
+            echoctl__subcmd__help__subcmd__key,revoke)
+                cmd="echoctl__subcmd__help__subcmd__key__subcmd__revoke"
+                ;;
+            echoctl__subcmd__help__subcmd__key,rotate)
+                cmd="echoctl__subcmd__help__subcmd__key__subcmd__rotate"
                 ;;
             echoctl__subcmd__help__subcmd__key,show)
                 cmd="echoctl__subcmd__help__subcmd__key__subcmd__show"
@@ -190,20 +205,50 @@ _echoctl() {
             echoctl__subcmd__help__subcmd__watchtower,scan)
                 cmd="echoctl__subcmd__help__subcmd__watchtower__subcmd__scan"
                 ;;
+            echoctl__subcmd__key,add)
+                cmd="echoctl__subcmd__key__subcmd__add"
+                ;;
             echoctl__subcmd__key,generate)
                 cmd="echoctl__subcmd__key__subcmd__generate"
                 ;;
             echoctl__subcmd__key,help)
                 cmd="echoctl__subcmd__key__subcmd__help"
                 ;;
+            echoctl__subcmd__key,import)
+                cmd="echoctl__subcmd__key__subcmd__import"
+                ;;
+            echoctl__subcmd__key,list)
+                cmd="echoctl__subcmd__key__subcmd__list"
+                ;;
+            echoctl__subcmd__key,revoke)
+                cmd="echoctl__subcmd__key__subcmd__revoke"
+                ;;
+            echoctl__subcmd__key,rotate)
+                cmd="echoctl__subcmd__key__subcmd__rotate"
+                ;;
             echoctl__subcmd__key,show)
                 cmd="echoctl__subcmd__key__subcmd__show"
+                ;;
+            echoctl__subcmd__key__subcmd__help,add)
+                cmd="echoctl__subcmd__key__subcmd__help__subcmd__add"
                 ;;
             echoctl__subcmd__key__subcmd__help,generate)
                 cmd="echoctl__subcmd__key__subcmd__help__subcmd__generate"
                 ;;
             echoctl__subcmd__key__subcmd__help,help)
                 cmd="echoctl__subcmd__key__subcmd__help__subcmd__help"
+                ;;
+            echoctl__subcmd__key__subcmd__help,import)
+                cmd="echoctl__subcmd__key__subcmd__help__subcmd__import"
+                ;;
+            echoctl__subcmd__key__subcmd__help,list)
+                cmd="echoctl__subcmd__key__subcmd__help__subcmd__list"
+                ;;
+            echoctl__subcmd__key__subcmd__help,revoke)
+                cmd="echoctl__subcmd__key__subcmd__help__subcmd__revoke"
+                ;;
+            echoctl__subcmd__key__subcmd__help,rotate)
+                cmd="echoctl__subcmd__key__subcmd__help__subcmd__rotate"
                 ;;
             echoctl__subcmd__key__subcmd__help,show)
                 cmd="echoctl__subcmd__key__subcmd__help__subcmd__show"
@@ -509,7 +554,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__court__subcmd__open)
-            opts="-q -h --entry --description --key --source --db --json --quiet --color --help"
+            opts="-q -h --entry --description --key --hsm --source --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,6 +569,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -547,7 +596,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__court__subcmd__rule)
-            opts="-q -h --decision --reasoning --amend --type --content --superseded-by --key --source --db --json --quiet --color --help"
+            opts="-q -h --decision --reasoning --amend --type --content --superseded-by --key --hsm --source --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,6 +627,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -899,7 +952,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__key)
-            opts="generate show"
+            opts="generate show list import add revoke rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -912,7 +965,77 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__help__subcmd__key__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__help__subcmd__key__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__key__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__key__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__key__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__key__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1235,7 +1358,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__init)
-            opts="-q -h --origin --key --db --json --quiet --color --help"
+            opts="-q -h --origin --key --hsm --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1246,6 +1369,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1265,7 +1392,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__key)
-            opts="-q -h --db --json --quiet --color --help generate show help"
+            opts="-q -h --db --json --quiet --color --help generate show list import add revoke rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1286,8 +1413,46 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__key__subcmd__add)
+            opts="-q -h --reason --key --hsm --source --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__key__subcmd__generate)
-            opts="-q -h --name --out --db --json --quiet --color --help"
+            opts="-q -h --name --out --hsm --key-id --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1298,6 +1463,14 @@ _echoctl() {
                     return 0
                     ;;
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1317,8 +1490,22 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__key__subcmd__help)
-            opts="generate show help"
+            opts="generate show list import add revoke rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1358,6 +1545,62 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__key__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__key__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1372,14 +1615,150 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__key__subcmd__import)
+            opts="-q -h --hsm --key-id --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__list)
+            opts="-q -h --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__revoke)
+            opts="-q -h --reason --key --hsm --source --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__key__subcmd__rotate)
+            opts="-q -h --replaces --reason --key --hsm --source --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --replaces)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__key__subcmd__show)
-            opts="-q -h --key --witness --db --json --quiet --color --help"
+            opts="-q -h --key --hsm --witness --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1421,7 +1800,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__amend)
-            opts="-q -h --type --reason --content --superseded-by --source --key --db --json --quiet --color --help"
+            opts="-q -h --type --reason --content --superseded-by --source --key --hsm --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1451,6 +1830,10 @@ _echoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1467,7 +1850,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__append)
-            opts="-q -h --kind --source --content --content-file --ref --batch --key --db --json --quiet --color --help"
+            opts="-q -h --kind --source --content --content-file --ref --batch --key --hsm --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1498,6 +1881,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2309,7 +2696,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__treasury__subcmd__record)
-            opts="-q -h --task --cost --risk --expected-value --proof-burden --key --source --db --json --quiet --color --help"
+            opts="-q -h --task --cost --risk --expected-value --proof-burden --key --hsm --source --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2336,6 +2723,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2381,7 +2772,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__treasury__subcmd__settle)
-            opts="-q -h --actual-value --key --source --db --json --quiet --color --help"
+            opts="-q -h --actual-value --key --hsm --source --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2392,6 +2783,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2479,7 +2874,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__watchtower__subcmd__scan)
-            opts="-q -h --fail-on --open-cases --key --source --db --json --quiet --color --help"
+            opts="-q -h --fail-on --open-cases --key --hsm --source --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2490,6 +2885,10 @@ _echoctl() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

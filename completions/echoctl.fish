@@ -41,7 +41,8 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "watchtower" -d 'Ver
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l origin -d 'The log\'s origin: names the ledger in checkpoints and names its key' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l key -d 'Use this existing key file instead of generating one; its name must be the origin' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -49,18 +50,25 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -f -a "generate" -d 'Generate an Ed25519 key file (mode 0600) and print its verifier key'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -f -a "show" -d 'Print the verifier key of a key file (what auditors and CI pin)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "import" -d 'Import a key file into a YubiHSM2 as a non-exportable key. A one-way door: the HSM will never give the key back; destroy the file afterwards if the HSM is to be its only holder'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "add" -d 'Add a signing key to the ledger (for instance a second signer during a migration)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "revoke" -d 'Revoke a signing key: it may sign nothing after this entry'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "rotate" -d 'Rotate: add a new key and revoke an old one in one entry'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l name -d 'The key name (for a ledger key: the ledger\'s origin)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l out -d 'Where to write the key file; never overwritten' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l hsm -d 'Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL])' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l key-id -d 'The HSM object id for the new key (1-65535)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -68,7 +76,8 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l key -d 'The key file (default: the ledger\'s default key)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -77,8 +86,63 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate an Ed25519 key file (mode 0600) and print its verifier key'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the verifier key of a key file (what auditors and CI pin)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l hsm -d 'The YubiHSM2 (http://HOST:PORT or usb[:SERIAL])' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l key-id -d 'The HSM object id for the key (1-65535)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l reason -d 'Why it is added' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l reason -d 'Why it is revoked' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l replaces -d 'The key it replaces (verifier key or identity; default: the signing key)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l reason -d 'Why' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import a key file into a YubiHSM2 as a non-exportable key. A one-way door: the HSM will never give the key back; destroy the file afterwards if the HSM is to be its only holder'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a signing key to the ledger (for instance a second signer during a migration)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a signing key: it may sign nothing after this entry'
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Rotate: add a new key and revoke an old one in one entry'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -106,7 +170,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l content-file -d 'Read the content (a JSON object) from a file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l ref -d 'An earlier entry this one refers to (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l batch -d 'JSON Lines, one entry per line ({"kind","content","source"?,"refs"?}); \'-\' for stdin' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -122,7 +187,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l content -d 'Corrected content (correction) or added content (clarification): a JSON object' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l superseded-by -d 'The entry that replaces the target (supersession)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l source -d 'Who makes the amendment' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -260,7 +326,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l entry -d 'An entry of the case (id or seq; repeat for each)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l description -d 'What the conflict is' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l source -d 'Who records the entries' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -294,7 +361,8 @@ supersession\t''
 withdrawal\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l content -d 'Content (a JSON object) for the preceding --amend' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l superseded-by -d 'The replacement for a supersession, for the preceding --amend' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l source -d 'Who records the entries' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -327,7 +395,8 @@ high\t''
 critical\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l expected-value -d 'The value expected, a plain decimal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l proof-burden -d 'What evidence will show the value was delivered' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l source -d 'Who records the entries' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -337,7 +406,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l actual-value -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l source -d 'Who records the entries' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -370,7 +440,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_s
 medium\t''
 high\t''
 critical\t''"
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l key -d 'The signing key file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l color -d 'When to use color' -r -f -a "auto\t''
@@ -417,8 +488,13 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key file (mode 0600) and print its verifier key'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a key file (what auditors and CI pin)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "import" -d 'Import a key file into a YubiHSM2 as a non-exportable key. A one-way door: the HSM will never give the key back; destroy the file afterwards if the HSM is to be its only holder'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "add" -d 'Add a signing key to the ledger (for instance a second signer during a migration)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "revoke" -d 'Revoke a signing key: it may sign nothing after this entry'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Rotate: add a new key and revoke an old one in one entry'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'

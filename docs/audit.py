@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from decimal import Decimal
 
-KINDS = {"genesis", "observation", "decision", "outcome", "constraint", "test", "amendment",
+KINDS = {"genesis", "key", "observation", "decision", "outcome", "constraint", "test", "amendment",
          "case", "ruling", "task", "watchtower"}
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 TYPES = {"clarification", "correction", "supersession", "withdrawal"}
@@ -149,12 +149,51 @@ def parse_note(note):
     return origin, size, root, body.encode(), signatures
 
 
+def active_at(r, seq):
+    """FORMAT.md 4.1: a key may sign entry seq."""
+    return (r["added"] is None or r["added"] < seq) and (r["revoked"] is None or seq <= r["revoked"])
+
+
+def counts_for(r, first, size):
+    """FORMAT.md 4.1: a key's signature counts on a checkpoint newly covering first..size-1."""
+    return (r["added"] is None or r["added"] < size) and (r["revoked"] is None or r["revoked"] >= first)
+
+
+def apply_key_change(seq, c, signer, history, trusted):
+    if c.get("action") not in ("add", "revoke", "rotate") or not isinstance(c.get("reason"), str) \
+            or not c["reason"].strip():
+        raise Invalid(seq, "bad key entry")
+    want = {"action", "key", "reason"} | ({"replaces"} if c["action"] == "rotate" else set())
+    if set(c) != want:
+        raise Invalid(seq, "bad key entry fields")
+    try:
+        key = parse_vkey(c["key"])
+        old = parse_vkey(c["replaces"]) if c["action"] == "rotate" else key
+    except (ValueError, AttributeError) as err:
+        raise Invalid(seq, f"bad key in key entry: {err}")
+    same = lambda r, k: r["key"]["pk"] == k["pk"] and r["key"]["identity"] == k["identity"]
+    if c["action"] in ("revoke", "rotate"):
+        if c["action"] == "rotate" and same({"key": key}, old):
+            raise Invalid(seq, "a rotation must name a different key")
+        found = [r for r in history if same(r, old) and active_at(r, seq)]
+        active = sum(1 for r in history if active_at(r, seq))
+        if not found or active + (1 if c["action"] == "rotate" else 0) <= 1:
+            raise Invalid(seq, "revokes a key that is not active, or the last one")
+        found[0]["revoked"] = seq
+    if c["action"] in ("add", "rotate"):
+        if any(same(r, key) or r["key"]["identity"] == key["identity"] for r in history):
+            raise Invalid(seq, "adds a key the ledger already had")
+        history.append({"key": key, "added": seq, "revoked": None,
+                        "trusted": signer["trusted"] or any(t["pk"] == key["pk"] for t in trusted)})
+
+
 def audit(path, trusted, check_sigs):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     checkpoints = sorted(db.execute("SELECT size, note FROM checkpoints"))
     frontier, prev, ids, status, genesis = Frontier(), b"\0" * 32, {}, {}, None
     cases, rulings = {}, {}
     uncovered, covered = [], 0
+    history, newest_trusted = [], False
     n = 0
     for seq, body in db.execute("SELECT seq, body FROM entries ORDER BY seq"):
         if seq != n:
@@ -183,10 +222,16 @@ def audit(path, trusted, check_sigs):
             if set(c) != {"format", "origin", "keys"} or c["format"] != "echoctl-ledger/v1":
                 raise Invalid(0, "bad genesis")
             genesis = {"origin": c["origin"], "keys": [parse_vkey(k) for k in c["keys"]]}
-            if trusted and not any(k["pk"] in {t["pk"] for t in trusted} for k in genesis["keys"]):
-                raise Invalid(0, "genesis names no trusted key")
-        if e["signer"] not in {k["identity"] for k in genesis["keys"]}:
+            history = [{"key": k, "added": None, "revoked": None,
+                        "trusted": not trusted or any(t["pk"] == k["pk"] for t in trusted)}
+                       for k in genesis["keys"]]
+        signer = next((r for r in history if r["key"]["identity"] == e["signer"]), None)
+        if signer is None:
             raise Invalid(seq, "unknown signer")
+        if not active_at(signer, seq):
+            raise Invalid(seq, "signed by a key that was revoked (or not yet added)")
+        if e["kind"] == "key":
+            apply_key_change(seq, e["content"], signer, history, trusted)
         check_court(seq, e, ids, cases, rulings)
         if e["kind"] == "amendment":
             check_amendment(seq, e, ids, status, cases, rulings)
@@ -203,18 +248,31 @@ def audit(path, trusted, check_sigs):
             if origin != genesis["origin"] or nsize != size or root != frontier.root():
                 raise Invalid(first, f"checkpoint {size} does not match the entries")
             if check_sigs:
-                keys = trusted or genesis["keys"]
-                ok = {k["identity"] for k in keys for (name, kid, sig) in sigs
-                      if name == k["name"] and kid == k["id"] and ed25519_verify(k["pk"], sig, signed)}
+                ok = set()
+                for r in history:
+                    k = r["key"]
+                    if not any(name == k["name"] and kid == k["id"] and ed25519_verify(k["pk"], sig, signed)
+                               for (name, kid, sig) in sigs):
+                        continue
+                    if counts_for(r, first, size):
+                        ok.add(k["identity"])
+                    elif r["revoked"] is not None and r["revoked"] < first:
+                        raise Invalid(first, f"checkpoint {size} is signed by a revoked key")
                 if not ok:
-                    raise Invalid(first, f"checkpoint {size} has no valid trusted signature")
-                if not trusted and any(s not in ok for _, s in uncovered):
+                    raise Invalid(first, f"checkpoint {size} has no valid signature by a ledger key")
+                if any(s not in ok for _, s in uncovered):
                     raise Invalid(first, "an entry's signer did not sign its checkpoint")
+                newest_trusted = any(r["trusted"] for r in history if r["key"]["identity"] in ok)
             uncovered, covered = [], size
     if checkpoints:
         raise Invalid(n, "a checkpoint covers entries that are missing")
     if covered != n:
         raise Invalid(covered, "entries not covered by a checkpoint")
+    if trusted and check_sigs:
+        if not any(any(r["key"]["pk"] == t["pk"] for r in history) for t in trusted):
+            raise Invalid(0, "the key history names no trusted key")
+        if not newest_trusted:
+            raise Invalid(max(covered - 1, 0), "the newest checkpoint has no signature by a trusted key")
     return n, base64.b64encode(frontier.root()).decode()
 
 
@@ -251,7 +309,7 @@ def check_amendment(seq, e, ids, status, cases, rulings):
         if ids.get(ruling, (0, ""))[1] != "ruling" or target not in cases.get(rulings.get(ruling), []):
             raise Invalid(seq, "a ruling may only amend entries of its case")
     for who in [target] + ([replacement] if replacement else []):
-        if who not in ids or ids[who][1] in ("genesis", "amendment") or status.get(who, "active") != "active":
+        if who not in ids or ids[who][1] in ("genesis", "amendment", "key") or status.get(who, "active") != "active":
             raise Invalid(seq, "amendment names a missing or closed entry")
     if kind == "supersession":
         status[target] = "superseded"

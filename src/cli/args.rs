@@ -87,30 +87,111 @@ pub struct InitArgs {
     /// The log's origin: names the ledger in checkpoints and names its key.
     #[arg(long, value_name = "NAME")]
     pub origin: Option<String>,
-    /// Use this existing key file instead of generating one; its name must be the origin.
-    #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    /// Use existing keys instead of generating a key file: the first is named after the
+    /// origin; every one given becomes a genesis key.
+    #[command(flatten)]
+    pub signing: SignArgs,
+}
+
+/// Which keys sign: key files and keys in a YubiHSM2.
+#[derive(Clone, Debug, Default, Args)]
+pub struct SignArgs {
+    /// A signing key: a key file, or hsm:ID for the key with that object id in the HSM
+    /// named by --hsm. Repeat it to sign the checkpoint with several keys; the first
+    /// is named as the entries' signer. Default: the ledger's default key file.
+    #[arg(
+        long = "key",
+        env = "ECHOCTL_KEY",
+        hide_env_values = true,
+        value_name = "FILE|hsm:ID"
+    )]
+    pub keys: Vec<String>,
+    /// The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or
+    /// usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD,
+    /// or a prompt on a terminal.
+    #[arg(long, env = "ECHOCTL_HSM", value_name = "URL")]
+    pub hsm: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Generate an Ed25519 key file (mode 0600) and print its verifier key.
+    /// Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print
+    /// its verifier key.
     Generate {
         /// The key name (for a ledger key: the ledger's origin).
         #[arg(long)]
         name: String,
         /// Where to write the key file; never overwritten.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "hsm",
+            conflicts_with = "hsm"
+        )]
+        out: Option<PathBuf>,
+        /// Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL]).
+        #[arg(long, env = "ECHOCTL_HSM", value_name = "URL", requires = "key_id")]
+        hsm: Option<String>,
+        /// The HSM object id for the new key (1-65535).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        key_id: Option<u16>,
     },
-    /// Print the verifier key of a key file (what auditors and CI pin).
+    /// Print the verifier key of a signing key (what auditors and CI pin).
     Show {
-        /// The key file (default: the ledger's default key).
-        #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
-        key: Option<PathBuf>,
+        /// The key (default: the ledger's default key file).
+        #[command(flatten)]
+        signing: SignArgs,
         /// Print the key's witness (cosigner, type 0x04) verifier key instead.
         #[arg(long)]
         witness: bool,
+    },
+    /// List the keys the ledger knows: genesis keys, additions, rotations, revocations.
+    List,
+    /// Import a key file into a YubiHSM2 as a non-exportable key. A one-way door: the HSM
+    /// will never give the key back; destroy the file afterwards if the HSM is to be its
+    /// only holder.
+    Import {
+        /// The key file.
+        file: PathBuf,
+        /// The YubiHSM2 (http://HOST:PORT or usb[:SERIAL]).
+        #[arg(long, env = "ECHOCTL_HSM", value_name = "URL")]
+        hsm: String,
+        /// The HSM object id for the key (1-65535).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        key_id: u16,
+    },
+    /// Add a signing key to the ledger (for instance a second signer during a migration).
+    Add {
+        /// The new key's verifier key.
+        vkey: String,
+        /// Why it is added.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// Revoke a signing key: it may sign nothing after this entry.
+    Revoke {
+        /// The key to revoke: its verifier key or its identity (name+hex8).
+        key: String,
+        /// Why it is revoked.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// Rotate: add a new key and revoke an old one in one entry.
+    Rotate {
+        /// The new key's verifier key.
+        vkey: String,
+        /// The key it replaces (verifier key or identity; default: the signing key).
+        #[arg(long, value_name = "KEY")]
+        replaces: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        writer: WriterArgs,
     },
 }
 
@@ -159,9 +240,8 @@ pub enum LedgerCommand {
 /// Who signs, and as whom an entry is recorded.
 #[derive(Debug, Args)]
 pub struct WriterArgs {
-    /// The signing key file.
-    #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: SignArgs,
     /// Who records the entries.
     #[arg(long, default_value = "operator")]
     pub source: String,
@@ -427,9 +507,8 @@ pub struct AppendArgs {
     /// JSON Lines, one entry per line ({"kind","content","source"?,"refs"?}); '-' for stdin.
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
-    /// The signing key file.
-    #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: SignArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -459,9 +538,8 @@ pub struct AmendArgs {
     /// Who makes the amendment.
     #[arg(long, default_value = "operator")]
     pub source: String,
-    /// The signing key file.
-    #[arg(long, env = "ECHOCTL_KEY", hide_env_values = true, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: SignArgs,
 }
 
 #[derive(Debug, Args)]

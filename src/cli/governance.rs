@@ -69,7 +69,7 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
             description,
             writer,
         } => {
-            let (mut ledger, key) = open_for_append(s, writer.key)?;
+            let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let a = court::open(&mut ledger, &key, &clock, &writer.source, &entries, &description)?;
             print_appended(s, &ledger, &a)
         }
@@ -181,7 +181,7 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
                     superseded_by: r,
                 });
             }
-            let (mut ledger, key) = open_for_append(s, writer.key)?;
+            let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let a = court::rule(
                 &mut ledger,
                 &key,
@@ -208,7 +208,7 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
             proof_burden,
             writer,
         } => {
-            let (mut ledger, key) = open_for_append(s, writer.key)?;
+            let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let a = treasury::record(
                 &mut ledger,
                 &key,
@@ -227,7 +227,7 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
             actual_value,
             writer,
         } => {
-            let (mut ledger, key) = open_for_append(s, writer.key)?;
+            let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let a = treasury::settle(&mut ledger, &key, &clock, &writer.source, &task, &actual_value)?;
             print_appended(s, &ledger, &a)
         }
@@ -284,7 +284,7 @@ pub fn watchtower(s: &Settings, cmd: WatchtowerCommand) -> Result<u8> {
         writer,
     } = cmd;
     let clock = settings::clock()?;
-    let (mut ledger, key) = open_for_append(s, writer.key)?;
+    let (mut ledger, key) = open_for_append(s, &writer.signing)?;
     let scan = watchtower::scan(&mut ledger, &key, &clock, &writer.source, open_cases)?;
     let failing = scan
         .findings

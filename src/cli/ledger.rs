@@ -1,9 +1,10 @@
 //! `echoctl init` and `echoctl ledger …`: thin handlers over `crate::ledger`.
 
 use super::args::{
-    AmendArgs, AmendType, AppendArgs, InitArgs, LedgerCommand, LogArgs, ReaderArgs, ReaderFormat, VerifyArgs,
+    AmendArgs, AmendType, AppendArgs, InitArgs, LedgerCommand, LogArgs, ReaderArgs, ReaderFormat, SignArgs,
+    VerifyArgs,
 };
-use super::key::{generate, signing_key};
+use super::key::{generate, load_signers};
 use super::output::{self, b64, compact, entry_json, json, note, out, paint, table};
 use super::settings::{self, Settings};
 use crate::clock::{format_ts, parse_rfc3339};
@@ -15,7 +16,7 @@ use crate::ledger::entry::{hex, is_valid_ulid};
 use crate::ledger::verify::{self, Anchors};
 use crate::ledger::{Appended, Ledger, LogFilter, NewEntry};
 use crate::sign::file::KeyFile;
-use crate::sign::{Signer, VerifierKey};
+use crate::sign::{Signers, VerifierKey};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,50 +30,53 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
         return Err(Error::input(format!("{} already exists", s.db.display()))
             .hint("a ledger is never overwritten: choose another path with --db"));
     }
-    let (key, key_path, generated) = match a.key {
-        Some(path) => {
-            let key = KeyFile::load(&path)?;
-            (key, path, false)
-        }
-        None => {
-            let origin = match &a.origin {
-                Some(o) => o.clone(),
-                None => {
-                    let mut r = [0u8; 6];
-                    clock.random("origin", 0, &mut r)?;
-                    format!("echoctl.local/{}", hex(&r))
-                }
-            };
-            let path = settings::default_key_path(&origin)?;
-            if path.exists() {
-                return Err(Error::input(format!(
-                    "a key for origin {origin} already exists at {}",
-                    path.display()
-                ))
-                .hint(format!(
-                    "reuse it with --key {}, or choose another --origin",
-                    path.display()
-                )));
+    let (signers, key_desc, generated) = if a.signing.keys.is_empty() {
+        let origin = match &a.origin {
+            Some(o) => o.clone(),
+            None => {
+                let mut r = [0u8; 6];
+                clock.random("origin", 0, &mut r)?;
+                format!("echoctl.local/{}", hex(&r))
             }
-            (generate(&origin, &path)?, path, true)
+        };
+        let path = settings::default_key_path(&origin)?;
+        if path.exists() {
+            return Err(Error::input(format!(
+                "a key for origin {origin} already exists at {}",
+                path.display()
+            ))
+            .hint(format!(
+                "reuse it with --key {}, or choose another --origin",
+                path.display()
+            )));
         }
+        let key = generate(&origin, &path)?;
+        (Signers::one(key), path.display().to_string(), Some(path))
+    } else {
+        (load_signers(&a.signing, None)?, a.signing.keys.join(", "), None)
     };
-    let origin = a.origin.clone().unwrap_or_else(|| key.name().to_owned());
-    let made = Ledger::init(&s.db, &origin, &key, &clock);
+    let origin = a
+        .origin
+        .clone()
+        .unwrap_or_else(|| signers.primary().name().to_owned());
+    let made = Ledger::init(&s.db, &origin, &signers, &clock);
     let made = match made {
         Ok(m) => m,
         Err(e) => {
-            if generated {
-                let _ = std::fs::remove_file(&key_path);
+            if let Some(path) = &generated {
+                let _ = std::fs::remove_file(path);
             }
             return Err(e);
         }
     };
-    let vk = key.verifier();
+    let key_path = key_desc;
+    let generated = generated.is_some();
+    let vk = signers.primary().verifier();
     if s.json {
         json(&json!({
             "db": s.db.display().to_string(), "origin": origin, "verifier_key": vk.to_string(),
-            "key_file": key_path.display().to_string(), "genesis_id": made.genesis_id,
+            "verifier_keys": signers.iter().map(|k| k.verifier().to_string()).collect::<Vec<_>>(),
+            "key_file": key_path, "genesis_id": made.genesis_id,
             "checkpoint": checkpoint_json(&made.checkpoint),
         }))?;
     } else {
@@ -82,7 +86,7 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
             s,
             format!(
                 "signing key: {}{}",
-                key_path.display(),
+                key_path,
                 if generated { " (new, mode 0600)" } else { "" }
             ),
         );
@@ -159,19 +163,19 @@ fn content_arg(content: Option<String>, file: Option<PathBuf>) -> Result<Map<Str
     }
 }
 
-pub(super) fn open_for_append(s: &Settings, key: Option<PathBuf>) -> Result<(Ledger, KeyFile)> {
+pub(super) fn open_for_append(s: &Settings, signing: &SignArgs) -> Result<(Ledger, Signers)> {
     let ledger = Ledger::open(&s.db)?;
     if let Some(t) = settings::lock_timeout()? {
         ledger.set_lock_timeout(t)?;
     }
-    let key = signing_key(key, &ledger.genesis.origin)?;
-    Ok((ledger, key))
+    let signers = load_signers(signing, Some(&ledger.genesis.origin))?;
+    Ok((ledger, signers))
 }
 
 fn append(s: &Settings, a: AppendArgs) -> Result<u8> {
     let clock = settings::clock()?;
     if let Some(batch) = &a.batch {
-        let (mut ledger, key) = open_for_append(s, a.key.clone())?;
+        let (mut ledger, key) = open_for_append(s, &a.signing)?;
         let reader: Box<dyn BufRead> = if batch == Path::new("-") {
             Box::new(std::io::stdin().lock())
         } else {
@@ -196,7 +200,7 @@ fn append(s: &Settings, a: AppendArgs) -> Result<u8> {
             return Err(Error::input(format!("--ref {r:?} is not an entry id (a ULID)")));
         }
     }
-    let (mut ledger, key) = open_for_append(s, a.key)?;
+    let (mut ledger, key) = open_for_append(s, &a.signing)?;
     let e = NewEntry {
         kind: a.kind.unwrap_or_default(),
         source: a.source.unwrap_or_default(),
@@ -367,7 +371,7 @@ fn amend(s: &Settings, a: AmendArgs) -> Result<u8> {
         .as_deref()
         .map(|c| parse_object(c, "--content"))
         .transpose()?;
-    let (mut ledger, key) = open_for_append(s, a.key)?;
+    let (mut ledger, key) = open_for_append(s, &a.signing)?;
     let target_seq = ledger.resolve(&a.entry)?;
     let target = ledger
         .entry_by_seq(target_seq)?

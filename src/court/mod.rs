@@ -10,7 +10,7 @@ use crate::ledger::entry::{KIND_CASE, KIND_RULING};
 use crate::ledger::{
     Appended, EntryView, Ledger, LogFilter, NewEntry, StoredEntry, SystemEntry, FIRST_IN_BATCH,
 };
-use crate::sign::Signer;
+use crate::sign::Signers;
 use serde_json::{Map, Value};
 
 /// A case and, once decided, its ruling.
@@ -51,7 +51,7 @@ fn object(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
 /// Opens a case about two or more existing entries.
 pub fn open(
     ledger: &mut Ledger,
-    signer: &dyn Signer,
+    signers: &Signers,
     clock: &Clock,
     source: &str,
     entries: &[String],
@@ -85,7 +85,7 @@ pub fn open(
         content,
         refs: ids,
     };
-    ledger.append_system(signer, clock, source, vec![SystemEntry::Entry(entry)])
+    ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(entry)])
 }
 
 /// Every case, oldest first, with its ruling if any.
@@ -162,7 +162,7 @@ pub fn show(ledger: &Ledger, id: &str) -> Result<CaseView> {
 #[allow(clippy::too_many_arguments)]
 pub fn rule(
     ledger: &mut Ledger,
-    signer: &dyn Signer,
+    signers: &Signers,
     clock: &Clock,
     source: &str,
     case_id: &str,
@@ -217,5 +217,5 @@ pub fn rule(
             ruling: Some(FIRST_IN_BATCH.into()),
         }));
     }
-    ledger.append_system(signer, clock, source, entries)
+    ledger.append_system(signers, clock, source, entries)
 }

@@ -186,6 +186,12 @@ impl Amendment {
             if n.kind == KIND_GENESIS {
                 return Err(format!("the genesis entry cannot be {role}"));
             }
+            if n.kind == super::keys::KIND_KEY {
+                return Err(format!(
+                    "key entry {} cannot be {role}: change keys with 'echoctl key add/revoke/rotate'",
+                    n.id
+                ));
+            }
             if n.kind == KIND_AMENDMENT {
                 return Err(format!(
                     "amendment {} cannot be {role}: amend the original entry instead",

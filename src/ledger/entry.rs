@@ -36,6 +36,7 @@ pub const SYSTEM_KINDS: &[&str] = &[
     KIND_RULING,
     KIND_TASK,
     KIND_WATCHTOWER,
+    super::keys::KIND_KEY,
 ];
 
 /// Whether `kind` is in the closed set of kinds of format v1.

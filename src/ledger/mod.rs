@@ -8,6 +8,7 @@ pub mod canon;
 pub mod checkpoint;
 pub mod constraint;
 pub mod entry;
+pub mod keys;
 pub mod merkle;
 pub mod policy;
 pub mod proof;
@@ -18,10 +19,11 @@ pub mod witness;
 
 use crate::clock::{format_ts, Clock};
 use crate::error::{Error, Result};
-use crate::sign::{Signer, VerifierKey};
+use crate::sign::{Signers, VerifierKey};
 use amend::{Amendment, Named, Status};
 use checkpoint::Checkpoint;
 use entry::{Entry, FORMAT_VERSION, KIND_AMENDMENT, KIND_GENESIS, MAX_ENTRY_BYTES, USER_KINDS};
+use keys::{KeyChange, KeyHistory, KIND_KEY};
 use merkle::{Frontier, Hash};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value};
@@ -143,14 +145,14 @@ pub struct Initialized {
 
 impl Ledger {
     /// Creates a ledger whose genesis entry names `origin` and the signer's key.
-    pub fn init(path: &Path, origin: &str, signer: &dyn Signer, clock: &Clock) -> Result<Initialized> {
+    pub fn init(path: &Path, origin: &str, signers: &Signers, clock: &Clock) -> Result<Initialized> {
         if !crate::sign::valid_key_name(origin) {
             return Err(
                 Error::input(format!("invalid origin {origin:?}: no spaces or '+' allowed"))
                     .hint("an origin names the log, e.g. 'example.com/ops-ledger'"),
             );
         }
-        let vk = signer.verifier();
+        let vk = signers.primary().verifier();
         if vk.name != origin {
             return Err(Error::input(format!(
                 "the key is named {:?} but the ledger origin is {origin:?}",
@@ -161,10 +163,14 @@ impl Ledger {
         let mut content = Map::new();
         content.insert("format".into(), Value::String(GENESIS_FORMAT.into()));
         content.insert("origin".into(), Value::String(origin.into()));
-        content.insert("keys".into(), Value::Array(vec![Value::String(vk.to_string())]));
+        let keys: Vec<VerifierKey> = signers.iter().map(|s| s.verifier()).collect();
+        content.insert(
+            "keys".into(),
+            Value::Array(keys.iter().map(|k| Value::String(k.to_string())).collect()),
+        );
         let genesis = Genesis {
             origin: origin.into(),
-            keys: vec![vk],
+            keys,
         };
         let created = store::create(path)?;
         let mut ledger = Ledger {
@@ -181,7 +187,7 @@ impl Ledger {
             },
             amendment: None,
         };
-        let result = ledger.write(signer, clock, std::iter::once(Ok(pending)), &mut |_| {});
+        let result = ledger.write(signers, clock, std::iter::once(Ok(pending)), &mut |_| {});
         match result {
             Ok(appended) => {
                 let genesis_id = ledger.entry_by_seq(0)?.map(|e| e.entry.id).unwrap_or_default();
@@ -245,7 +251,7 @@ impl Ledger {
     /// errors (a malformed batch line): the first one aborts everything.
     pub fn append(
         &mut self,
-        signer: &dyn Signer,
+        signers: &Signers,
         clock: &Clock,
         entries: impl Iterator<Item = Result<NewEntry>>,
         progress: &mut dyn FnMut(u64),
@@ -266,25 +272,25 @@ impl Ledger {
                 amendment: None,
             })
         });
-        self.write(signer, clock, pending, progress)
+        self.write(signers, clock, pending, progress)
     }
 
     /// Appends an amendment entry after checking the amendment rules.
     pub fn amend(
         &mut self,
-        signer: &dyn Signer,
+        signers: &Signers,
         clock: &Clock,
         source: &str,
         a: Amendment,
     ) -> Result<Appended> {
-        self.amend_many(signer, clock, source, vec![a])
+        self.amend_many(signers, clock, source, vec![a])
     }
 
     /// Appends several amendments in one transaction (one checkpoint); each is checked
     /// against the ledger as the ones before it in the list left it.
     pub fn amend_many(
         &mut self,
-        signer: &dyn Signer,
+        signers: &Signers,
         clock: &Clock,
         source: &str,
         amendments: Vec<Amendment>,
@@ -303,13 +309,13 @@ impl Ledger {
                 amendment: Some(a),
             })
         });
-        self.write(signer, clock, pending, &mut |_| {})
+        self.write(signers, clock, pending, &mut |_| {})
     }
 
     /// Appends entries of echoctl's own kinds in one transaction.
     pub(crate) fn append_system(
         &mut self,
-        signer: &dyn Signer,
+        signers: &Signers,
         clock: &Clock,
         source: &str,
         entries: Vec<SystemEntry>,
@@ -342,31 +348,30 @@ impl Ledger {
                 }
             })
         });
-        self.write(signer, clock, pending, &mut |_| {})
+        self.write(signers, clock, pending, &mut |_| {})
     }
 
     fn write(
         &mut self,
-        signer: &dyn Signer,
+        signers: &Signers,
         clock: &Clock,
         entries: impl Iterator<Item = Result<Pending>>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<Appended> {
-        let vk = signer.verifier();
-        if !self
-            .genesis
-            .keys
-            .iter()
-            .any(|k| k.public_key == vk.public_key && k.name == vk.name)
-        {
-            return Err(Error::input(format!("key {} is not a signing key of this ledger", vk.identity()))
-                .hint("use the key the ledger was created with (--key FILE or ECHOCTL_KEY); 'echoctl key list' shows them"));
-        }
+        let vk = signers.primary().verifier();
         let origin = self.genesis.origin.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let size: u64 = tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
+        let mut history = if size == 0 {
+            KeyHistory::from_genesis(&self.genesis.keys, &[])
+        } else {
+            key_history(&tx, &self.genesis)?
+        };
+        for s in signers.iter() {
+            check_may_sign(&history, &s.verifier(), size)?;
+        }
         let mut frontier = load_frontier(&tx, size)?;
         let mut prev: Hash = if size == 0 {
             [0u8; 32]
@@ -404,6 +409,13 @@ impl Ledger {
                     new.content = a.to_content();
                     new.refs = a.refs();
                     target_seq = Some(check_amendment_rules(&tx, a)?);
+                } else if new.kind == KIND_KEY {
+                    let change = KeyChange::from_content(&new.content).map_err(Error::input)?;
+                    check_may_sign(&history, &vk, seq)?;
+                    let signer = history.position(&vk.identity()).unwrap_or_default();
+                    history.apply(seq, signer, &change, &[]).map_err(|why| {
+                        Error::input(why).hint("'echoctl key list' shows the ledger's keys and their history")
+                    })?;
                 } else {
                     check_refs(&tx, &new.refs)?;
                 }
@@ -457,8 +469,12 @@ impl Ledger {
         if seq == size {
             return Err(Error::input("nothing to append: no entries were given"));
         }
+        // A key entry may have revoked the primary key: nothing after it may name it.
+        check_may_sign(&history, &vk, seq - 1)?;
         let mut cp = Checkpoint::new(&origin, seq, frontier.root());
-        cp.sign(signer)?;
+        for s in signers.iter() {
+            cp.sign(s)?;
+        }
         tx.execute(
             "INSERT INTO checkpoints (size, note) VALUES (?1, ?2)",
             params![seq, cp.to_note()],
@@ -470,6 +486,28 @@ impl Ledger {
             count: seq - size,
             checkpoint: cp,
         })
+    }
+
+    /// The ledger's key history, from its genesis and `key` entries.
+    pub fn key_history(&self) -> Result<KeyHistory> {
+        key_history(&self.conn, &self.genesis)
+    }
+
+    /// The `key` entries: seq, id, signer and the change each makes.
+    pub fn key_events(&self) -> Result<Vec<(u64, String, String, KeyChange)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, body FROM entries WHERE kind = 'key' ORDER BY seq")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(seq, body)| {
+                let e = Entry::parse_canonical(&body).map_err(|why| damaged(&why))?;
+                let c = KeyChange::from_content(&e.content).map_err(|why| damaged(&why))?;
+                Ok((seq, e.id, e.signer, c))
+            })
+            .collect()
     }
 
     /// The number of entries.
@@ -664,6 +702,47 @@ pub(crate) fn status_of(conn: &Connection, seq: u64, before: u64) -> Result<Stat
             .resulting_status();
     }
     Ok(status)
+}
+
+/// The key history of a ledger as its stored `key` entries tell it (the writer trusts its
+/// own file; `ledger verify` re-derives it from the bytes).
+pub(crate) fn key_history(conn: &Connection, genesis: &Genesis) -> Result<KeyHistory> {
+    let mut history = KeyHistory::from_genesis(&genesis.keys, &[]);
+    let mut stmt = conn.prepare_cached("SELECT seq, body FROM entries WHERE kind = 'key' ORDER BY seq")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (seq, body) in rows {
+        Entry::parse_canonical(&body)
+            .and_then(|e| {
+                let change = KeyChange::from_content(&e.content)?;
+                let signer = history
+                    .position(&e.signer)
+                    .ok_or_else(|| format!("signer {} is unknown", e.signer))?;
+                history.apply(seq, signer, &change, &[])
+            })
+            .map_err(|why| damaged(&format!("key entry {seq} is damaged: {why}")))?;
+    }
+    Ok(history)
+}
+
+/// Refuses to sign entry `seq` with a key the history does not allow there.
+fn check_may_sign(history: &KeyHistory, vk: &VerifierKey, seq: u64) -> Result<()> {
+    let hint = "'echoctl key list' shows the ledger's keys; sign with an active one (--key)";
+    match history.position(&vk.identity()).map(|i| &history.keys[i]) {
+        Some(r) if r.key == *vk && r.active_at(seq) => Ok(()),
+        Some(r) if r.key == *vk && r.revoked.is_some() => Err(Error::input(format!(
+            "key {} was revoked at seq {} and may no longer sign this ledger",
+            vk.identity(),
+            r.revoked.unwrap_or_default()
+        ))
+        .hint(hint)),
+        _ => Err(Error::input(format!(
+            "key {} is not a signing key of this ledger",
+            vk.identity()
+        ))
+        .hint(hint)),
+    }
 }
 
 fn check_amendment_rules(conn: &Connection, a: &Amendment) -> Result<u64> {

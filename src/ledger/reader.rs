@@ -183,11 +183,15 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     let (size, note) = source_checkpoint(&tx, opts.at)?;
     let mut problems: Vec<String> = Vec::new();
     let cp = Checkpoint::parse(&note).map_err(|e| e.context(format!("checkpoint {size}")))?;
-    let signature_verified = !cp.valid_signers(&ledger.genesis.keys).is_empty();
+    // The keys that may sign it: the genesis keys as the key entries below it changed them.
+    let history = super::key_history(&tx, &ledger.genesis)?;
+    let signed = history.check_checkpoint(&cp, size.saturating_sub(1), size);
+    let signature_verified = signed.as_ref().is_ok_and(|s| !s.is_empty());
     if !signature_verified {
-        problems.push(format!(
-            "checkpoint {size} carries no valid signature by a key of this ledger"
-        ));
+        problems.push(match signed {
+            Err(why) => format!("checkpoint {size}: {why}"),
+            Ok(_) => format!("checkpoint {size} carries no valid signature by a key of this ledger"),
+        });
     }
     if cp.origin != ledger.genesis.origin || cp.size != size {
         problems.push(format!("checkpoint {size} names another origin or size"));

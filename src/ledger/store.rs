@@ -12,7 +12,7 @@ pub const APPLICATION_ID: i32 = 0x4543_484f;
 /// The schema version this build reads and writes (`PRAGMA user_version`). Version 2
 /// added the cosignatures table; a version 1 ledger is migrated when opened for writing
 /// and read as it is otherwise.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 /// How long a writer waits for another writer before giving up (exit 3).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -52,6 +52,11 @@ CREATE TABLE cosignatures (
     line TEXT NOT NULL,
     PRIMARY KEY (size, line)
 ) WITHOUT ROWID;
+"#;
+
+/// Schema v3: the `key` entries (key history), found without scanning every entry.
+const SCHEMA_V3: &str = r#"
+CREATE INDEX entries_keys ON entries (seq) WHERE kind = 'key';
 "#;
 
 fn triggers(tables: &[&str]) -> String {
@@ -96,6 +101,7 @@ pub fn create(path: &Path) -> Result<Connection> {
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(SCHEMA_V2)?;
+    tx.execute_batch(SCHEMA_V3)?;
     tx.execute_batch(&triggers(&[
         "entries",
         "tree_nodes",
@@ -151,6 +157,9 @@ fn migrate(conn: &Connection, from: i32) -> Result<()> {
     if from < 2 {
         tx.execute_batch(SCHEMA_V2)?;
         tx.execute_batch(&triggers(&["cosignatures"]))?;
+    }
+    if from < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

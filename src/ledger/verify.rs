@@ -7,6 +7,7 @@
 use super::amend::{Amendment, Named, Status};
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, KIND_AMENDMENT, KIND_GENESIS};
+use super::keys::{KeyChange, KeyHistory, KIND_KEY};
 use super::merkle::{self, Frontier, Hash};
 use super::{store, Genesis};
 use crate::error::{Error, ErrorKind, Result};
@@ -137,6 +138,7 @@ enum Class {
     Amendment,
     Case,
     Ruling,
+    Key,
     Other,
 }
 
@@ -147,6 +149,7 @@ impl Class {
             KIND_AMENDMENT => Class::Amendment,
             super::entry::KIND_CASE => Class::Case,
             super::entry::KIND_RULING => Class::Ruling,
+            KIND_KEY => Class::Key,
             _ => Class::Other,
         }
     }
@@ -156,6 +159,7 @@ impl Class {
             Class::Amendment => KIND_AMENDMENT,
             Class::Case => super::entry::KIND_CASE,
             Class::Ruling => super::entry::KIND_RULING,
+            Class::Key => KIND_KEY,
             Class::Other => "observation",
         }
     }
@@ -178,6 +182,10 @@ struct Verifier<'c> {
     /// The newest checkpoint note checked (bundle mode: with its cosignatures).
     newest_note: Option<String>,
     genesis: Option<Genesis>,
+    /// Every key the ledger has named so far, and when each could sign.
+    history: KeyHistory,
+    /// Whether the newest checkpoint checked carries a signature by a trusted key.
+    newest_trusted: bool,
     frontier: Frontier,
     next_seq: u64,
     prev: Hash,
@@ -224,6 +232,8 @@ impl<'c> Verifier<'c> {
             anchor_root: None,
             newest_note: None,
             genesis: None,
+            history: KeyHistory::default(),
+            newest_trusted: false,
             frontier: Frontier::new(),
             next_seq: 0,
             prev: [0; 32],
@@ -300,15 +310,6 @@ impl<'c> Verifier<'c> {
 
     fn incremental(&self) -> bool {
         self.anchors.since.is_some()
-    }
-
-    /// The keys a checkpoint must be signed by (at least one of them).
-    fn signing_keys(&self) -> &[VerifierKey] {
-        if self.anchors.keys.is_empty() {
-            self.genesis.as_ref().map_or(&[], |g| &g.keys)
-        } else {
-            &self.anchors.keys
-        }
     }
 
     fn run(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Step {
@@ -441,13 +442,6 @@ impl<'c> Verifier<'c> {
                 );
             }
         }
-        if !self.anchors.keys.is_empty() && !g.keys.iter().any(|k| self.anchors.keys.contains(k)) {
-            return fail(
-                0,
-                Some(e_id),
-                "the genesis entry names none of the trusted keys: this ledger was made or re-signed with another key",
-            );
-        }
         for cp in [&self.anchors.checkpoint, &self.anchors.since]
             .into_iter()
             .flatten()
@@ -463,16 +457,51 @@ impl<'c> Verifier<'c> {
                 );
             }
         }
+        self.history = KeyHistory::from_genesis(&g.keys, &self.anchors.keys);
         self.genesis = Some(g);
-        for cp in [&self.anchors.checkpoint, &self.anchors.since]
-            .into_iter()
-            .flatten()
-        {
-            if cp.valid_signers(self.signing_keys()).is_empty() {
+        Ok(())
+    }
+
+    /// A checkpoint the caller gave must be signed by a key the ledger's history allows at
+    /// its size. Returns whether a trusted key (pinned, or added by one) signed it.
+    fn check_trusted_checkpoint(&self, cp: &Checkpoint) -> Step<bool> {
+        let signed = self
+            .history
+            .check_checkpoint(cp, cp.size.saturating_sub(1), cp.size)
+            .unwrap_or_default();
+        if signed.is_empty() {
+            return fail(
+                cp.size.saturating_sub(1),
+                None,
+                "the trusted checkpoint carries no valid signature by a key of this ledger",
+            );
+        }
+        Ok(signed.iter().any(|&i| self.history.keys[i].trusted))
+    }
+
+    /// Incremental mode: the key history below the trusted checkpoint, from the stored
+    /// `key` entries (re-parsed, not re-hashed).
+    fn load_key_history(&mut self, below: u64) -> Step {
+        let conn = self.db()?;
+        let mut stmt =
+            conn.prepare("SELECT seq, body FROM entries WHERE kind = 'key' AND seq < ?1 ORDER BY seq")?;
+        let rows = stmt
+            .query_map([below], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (seq, body) in rows {
+            let applied = Entry::parse_canonical(&body).and_then(|e| {
+                let change = KeyChange::from_content(&e.content)?;
+                let signer = self
+                    .history
+                    .position(&e.signer)
+                    .ok_or_else(|| format!("signer {} is not a key of this ledger", e.signer))?;
+                self.history.apply(seq, signer, &change, &self.anchors.keys)
+            });
+            if let Err(why) = applied {
                 return fail(
-                    0,
-                    Some(e_id),
-                    "the trusted checkpoint carries no valid signature by a trusted key",
+                    seq,
+                    None,
+                    format!("a key entry under the trusted checkpoint is damaged: {why}"),
                 );
             }
         }
@@ -510,6 +539,8 @@ impl<'c> Verifier<'c> {
                 "the last entry under the trusted checkpoint does not hash into it",
             );
         }
+        self.load_key_history(m)?;
+        self.newest_trusted = self.check_trusted_checkpoint(since)?;
         self.frontier = frontier;
         self.prev = leaf;
         self.prev_id = last.ok().map(|e| ulid_value(&e.id));
@@ -573,15 +604,40 @@ impl<'c> Verifier<'c> {
                 None => return fail(0, id, "entry 0 is not a genesis entry"),
             }
         }
-        let signer = match e.signer {
-            Ok(i) => i,
-            Err(name) => return fail(seq, id, format!("signer {name} is not a key of this ledger")),
+        let signer = match &e.signer {
+            Ok(i) => *i,
+            Err(name) => match self.history.position(name) {
+                Some(i) => i,
+                None => return fail(seq, id, format!("signer {name} is not a key of this ledger")),
+            },
         };
+        let record = &self.history.keys[signer];
+        if !record.active_at(seq) {
+            let why = match (record.revoked, record.added) {
+                (Some(r), _) if r < seq => format!("key {} was revoked at seq {r}", record.key.identity()),
+                (_, Some(a)) => format!("key {} was only added at seq {a}", record.key.identity()),
+                _ => format!("key {} is not active", record.key.identity()),
+            };
+            return fail(
+                seq,
+                id,
+                format!("the entry is signed by a key that may not sign it: {why}"),
+            );
+        }
         if self.lookup(e.id)?.is_some() {
             return fail(seq, id, format!("id {id_text} is used by an earlier entry"));
         }
         self.check_refs(&e, id)?;
         self.check_court(&e, id)?;
+        match &e.key_change {
+            None => {}
+            Some(Err(why)) => return fail(seq, id, format!("malformed key entry: {why}")),
+            Some(Ok(change)) => {
+                if let Err(why) = self.history.apply(seq, signer, change, &self.anchors.keys) {
+                    return fail(seq, id, format!("key entry breaks the rules: {why}"));
+                }
+            }
+        }
         self.ids.insert(e.id, Known { seq, class: e.class });
         if !self.uncovered_signers.iter().any(|(s, _)| *s == signer) {
             self.uncovered_signers.push((signer, seq));
@@ -598,6 +654,9 @@ impl<'c> Verifier<'c> {
             .is_some_and(|cp| cp.size == self.next_seq)
         {
             self.anchor_root = Some(self.frontier.root());
+            if let Some(cp) = &self.anchors.checkpoint {
+                self.check_trusted_checkpoint(cp)?;
+            }
         }
         while let Some((size, _)) = self.checkpoints.front() {
             if *size > self.next_seq {
@@ -821,42 +880,31 @@ impl<'c> Verifier<'c> {
                 format!("checkpoint {size} has a root that does not match the entries it covers"),
             );
         }
-        let signers: Vec<String> = cp
-            .valid_signers(self.signing_keys())
-            .iter()
-            .map(|k| k.identity())
-            .collect();
+        let signers = match self
+            .history
+            .check_checkpoint(&cp, self.last_checkpoint_size, size)
+        {
+            Ok(s) => s,
+            Err(why) => return fail(first, None, format!("checkpoint {size}: {why}")),
+        };
         if signers.is_empty() {
-            let why = if self.anchors.keys.is_empty() {
-                "a key of this ledger"
-            } else {
-                "a trusted key"
-            };
             return fail(
                 first,
                 None,
-                format!("checkpoint {size} carries no valid signature by {why}"),
+                format!("checkpoint {size} carries no valid signature by a key of this ledger"),
             );
         }
-        if self.anchors.keys.is_empty() {
-            let identities: Vec<String> = self
-                .genesis
-                .as_ref()
-                .map(|g| g.keys.iter().map(VerifierKey::identity).collect())
-                .unwrap_or_default();
-            for (index, seq) in &self.uncovered_signers {
-                let signer = identities.get(*index).cloned().unwrap_or_default();
-                if !signers.contains(&signer) {
-                    return fail(
-                        *seq,
-                        None,
-                        format!(
-                            "entry {seq} names signer {signer}, who did not sign the checkpoint covering it"
-                        ),
-                    );
-                }
+        for (index, seq) in &self.uncovered_signers {
+            if !signers.contains(index) {
+                let signer = self.history.keys[*index].key.identity();
+                return fail(
+                    *seq,
+                    None,
+                    format!("entry {seq} names signer {signer}, who did not sign the checkpoint covering it"),
+                );
             }
         }
+        self.newest_trusted = signers.iter().any(|&i| self.history.keys[i].trusted);
         self.uncovered_signers.clear();
         self.newest_note = Some(note.to_owned());
         self.last_checkpoint_size = size;
@@ -888,7 +936,31 @@ impl<'c> Verifier<'c> {
                 ),
             );
         }
+        if !self.anchors.keys.is_empty() {
+            if !self.anchors.keys.iter().any(|k| {
+                self.history
+                    .position(&k.identity())
+                    .is_some_and(|i| self.history.keys[i].key == *k)
+            }) {
+                return fail(
+                    0,
+                    None,
+                    "the ledger's key history names none of the trusted keys: this ledger was made or re-signed with another key",
+                );
+            }
+            if !self.newest_trusted {
+                let seq = self.last_checkpoint_size.saturating_sub(1);
+                return fail(
+                    seq,
+                    None,
+                    "the newest checkpoint carries no valid signature by a trusted key (a pinned key, or one that a trusted key added)",
+                );
+            }
+        }
         if let Some(cp) = self.anchors.checkpoint.clone() {
+            if self.anchor_root.is_none() {
+                self.check_trusted_checkpoint(&cp)?;
+            }
             let root = match (self.anchor_root, self.conn) {
                 (Some(root), _) => root,
                 // Incremental mode, trusted checkpoint below the re-checked part.
@@ -1080,6 +1152,7 @@ impl RawBatch {
                         signer: identities.iter().position(|i| *i == e.signer).ok_or(e.signer),
                         refs: e.refs.iter().map(|r| ulid_value(r)).collect(),
                         amendment,
+                        key_change: (e.kind == KIND_KEY).then(|| KeyChange::from_content(&e.content)),
                     }),
                 }
             })
@@ -1106,6 +1179,8 @@ struct Body {
     signer: Result<usize, String>,
     refs: Vec<u128>,
     amendment: Option<Result<Amendment, String>>,
+    /// For a `key` entry, the change it makes.
+    key_change: Option<Result<KeyChange, String>>,
     /// For a genesis entry, what it declares.
     genesis: Option<Result<Genesis, String>>,
 }

@@ -30,6 +30,11 @@ impl KeyFile {
         })
     }
 
+    /// The 32-byte seed (the private key), for importing it into an HSM.
+    pub fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// The private key string.
     pub fn encode(&self) -> String {
         let mut raw = Vec::with_capacity(33);

@@ -1,9 +1,10 @@
 //! Signers and verifier keys in the C2SP signed-note formats: a key name, a 4-byte key
 //! ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4], the verifier key string
 //! `name+hex8+base64(0x01 ‖ public key)`. `Signer` has the key-file implementation here;
-//! the HSM one comes with its own module.
+//! the HSM one in `yubihsm`.
 
 pub mod file;
+pub mod yubihsm;
 
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -28,6 +29,48 @@ pub trait Signer {
     /// The verifier key of this signer.
     fn verifier(&self) -> VerifierKey {
         VerifierKey::new(self.name(), self.public_key())
+    }
+}
+
+/// The keys that sign one write: the first names itself as the signer of the entries,
+/// and every one of them signs the checkpoint (a note may carry several signatures).
+pub struct Signers {
+    list: Vec<Box<dyn Signer>>,
+}
+
+impl Signers {
+    /// Signers in order; the first is the primary. Refuses an empty list and duplicates.
+    pub fn new(list: Vec<Box<dyn Signer>>) -> Result<Self> {
+        if list.is_empty() {
+            return Err(
+                Error::input("no signing key given").hint("pass --key FILE (or hsm:ID with --hsm URL)")
+            );
+        }
+        for (i, s) in list.iter().enumerate() {
+            if list[..i].iter().any(|o| o.public_key() == s.public_key()) {
+                return Err(Error::input(format!(
+                    "key {} is given twice",
+                    s.verifier().identity()
+                )));
+            }
+        }
+        Ok(Signers { list })
+    }
+
+    /// One signer.
+    pub fn one(signer: impl Signer + 'static) -> Self {
+        Signers {
+            list: vec![Box::new(signer)],
+        }
+    }
+
+    /// The signer the entries name.
+    pub fn primary(&self) -> &dyn Signer {
+        self.list[0].as_ref()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Signer> {
+        self.list.iter().map(|s| s.as_ref())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ledger::entry::KIND_TASK;
 use crate::ledger::{Appended, Ledger, LogFilter, NewEntry, SystemEntry};
-use crate::sign::Signer;
+use crate::sign::Signers;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 use std::str::FromStr;
@@ -100,7 +100,7 @@ pub fn tasks(ledger: &Ledger) -> Result<Vec<Task>> {
 #[allow(clippy::too_many_arguments)]
 pub fn record(
     ledger: &mut Ledger,
-    signer: &dyn Signer,
+    signers: &Signers,
     clock: &Clock,
     source: &str,
     task: &str,
@@ -145,13 +145,13 @@ pub fn record(
         content,
         refs: vec![],
     };
-    ledger.append_system(signer, clock, source, vec![SystemEntry::Entry(e)])
+    ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(e)])
 }
 
 /// Settles a recorded task with its actual value.
 pub fn settle(
     ledger: &mut Ledger,
-    signer: &dyn Signer,
+    signers: &Signers,
     clock: &Clock,
     source: &str,
     task: &str,
@@ -180,7 +180,7 @@ pub fn settle(
         content,
         refs: vec![t.id.clone()],
     };
-    ledger.append_system(signer, clock, source, vec![SystemEntry::Entry(e)])
+    ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(e)])
 }
 
 #[cfg(test)]

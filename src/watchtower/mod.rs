@@ -17,7 +17,7 @@ use crate::ledger::constraint::{Rule, SEVERITIES};
 use crate::ledger::entry::{KIND_AMENDMENT, KIND_CASE, KIND_WATCHTOWER};
 use crate::ledger::verify::{self, Anchors};
 use crate::ledger::{canon, Appended, Ledger, LogFilter, NewEntry, SystemEntry};
-use crate::sign::Signer;
+use crate::sign::Signers;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -58,7 +58,7 @@ struct State {
 /// Scans the ledger; appends new findings (and cases with `open_cases`) in one transaction.
 pub fn scan(
     ledger: &mut Ledger,
-    signer: &dyn Signer,
+    signers: &Signers,
     clock: &Clock,
     source: &str,
     open_cases: bool,
@@ -230,7 +230,7 @@ pub fn scan(
     let appended = if to_write.is_empty() {
         None
     } else {
-        Some(ledger.append_system(signer, clock, source, to_write)?)
+        Some(ledger.append_system(signers, clock, source, to_write)?)
     };
     Ok(Scan {
         findings,

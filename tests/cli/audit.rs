@@ -5,7 +5,7 @@ use crate::harness::{sqlite, TestEnv};
 use std::path::Path;
 use std::process::Command;
 
-fn audit(env: &TestEnv, extra: &[&str]) -> Option<(i32, String)> {
+pub(crate) fn audit(env: &TestEnv, extra: &[&str]) -> Option<(i32, String)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit.py");
     let out = Command::new("python3")
         .arg(script)

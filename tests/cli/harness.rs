@@ -190,3 +190,82 @@ pub fn forge_after_last(env: &TestEnv, edit: impl FnOnce(&mut echoctl::ledger::e
     .expect("insert the forged entry");
     forged.seq
 }
+
+impl TestEnv {
+    /// Runs echoctl with extra environment variables.
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.output().expect("run echoctl").into()
+    }
+}
+
+/// A YubiHSM2 for a test: yubihsm's MockHsm behind yubihsm's connector server, in its own
+/// process (examples/mockhsm_connector), so a test can kill it like a real connector.
+pub struct MockHsm {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl MockHsm {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        // target/debug/deps/cli-… -> target/debug/examples/mockhsm_connector
+        let exe = std::env::current_exe().expect("test exe");
+        let helper = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .join("examples")
+            .join(format!("mockhsm_connector{}", std::env::consts::EXE_SUFFIX));
+        if !helper.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let built = Command::new(cargo)
+                .args(["build", "--example", "mockhsm_connector"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("build the MockHsm helper");
+            assert!(built.success(), "cargo build --example mockhsm_connector failed");
+        }
+        let mut child = Command::new(&helper)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the MockHsm connector");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the port");
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected helper output {line:?}"));
+        MockHsm {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Kills the connector, as a crash or an unplugged HSM would.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The environment a command needs to use it with the factory credentials.
+    pub fn vars(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("ECHOCTL_HSM", self.url.as_str()),
+            ("ECHOCTL_HSM_AUTH_KEY", "1"),
+            ("ECHOCTL_HSM_PASSWORD", "password"),
+        ]
+    }
+}
+
+impl Drop for MockHsm {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -8,6 +8,7 @@ mod concurrency;
 mod conformance;
 mod generate;
 mod governance;
+mod keys;
 mod ledger;
 mod proofs;
 mod properties;

@@ -132,7 +132,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("l.db");
-        let key = KeyFile::from_seed("prop.example/log", [5; 32]).unwrap();
+        let key = echoctl::sign::Signers::one(KeyFile::from_seed("prop.example/log", [5; 32]).unwrap());
         let clock = Clock { now: 1_790_000_000_000, seed: Some([9; 32]) };
         let made = Ledger::init(&db, "prop.example/log", &key, &clock).unwrap();
         let mut ledger = made.ledger;
@@ -169,7 +169,7 @@ proptest! {
 fn receipts_for_every_entry_at_every_size_verify() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("l.db");
-    let key = KeyFile::from_seed("prop.example/log", [5; 32]).unwrap();
+    let key = echoctl::sign::Signers::one(KeyFile::from_seed("prop.example/log", [5; 32]).unwrap());
     let clock = Clock {
         now: 1_790_000_000_000,
         seed: Some([9; 32]),
@@ -190,7 +190,7 @@ fn receipts_for_every_entry_at_every_size_verify() {
             .append(&key, &clock, std::iter::once(Ok(e)), &mut |_| {})
             .unwrap();
     }
-    let vk = echoctl::sign::Signer::verifier(&key);
+    let vk = key.primary().verifier();
     for size in 1..=41u64 {
         for seq in 0..size {
             let r = echoctl::ledger::proof::receipt(&ledger, seq, Some(size)).unwrap();

@@ -16,7 +16,7 @@ fn ledger() -> (TestEnv, String) {
     (env, vkey)
 }
 
-fn attack(env: &TestEnv, sql: &str) {
+pub(crate) fn attack(env: &TestEnv, sql: &str) {
     let conn = sqlite(&env.db());
     let triggers: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")

@@ -1,0 +1,294 @@
+//! Ed25519 keys inside a YubiHSM2, through the `yubihsm` crate: over HTTP to a
+//! `yubihsm-connector` (`http://HOST:PORT`), or over USB (`usb[:SERIAL]`, only in builds
+//! with the `usb` feature). The private key never leaves the HSM; echoctl asks it for
+//! signatures over checkpoint bodies.
+//!
+//! Failures are environment errors (exit 3) and happen before anything is written: the
+//! writer signs inside its transaction, so a failed signature rolls the write back. A
+//! signature that fails on a dead session is retried once on a new session.
+
+use super::{valid_key_name, Signer};
+use crate::error::{Error, Result};
+use std::time::Duration;
+use yubihsm::{asymmetric, object, Capability, Client, Connector, Credentials, Domain};
+
+/// Where the HSM is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HsmAddress {
+    Http { host: String, port: u16 },
+    Usb { serial: Option<String> },
+}
+
+impl HsmAddress {
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::input(format!("invalid --hsm {s:?}"))
+                .hint("use http://HOST:PORT (a yubihsm-connector) or usb[:SERIAL]")
+        };
+        if let Some(rest) = s.strip_prefix("http://") {
+            let rest = rest.trim_end_matches('/');
+            let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+            let port: u16 = port.parse().map_err(|_| bad())?;
+            if host.is_empty() || host.contains('/') {
+                return Err(bad());
+            }
+            return Ok(HsmAddress::Http {
+                host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                port,
+            });
+        }
+        match s.split_once(':') {
+            None if s == "usb" => Ok(HsmAddress::Usb { serial: None }),
+            Some(("usb", serial)) if !serial.is_empty() && serial.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(HsmAddress::Usb {
+                    serial: Some(serial.to_owned()),
+                })
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    fn connector(&self) -> Result<Connector> {
+        match self {
+            HsmAddress::Http { host, port } => Ok(Connector::http(&yubihsm::HttpConfig {
+                addr: host.clone(),
+                port: *port,
+                timeout_ms: 5_000,
+            })),
+            HsmAddress::Usb { .. } => Err(Error::env(
+                "this echoctl was built without USB support for the YubiHSM2",
+            )
+            .hint(
+                "run yubihsm-connector and pass --hsm http://127.0.0.1:12345, or build echoctl with --features usb",
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for HsmAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HsmAddress::Http { host, port } => write!(f, "http://{host}:{port}"),
+            HsmAddress::Usb { serial: None } => write!(f, "usb"),
+            HsmAddress::Usb { serial: Some(s) } => write!(f, "usb:{s}"),
+        }
+    }
+}
+
+/// The authentication key and its password.
+pub struct HsmAuth {
+    pub key_id: u16,
+    pub password: String,
+}
+
+/// An open session with an HSM.
+pub struct Hsm {
+    client: Client,
+    address: HsmAddress,
+}
+
+impl Hsm {
+    /// Connects and authenticates; errors say which of the two failed.
+    pub fn open(address: &HsmAddress, auth: &HsmAuth) -> Result<Self> {
+        let connector = address.connector()?;
+        let creds = Credentials::from_password(auth.key_id, auth.password.as_bytes());
+        let client = Client::open(connector, creds, true).map_err(|e| open_error(address, auth, &e))?;
+        Ok(Hsm {
+            client,
+            address: address.clone(),
+        })
+    }
+
+    /// Generates an Ed25519 key with the id and label given; it can sign and nothing else
+    /// (not exportable).
+    pub fn generate(&self, key_id: u16, name: &str) -> Result<HsmSigner> {
+        let label = label(name)?;
+        self.retry(|c| {
+            c.generate_asymmetric_key(
+                key_id,
+                label.clone(),
+                Domain::DOM1,
+                Capability::SIGN_EDDSA,
+                asymmetric::Algorithm::Ed25519,
+            )
+        })
+        .map_err(|e| self.op_error(&format!("cannot generate key {key_id}"), &e))?;
+        self.signer(key_id)
+    }
+
+    /// Imports an Ed25519 seed as key `key_id`, not exportable: a one-way door.
+    pub fn import(&self, key_id: u16, name: &str, seed: &[u8; 32]) -> Result<HsmSigner> {
+        let label = label(name)?;
+        self.retry(|c| {
+            c.put_asymmetric_key(
+                key_id,
+                label.clone(),
+                Domain::DOM1,
+                Capability::SIGN_EDDSA,
+                asymmetric::Algorithm::Ed25519,
+                seed.to_vec(),
+            )
+        })
+        .map_err(|e| self.op_error(&format!("cannot import key {key_id}"), &e))?;
+        self.signer(key_id)
+    }
+
+    /// The signer for an existing Ed25519 key; its label is its key name.
+    pub fn signer(&self, key_id: u16) -> Result<HsmSigner> {
+        let info = self
+            .retry(|c| c.get_object_info(key_id, object::Type::AsymmetricKey))
+            .map_err(|e| self.op_error(&format!("cannot read key {key_id}"), &e))?;
+        if info.algorithm != yubihsm::Algorithm::Asymmetric(asymmetric::Algorithm::Ed25519) {
+            return Err(Error::env(format!(
+                "key {key_id} in the HSM at {} is not an Ed25519 key",
+                self.address
+            )));
+        }
+        let name = info
+            .label
+            .try_as_str()
+            .map(|s| s.trim_end_matches('\0').to_owned())
+            .unwrap_or_default();
+        if !valid_key_name(&name) {
+            return Err(Error::env(format!(
+                "key {key_id} in the HSM has the label {name:?}, which is not a valid key name"
+            )));
+        }
+        let pk = self
+            .retry(|c| c.get_public_key(key_id))
+            .map_err(|e| self.op_error(&format!("cannot read key {key_id}"), &e))?;
+        let public_key: [u8; 32] = pk
+            .as_ref()
+            .try_into()
+            .map_err(|_| Error::env(format!("key {key_id} has a public key that is not 32 bytes")))?;
+        Ok(HsmSigner {
+            hsm: Hsm {
+                client: self.client.clone(),
+                address: self.address.clone(),
+            },
+            key_id,
+            name,
+            public_key,
+        })
+    }
+
+    /// Runs `op`; when it fails because the session or the connection dropped, once more
+    /// on a new session.
+    fn retry<T>(
+        &self,
+        op: impl Fn(&Client) -> std::result::Result<T, yubihsm::client::Error>,
+    ) -> std::result::Result<T, yubihsm::client::Error> {
+        match op(&self.client) {
+            Err(e) if e.device_error().is_none() => {
+                std::thread::sleep(Duration::from_millis(50));
+                op(&self.client)
+            }
+            other => other,
+        }
+    }
+
+    fn op_error(&self, what: &str, e: &yubihsm::client::Error) -> Error {
+        use yubihsm::device::ErrorKind as D;
+        match e.device_error() {
+            Some(D::ObjectNotFound) => Error::env(format!(
+                "{what}: the HSM at {} has no such key",
+                self.address
+            ))
+            .hint("list its keys with yubihsm-shell, or create one with 'echoctl key generate --hsm URL --key-id N'"),
+            Some(D::ObjectExists) => Error::input(format!("{what}: the HSM already holds an object with that id"))
+                .hint("choose another --key-id"),
+            Some(D::InsufficientPermissions) => Error::env(format!(
+                "{what}: the authentication key may not do this"
+            )),
+            _ => Error::env(format!("{what}: the HSM at {} failed: {e}", self.address))
+                .hint("check that the HSM and its connector are up, then retry"),
+        }
+    }
+}
+
+fn label(name: &str) -> Result<object::Label> {
+    if !valid_key_name(name) {
+        return Err(Error::input(format!(
+            "invalid key name {name:?}: it must be non-empty, without '+' or spaces"
+        )));
+    }
+    object::Label::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::input(format!(
+            "key name {name:?} is too long for an HSM label (at most 40 bytes)"
+        ))
+    })
+}
+
+fn open_error(address: &HsmAddress, auth: &HsmAuth, e: &yubihsm::client::Error) -> Error {
+    let text = format!("{e}");
+    let chain = {
+        let mut s = text.clone();
+        let mut src = std::error::Error::source(e);
+        while let Some(x) = src {
+            let m = x.to_string();
+            if !s.contains(&m) {
+                s.push_str(&format!(": {m}"));
+            }
+            src = x.source();
+        }
+        s
+    };
+    let lower = chain.to_lowercase();
+    if lower.contains("auth") || lower.contains("cryptogram") || lower.contains("mac") {
+        Error::env(format!(
+            "the HSM at {address} refused authentication key {}: wrong password or key id ({chain})",
+            auth.key_id
+        ))
+        .hint("set ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or enter the password when asked")
+    } else {
+        Error::env(format!("cannot reach the YubiHSM at {address}: {chain}"))
+            .hint("is yubihsm-connector running (and the HSM plugged in)? check --hsm / ECHOCTL_HSM")
+    }
+}
+
+/// An Ed25519 key inside an HSM.
+pub struct HsmSigner {
+    hsm: Hsm,
+    key_id: u16,
+    name: String,
+    public_key: [u8; 32],
+}
+
+impl HsmSigner {
+    pub fn key_id(&self) -> u16 {
+        self.key_id
+    }
+
+    pub fn address(&self) -> &HsmAddress {
+        &self.hsm.address
+    }
+}
+
+impl Signer for HsmSigner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn public_key(&self) -> [u8; 32] {
+        self.public_key
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64]> {
+        let sig = self
+            .hsm
+            .retry(|c| c.sign_ed25519(self.key_id, msg.to_vec()))
+            .map_err(|e| {
+                self.hsm
+                    .op_error(&format!("cannot sign with HSM key {}", self.key_id), &e)
+            })?;
+        let bytes = sig.to_bytes();
+        // Never trust a device blindly: a wrong signature would poison the ledger.
+        if !self.verifier().verify(msg, &bytes) {
+            return Err(Error::env(format!(
+                "HSM key {} returned a signature that does not verify",
+                self.key_id
+            )));
+        }
+        Ok(bytes)
+    }
+}
