@@ -67,7 +67,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l name -d 'The key name (for a ledger key: the ledger\'s origin)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l out -d 'Where to write the key file; never overwritten' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l hsm -d 'Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL])' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l hsm -d 'Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL]). Not read from ECHOCTL_HSM: where a new key lives is always said explicitly' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l key-id -d 'The HSM object id for the new key (1-65535)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l color -d 'When to use color' -r -f -a "auto\t''

@@ -130,7 +130,8 @@ pub enum KeyCommand {
         )]
         out: Option<PathBuf>,
         /// Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL]).
-        #[arg(long, env = "ECHOCTL_HSM", value_name = "URL", requires = "key_id")]
+        /// Not read from ECHOCTL_HSM: where a new key lives is always said explicitly.
+        #[arg(long, value_name = "URL", requires = "key_id")]
         hsm: Option<String>,
         /// The HSM object id for the new key (1-65535).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

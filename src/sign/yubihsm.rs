@@ -6,6 +6,11 @@
 //! Failures are environment errors (exit 3) and happen before anything is written: the
 //! writer signs inside its transaction, so a failed signature rolls the write back. A
 //! signature that fails on a dead session is retried once on a new session.
+//!
+//! Sessions: yubihsm 0.42.1 (the newest on our registry) cannot close a session (its
+//! issue #495, fixed upstream after that release), so each echoctl process leaves its
+//! session for the HSM to expire after 30 s idle. A YubiHSM2 has 16; a burst of more
+//! HSM-signed commands than that within 30 s gets a clear "no free session" error.
 
 use super::{valid_key_name, Signer};
 use crate::error::{Error, Result};
@@ -234,7 +239,10 @@ fn open_error(address: &HsmAddress, auth: &HsmAuth, e: &yubihsm::client::Error) 
         s
     };
     let lower = chain.to_lowercase();
-    if lower.contains("auth") || lower.contains("cryptogram") || lower.contains("mac") {
+    if lower.contains("sessionsfull") || lower.contains("sessions full") || lower.contains("session count") {
+        Error::env(format!("the HSM at {address} has no free session: {chain}"))
+            .hint("a YubiHSM2 holds 16 sessions and frees idle ones after 30 s; wait and retry (see README, 'Keys in a YubiHSM2')")
+    } else if lower.contains("auth") || lower.contains("cryptogram") || lower.contains("mac") {
         Error::env(format!(
             "the HSM at {address} refused authentication key {}: wrong password or key id ({chain})",
             auth.key_id
