@@ -24,6 +24,15 @@ show echoctl ledger show "$ID"
 step "Verify against the pinned key"
 show echoctl ledger verify --trust-key "$VKEY"
 
+step "Rotate the signing key: history signed by the old key stays valid"
+NEWKEY=$(echoctl key generate --name demo.example/ops --out "$WORK/ops-2027.key")
+show echoctl key rotate "$NEWKEY" --reason "yearly rotation"
+show echoctl ledger append --kind decision --source ops --key "$WORK/ops-2027.key" \
+    --content '{"text":"grow the db1 volume to 2 TiB"}'
+show echoctl key list
+expect_status 2 echoctl ledger append --kind observation --source ops --content '{"text":"old key"}'
+show echoctl ledger verify --trust-key "$VKEY"
+
 step "An attacker drops the triggers and rewrites the observation"
 raw_sql "DROP TRIGGER entries_no_update; UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), '93%', '13%') AS BLOB) WHERE id = '$ID';"
 echo "(entry $ID rewritten behind echoctl's back)"

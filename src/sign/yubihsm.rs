@@ -60,6 +60,21 @@ impl HsmAddress {
                 port: *port,
                 timeout_ms: 5_000,
             })),
+            #[cfg(feature = "usb")]
+            HsmAddress::Usb { serial } => {
+                let serial = match serial {
+                    Some(s) => Some(
+                        s.parse::<yubihsm::device::SerialNumber>()
+                            .map_err(|_| Error::input(format!("invalid YubiHSM2 serial number {s:?}")))?,
+                    ),
+                    None => None,
+                };
+                Ok(Connector::usb(&yubihsm::UsbConfig {
+                    serial,
+                    timeout_ms: yubihsm::UsbConfig::DEFAULT_TIMEOUT_MILLIS,
+                }))
+            }
+            #[cfg(not(feature = "usb"))]
             HsmAddress::Usb { .. } => Err(Error::env(
                 "this echoctl was built without USB support for the YubiHSM2",
             )
@@ -298,5 +313,39 @@ impl Signer for HsmSigner {
             )));
         }
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            HsmAddress::parse("http://127.0.0.1:12345").unwrap(),
+            HsmAddress::Http {
+                host: "127.0.0.1".into(),
+                port: 12345
+            }
+        );
+        assert_eq!(
+            HsmAddress::parse("usb:0012345").unwrap(),
+            HsmAddress::Usb {
+                serial: Some("0012345".into())
+            }
+        );
+        assert_eq!(HsmAddress::parse("usb").unwrap().to_string(), "usb");
+        for bad in [
+            "",
+            "https://h:1",
+            "http://h",
+            "http://h:99999",
+            "usb:",
+            "usb:x1",
+            "http://:80",
+        ] {
+            assert!(HsmAddress::parse(bad).is_err(), "{bad}");
+        }
     }
 }
