@@ -123,6 +123,7 @@ impl Hsm {
     /// (not exportable).
     pub fn generate(&self, key_id: u16, name: &str) -> Result<HsmSigner> {
         let label = label(name)?;
+        self.refuse_taken(key_id)?;
         self.retry(|c| {
             c.generate_asymmetric_key(
                 key_id,
@@ -139,6 +140,7 @@ impl Hsm {
     /// Imports an Ed25519 seed as key `key_id`, not exportable: a one-way door.
     pub fn import(&self, key_id: u16, name: &str, seed: &[u8; 32]) -> Result<HsmSigner> {
         let label = label(name)?;
+        self.refuse_taken(key_id)?;
         self.retry(|c| {
             c.put_asymmetric_key(
                 key_id,
@@ -151,6 +153,19 @@ impl Hsm {
         })
         .map_err(|e| self.op_error(&format!("cannot import key {key_id}"), &e))?;
         self.signer(key_id)
+    }
+
+    /// Refuses an object id that already holds a key: nothing is ever overwritten.
+    fn refuse_taken(&self, key_id: u16) -> Result<()> {
+        match self.retry(|c| c.get_object_info(key_id, object::Type::AsymmetricKey)) {
+            Ok(_) => Err(Error::input(format!(
+                "the HSM at {} already holds a key with id {key_id}",
+                self.address
+            ))
+            .hint("choose another --key-id; echoctl never overwrites a key")),
+            Err(e) if e.device_error() == Some(yubihsm::device::ErrorKind::ObjectNotFound) => Ok(()),
+            Err(e) => Err(self.op_error(&format!("cannot check key id {key_id}"), &e)),
+        }
     }
 
     /// The signer for an existing Ed25519 key; its label is its key name.

@@ -522,3 +522,93 @@ fn a_schema_v2_ledger_gains_the_key_index_on_its_first_write() {
     let (code, v) = env.verify_json(&[]);
     assert_eq!(code, 0, "{v}");
 }
+
+#[test]
+fn an_imported_key_signs_from_inside_the_hsm() {
+    let hsm = MockHsm::start();
+    let env = TestEnv::new();
+    let vkey = env.init();
+    let file = env
+        .path("config/echoctl/keys")
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let file = file.to_str().unwrap();
+    let imported = env
+        .run_env(
+            &["key", "import", file, "--hsm", &hsm.url, "--key-id", "11"],
+            &hsm.vars(),
+        )
+        .ok();
+    assert!(
+        imported.stderr.contains("never give it back"),
+        "{}",
+        imported.stderr
+    );
+    assert_eq!(imported.stdout.trim(), vkey);
+    let shown = env
+        .run_env(&["--json", "key", "show", "--key", "hsm:11"], &hsm.vars())
+        .ok()
+        .json();
+    assert_eq!(shown["verifier_key"], vkey.as_str());
+    // The same key, now signing from the HSM: the ledger does not see a difference.
+    env.run_env(
+        &[
+            "ledger",
+            "append",
+            "--kind",
+            "observation",
+            "--source",
+            "t",
+            "--content",
+            r#"{"from":"hsm"}"#,
+            "--key",
+            "hsm:11",
+        ],
+        &hsm.vars(),
+    )
+    .ok();
+    let (code, v) = env.verify_json(&["--trust-key", &vkey]);
+    assert_eq!(code, 0, "{v}");
+    // Importing or generating onto an id that is taken is refused, before the HSM is asked.
+    env.run_env(
+        &["key", "import", file, "--hsm", &hsm.url, "--key-id", "11"],
+        &hsm.vars(),
+    )
+    .code(2);
+    let r = env
+        .run_env(
+            &[
+                "key", "generate", "--name", ORIGIN, "--hsm", &hsm.url, "--key-id", "11",
+            ],
+            &hsm.vars(),
+        )
+        .code(2);
+    assert!(
+        r.stderr.contains("already holds a key with id 11"),
+        "{}",
+        r.stderr
+    );
+    // The HSM still signs with the imported key.
+    env.run_env(&["key", "show", "--key", "hsm:11"], &hsm.vars()).ok();
+}
+
+#[test]
+fn a_rotation_signed_by_a_revoked_key_fails_verify() {
+    let (env, _, k2, k2_file, seq) = rotated();
+    let old = default_key(&env);
+    let new = KeyFile::load(std::path::Path::new(&k2_file)).unwrap();
+    let evil = KeyFile::from_seed(ORIGIN, [77; 32]).unwrap();
+    // The holder of the revoked key tries to rotate the current key away to their own.
+    let forged = forge_after_last(&env, |e| {
+        e.kind = "key".into();
+        e.signer = old.verifier().identity();
+        e.content = rotate_content(&evil.verifier().to_string(), &k2);
+    });
+    assert!(forged > seq);
+    seal(&env, &[&old, &new, &evil]);
+    fails_at(&env, &[], forged, "revoked");
+}
