@@ -10,6 +10,7 @@
 //! signed notes), documented in docs/FORMAT.md.
 #![forbid(unsafe_code)]
 
+pub mod bft;
 pub mod cli;
 pub mod clock;
 pub mod court;
