@@ -35,6 +35,7 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -s V -l version -d 'Print 
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "key" -d 'Manage signing keys'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
@@ -312,6 +313,76 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "serve" -d 'Run a validator: decide proposals with the other validators, record each decision with its certificate in this ledger (--db). Runs until stopped'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "propose" -d 'Submit a proposal, wait for the decision and print it with its certificate. Exit 0 approved, 1 rejected or not decided in time, 3 no quorum reachable'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "vote" -d 'Give this operator\'s judgement on a pending proposal (a node with --policy manual)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "pending" -d 'Proposals waiting for this operator\'s judgement'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "status" -d 'Validators, whether they answer, rounds in progress and recent decisions'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l validators -d 'The validators file (TOML)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l listen -d 'Where to listen (default: this validator\'s address in the file)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l policy -d 'auto: approve what passes the checks (docs/PROTOCOL.md §6); manual: wait for \'echoctl bft vote\'' -r -f -a "auto\t''
+manual\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l metrics -d 'Serve Prometheus metrics over HTTP on this address' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l timeout-ms -d 'The first round\'s timeout in milliseconds (it grows by half of it per round)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l validators -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l subject -d 'What is decided (1 to 256 bytes); one decision per subject, ever' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l content -d 'The proposal: a JSON object' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l timeout -d 'How long to wait for the decision, in seconds' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l reason -d 'Why (kept by the operator\'s shell history, not sent into the ledger)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l node -d 'The operator\'s own node' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l node -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l validators -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Run a validator: decide proposals with the other validators, record each decision with its certificate in this ledger (--db). Runs until stopped'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "propose" -d 'Submit a proposal, wait for the decision and print it with its certificate. Exit 0 approved, 1 rejected or not decided in time, 3 no quorum reachable'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "vote" -d 'Give this operator\'s judgement on a pending proposal (a node with --policy manual)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "pending" -d 'Proposals waiting for this operator\'s judgement'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "status" -d 'Validators, whether they answer, rounds in progress and recent decisions'
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -480,14 +551,15 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "key" -d 'Manage signing keys'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger court treasury watchtower generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "key" -d 'Manage signing keys'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
@@ -507,6 +579,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from bft" -f -a "serve" -d 'Run a validator: decide proposals with the other validators, record each decision with its certificate in this ledger (--db). Runs until stopped'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from bft" -f -a "propose" -d 'Submit a proposal, wait for the decision and print it with its certificate. Exit 0 approved, 1 rejected or not decided in time, 3 no quorum reachable'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from bft" -f -a "vote" -d 'Give this operator\'s judgement on a pending proposal (a node with --policy manual)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from bft" -f -a "pending" -d 'Proposals waiting for this operator\'s judgement'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from bft" -f -a "status" -d 'Validators, whether they answer, rounds in progress and recent decisions'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "open" -d 'Open a case about two or more conflicting entries'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "list" -d 'List cases'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from court" -f -a "show" -d 'Show a case, the current state of its entries, and its ruling'

@@ -68,6 +68,9 @@ pub enum Command {
     /// Append to, amend, read and verify the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Byzantine-fault-tolerant decisions among validators over TCP.
+    #[command(subcommand)]
+    Bft(BftCommand),
     /// Open cases on conflicting entries and decide them with rulings that amend the ledger.
     #[command(subcommand)]
     Court(CourtCommand),
@@ -589,4 +592,81 @@ pub enum GenerateCommand {
     Completions { dir: PathBuf },
     /// Write man pages into DIR.
     Man { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BftCommand {
+    /// Run a validator: decide proposals with the other validators, record each decision
+    /// with its certificate in this ledger (--db). Runs until stopped.
+    Serve {
+        /// The validators file (TOML).
+        #[arg(long, env = "ECHOCTL_BFT_VALIDATORS", value_name = "FILE")]
+        validators: PathBuf,
+        /// This validator's key (its entry in the validators file is found by it); it also
+        /// signs this node's ledger.
+        #[command(flatten)]
+        signing: SignArgs,
+        /// Where to listen (default: this validator's address in the file).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// auto: approve what passes the checks (docs/PROTOCOL.md §6); manual: wait for
+        /// 'echoctl bft vote'.
+        #[arg(long, value_enum, default_value = "auto")]
+        policy: BftPolicy,
+        /// Serve Prometheus metrics over HTTP on this address.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
+        /// The first round's timeout in milliseconds (it grows by half of it per round).
+        #[arg(long, value_name = "MS", default_value_t = 400, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+        timeout_ms: u64,
+    },
+    /// Submit a proposal, wait for the decision and print it with its certificate.
+    /// Exit 0 approved, 1 rejected or not decided in time, 3 no quorum reachable.
+    Propose {
+        #[arg(long, env = "ECHOCTL_BFT_VALIDATORS", value_name = "FILE")]
+        validators: PathBuf,
+        /// What is decided (1 to 256 bytes); one decision per subject, ever.
+        #[arg(long)]
+        subject: String,
+        /// The proposal: a JSON object.
+        #[arg(long, value_name = "JSON")]
+        content: String,
+        /// How long to wait for the decision, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        timeout: f64,
+    },
+    /// Give this operator's judgement on a pending proposal (a node with --policy manual).
+    Vote {
+        subject: String,
+        #[arg(value_enum)]
+        decision: BftDecision,
+        /// Why (kept by the operator's shell history, not sent into the ledger).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The operator's own node.
+        #[arg(long, env = "ECHOCTL_BFT_NODE", value_name = "ADDR")]
+        node: std::net::SocketAddr,
+    },
+    /// Proposals waiting for this operator's judgement.
+    Pending {
+        #[arg(long, env = "ECHOCTL_BFT_NODE", value_name = "ADDR")]
+        node: std::net::SocketAddr,
+    },
+    /// Validators, whether they answer, rounds in progress and recent decisions.
+    Status {
+        #[arg(long, env = "ECHOCTL_BFT_VALIDATORS", value_name = "FILE")]
+        validators: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BftPolicy {
+    Auto,
+    Manual,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BftDecision {
+    Approve,
+    Reject,
 }

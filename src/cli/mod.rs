@@ -3,6 +3,7 @@
 //! the environment, prints, or decides the exit status.
 
 pub mod args;
+mod bft;
 pub mod exit;
 pub mod generate;
 mod governance;
@@ -30,6 +31,7 @@ pub fn main() -> ExitCode {
         Command::Init(a) => ledger::init(&settings, a),
         Command::Key(k) => key::run(&settings, k),
         Command::Ledger(l) => ledger::run(&settings, l),
+        Command::Bft(b) => bft::run(&settings, b),
         Command::Court(c) => governance::court(&settings, c),
         Command::Treasury(t) => governance::treasury(&settings, t),
         Command::Watchtower(w) => governance::watchtower(&settings, w),

@@ -62,7 +62,10 @@ impl Report {
 /// failure.
 pub fn verify(path: &Path, anchors: &Anchors, progress: &mut dyn FnMut(u64, u64)) -> Result<Report> {
     let conn = store::open_ro(path)?;
-    let mut v = Verifier::new(&conn, anchors)?;
+    // One read transaction: every statement sees the same snapshot, even while a writer
+    // (a bft node, another operator) commits meanwhile.
+    let snapshot = conn.unchecked_transaction()?;
+    let mut v = Verifier::new(&snapshot, anchors)?;
     let outcome = v.run(progress);
     // A database that reports corruption fails verification rather than erroring.
     v.report(outcome, is_corruption)
@@ -629,6 +632,9 @@ impl<'c> Verifier<'c> {
         }
         self.check_refs(&e, id)?;
         self.check_court(&e, id)?;
+        if let Some(Err(why)) = &e.bft {
+            return fail(seq, id, format!("BFT decision: {why}"));
+        }
         match &e.key_change {
             None => {}
             Some(Err(why)) => return fail(seq, id, format!("malformed key entry: {why}")),
@@ -1153,6 +1159,11 @@ impl RawBatch {
                         refs: e.refs.iter().map(|r| ulid_value(r)).collect(),
                         amendment,
                         key_change: (e.kind == KIND_KEY).then(|| KeyChange::from_content(&e.content)),
+                        bft: if e.kind == "decision" {
+                            crate::bft::check_decision_entry(&e.content)
+                        } else {
+                            None
+                        },
                     }),
                 }
             })
@@ -1181,6 +1192,8 @@ struct Body {
     amendment: Option<Result<Amendment, String>>,
     /// For a `key` entry, the change it makes.
     key_change: Option<Result<KeyChange, String>>,
+    /// For a `decision` entry with a BFT certificate, whether it verifies.
+    bft: Option<Result<(), String>>,
     /// For a genesis entry, what it declares.
     genesis: Option<Result<Genesis, String>>,
 }

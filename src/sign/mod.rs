@@ -18,7 +18,7 @@ pub const ALG_ED25519: u8 = 0x01;
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 /// Something that signs checkpoints with an Ed25519 key.
-pub trait Signer {
+pub trait Signer: Send {
     /// The key name (for a ledger key: the ledger's origin).
     fn name(&self) -> &str;
     /// The Ed25519 public key.

@@ -5,6 +5,7 @@ mod harness;
 mod audit;
 mod bad_input;
 mod bft;
+mod bft_net;
 mod concurrency;
 mod conformance;
 mod generate;

@@ -1,0 +1,167 @@
+//! The validators file (TOML): cluster id, epoch and the validators, each with a name, a
+//! C2SP verifier key and a TCP address.
+//!
+//! ```toml
+//! cluster = "example.org/ops"
+//! epoch = 1
+//! [[validator]]
+//! name = "alpha"
+//! key = "alpha+1a2b3c4d+AbCd…"
+//! address = "10.0.0.1:7100"
+//! ```
+//!
+//! Refused at load: fewer than 4 validators, duplicate names, keys or addresses, a bad key
+//! or address, an empty cluster id. The set hash (docs/PROTOCOL.md §3) covers the cluster,
+//! the epoch and the names and keys in file order; addresses are not part of it, so a
+//! validator can move without a new set.
+
+use crate::error::{Error, Result};
+use crate::sign::VerifierKey;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    cluster: String,
+    epoch: u64,
+    validator: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    key: String,
+    address: String,
+}
+
+/// One validator.
+#[derive(Clone, Debug)]
+pub struct Validator {
+    pub name: String,
+    pub key: VerifierKey,
+    pub address: SocketAddr,
+}
+
+/// A validated validator set.
+#[derive(Clone, Debug)]
+pub struct ValidatorSet {
+    pub cluster: String,
+    pub epoch: u64,
+    pub validators: Vec<Validator>,
+    /// SHA-256 of the set's canonical encoding (PROTOCOL.md §3).
+    pub hash: [u8; 32],
+}
+
+impl ValidatorSet {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::env(format!("cannot read validators file {}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| e.context(format!("validators file {}", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let f: File = toml::from_str(text)
+            .map_err(|e| Error::input(format!("not a validators file: {}", e.message())))?;
+        if f.cluster.trim().is_empty() || f.cluster.len() > 255 {
+            return Err(Error::input("the cluster id must be 1 to 255 bytes"));
+        }
+        let n = f.validator.len();
+        if n < 4 {
+            return Err(Error::input(format!(
+                "{n} validators: at least 4 are needed to survive one Byzantine validator (n = 3f+1)"
+            )));
+        }
+        if n > 256 {
+            return Err(Error::input("at most 256 validators"));
+        }
+        let mut validators: Vec<Validator> = Vec::with_capacity(n);
+        for e in f.validator {
+            let key =
+                VerifierKey::parse(&e.key).map_err(|err| err.context(format!("validator {:?}", e.name)))?;
+            if key.alg != crate::sign::ALG_ED25519 {
+                return Err(Error::input(format!("validator {:?}: not a signing key", e.name)));
+            }
+            let address: SocketAddr = e.address.parse().map_err(|_| {
+                Error::input(format!(
+                    "validator {:?}: address {:?} is not HOST:PORT with an IP",
+                    e.name, e.address
+                ))
+            })?;
+            if e.name.is_empty() || e.name.len() > 255 {
+                return Err(Error::input("a validator name must be 1 to 255 bytes"));
+            }
+            if validators.iter().any(|v| v.name == e.name) {
+                return Err(Error::input(format!("validator name {:?} appears twice", e.name)));
+            }
+            if validators.iter().any(|v| v.key.public_key == key.public_key) {
+                return Err(Error::input(format!(
+                    "validator {:?} has the same key as another",
+                    e.name
+                )));
+            }
+            if validators.iter().any(|v| v.address == address) {
+                return Err(Error::input(format!(
+                    "validator {:?} has the same address as another",
+                    e.name
+                )));
+            }
+            validators.push(Validator {
+                name: e.name,
+                key,
+                address,
+            });
+        }
+        let hash = set_hash(&f.cluster, f.epoch, &validators);
+        Ok(ValidatorSet {
+            cluster: f.cluster,
+            epoch: f.epoch,
+            validators,
+            hash,
+        })
+    }
+
+    pub fn n(&self) -> usize {
+        self.validators.len()
+    }
+
+    /// f = ⌊(n−1)/3⌋.
+    pub fn f(&self) -> usize {
+        (self.n() - 1) / 3
+    }
+
+    /// ⌊2n/3⌋ + 1.
+    pub fn quorum(&self) -> usize {
+        2 * self.n() / 3 + 1
+    }
+
+    /// The index of the validator with this public key.
+    pub fn index_of(&self, public_key: &[u8; 32]) -> Option<usize> {
+        self.validators
+            .iter()
+            .position(|v| v.key.public_key == *public_key)
+    }
+}
+
+/// PROTOCOL.md §3: SHA-256("echoctl/bft/validators/v1" ‖ lp(cluster) ‖ epoch u64 ‖ n u16 ‖
+/// for each: lp(name) ‖ lp(verifier key string)), lp = u16 big-endian length then bytes.
+pub fn set_hash(cluster: &str, epoch: u64, validators: &[Validator]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"echoctl/bft/validators/v1");
+    lp(&mut h, cluster.as_bytes());
+    h.update(epoch.to_be_bytes());
+    h.update((validators.len() as u16).to_be_bytes());
+    for v in validators {
+        lp(&mut h, v.name.as_bytes());
+        lp(&mut h, v.key.to_string().as_bytes());
+    }
+    h.finalize().into()
+}
+
+fn lp(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u16).to_be_bytes());
+    h.update(bytes);
+}

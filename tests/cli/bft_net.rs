@@ -1,0 +1,483 @@
+//! Real validators: four `echoctl bft serve` processes on loopback, each with its own
+//! ledger, and the real `echoctl bft propose` client. A malicious validator is played by a
+//! test client that speaks the protocol with validator 3's key.
+
+use crate::harness::{Run, TestEnv};
+use echoctl::bft::consensus::Kind;
+use echoctl::bft::message::{proposal_hash, value_id, Decision, Vote};
+use echoctl::bft::validators::ValidatorSet;
+use echoctl::bft::wire;
+use echoctl::sign::file::KeyFile;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Cluster {
+    pub env: TestEnv,
+    pub ports: Vec<u16>,
+    pub nodes: Vec<Option<Child>>,
+    pub keys: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+impl Cluster {
+    /// Four ledgers and keys, and the validators file naming them.
+    pub fn new() -> Self {
+        let env = TestEnv::new();
+        let mut toml = String::from("cluster = \"test.cluster\"\nepoch = 1\n");
+        let mut ports = Vec::new();
+        let mut keys = Vec::new();
+        for i in 0..4 {
+            let db = format!("n{i}.db");
+            let vkey = env
+                .run(&["--db", &db, "init", "--origin", &format!("node{i}.example")])
+                .ok()
+                .stdout
+                .trim()
+                .to_owned();
+            let port = free_port();
+            toml.push_str(&format!(
+                "[[validator]]\nname = \"node{i}\"\nkey = \"{vkey}\"\naddress = \"127.0.0.1:{port}\"\n"
+            ));
+            ports.push(port);
+            keys.push(vkey);
+        }
+        std::fs::write(env.path("validators.toml"), toml).unwrap();
+        Cluster {
+            env,
+            ports,
+            nodes: (0..4).map(|_| None).collect(),
+            keys,
+        }
+    }
+
+    pub fn start(&mut self, i: usize) {
+        let db = format!("n{i}.db");
+        let child = self
+            .env
+            .command(&[
+                "--db",
+                &db,
+                "bft",
+                "serve",
+                "--validators",
+                "validators.toml",
+                "--timeout-ms",
+                "200",
+            ])
+            .env_remove("ECHOCTL_TIMESTAMP")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a validator");
+        self.nodes[i] = Some(child);
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.ports[i]));
+        let t = Instant::now();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "validator {i} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn start_all(&mut self) {
+        for i in 0..4 {
+            self.start(i);
+        }
+    }
+
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn propose(&self, subject: &str, content: &str, timeout: &str) -> Run {
+        self.env.run(&[
+            "--json",
+            "bft",
+            "propose",
+            "--validators",
+            "validators.toml",
+            "--subject",
+            subject,
+            "--content",
+            content,
+            "--timeout",
+            timeout,
+        ])
+    }
+
+    pub fn set(&self) -> ValidatorSet {
+        ValidatorSet::load(&self.env.path("validators.toml")).unwrap()
+    }
+
+    pub fn addr(&self, i: usize) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.ports[i]))
+    }
+
+    /// The decision entries of node i's ledger (their `bft` objects).
+    pub fn decisions(&self, i: usize) -> Vec<Value> {
+        let db = format!("n{i}.db");
+        self.env
+            .run(&["--db", &db, "--json", "ledger", "log", "--kind", "decision"])
+            .ok()
+            .json_lines()
+            .into_iter()
+            .map(|e| e["content"]["bft"].clone())
+            .collect()
+    }
+
+    pub fn verify(&self, i: usize) -> (i32, Value) {
+        let db = format!("n{i}.db");
+        let r = self.env.run(&["--db", &db, "--json", "ledger", "verify"]);
+        let v = r.json();
+        (r.code, v)
+    }
+
+    /// Waits until node i's ledger holds `n` decisions.
+    pub fn wait_decisions(&self, i: usize, n: usize) -> Vec<Value> {
+        let t = Instant::now();
+        loop {
+            let d = self.decisions(i);
+            if d.len() >= n || t.elapsed() > Duration::from_secs(20) {
+                return d;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Validator 3's key file, for playing the malicious validator.
+    pub fn key_of(&self, i: usize) -> KeyFile {
+        let dir = self.env.path("config/echoctl/keys");
+        let path = dir.join(format!("node{i}.example.key"));
+        KeyFile::load(&path).unwrap_or_else(|_| {
+            let found = dir
+                .read_dir()
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().contains(&format!("node{i}")))
+                .expect("key file");
+            KeyFile::load(&found).unwrap()
+        })
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..4 {
+            self.kill(i);
+        }
+    }
+}
+
+#[test]
+fn four_validators_decide_and_every_ledger_verifies_the_certificate() {
+    let mut c = Cluster::new();
+    c.start_all();
+    let r = c
+        .propose("deploy-v2", r#"{"text":"deploy v2 to production"}"#, "20")
+        .ok();
+    let v = r.json();
+    assert_eq!(v["decided"], true, "{v}");
+    assert_eq!(v["decision"], "approve");
+    assert!(v["precommits"].as_array().unwrap().len() >= 3, "{v}");
+    let value = v["value"].clone();
+    for i in 0..4 {
+        let d = c.wait_decisions(i, 1);
+        assert_eq!(d.len(), 1, "node {i}");
+        assert_eq!(d[0]["subject"], "deploy-v2");
+        assert_eq!(d[0]["value"], value, "node {i} decided something else");
+        assert_eq!(d[0]["validators"].as_array().unwrap().len(), 4);
+        let (code, v) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {v}");
+    }
+    // A subject is decided once: proposing it again returns the same certificate.
+    let again = c
+        .propose("deploy-v2", r#"{"text":"something else"}"#, "20")
+        .ok()
+        .json();
+    assert_eq!(again["value"], value);
+
+    // verify re-checks certificates offline: a decision entry whose certificate does not
+    // verify (one signature byte changed) fails the ledger.
+    let mut forged = c.decisions(0)[0].clone();
+    let sig = forged["precommits"][0]["sig"].as_str().unwrap().to_owned();
+    let mut bytes = sig.into_bytes();
+    bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
+    forged["precommits"][0]["sig"] = json!(String::from_utf8(bytes).unwrap());
+    let content = json!({"text": "forged", "bft": forged}).to_string();
+    c.env
+        .run(&[
+            "--db",
+            "n1.db",
+            "ledger",
+            "append",
+            "--kind",
+            "decision",
+            "--source",
+            "x",
+            "--content",
+            &content,
+        ])
+        .ok();
+    let (code, v) = c.verify(1);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["failure"]["reason"].as_str().unwrap().contains("certificate"),
+        "{v}"
+    );
+}
+
+#[test]
+fn one_down_the_others_decide_two_down_nothing_until_they_return() {
+    let mut c = Cluster::new();
+    c.start_all();
+    c.kill(3);
+    let v = c.propose("one-down", r#"{"text":"a"}"#, "20").ok().json();
+    assert_eq!(v["decision"], "approve", "{v}");
+    c.kill(2);
+    // Two of four: no quorum reachable (exit 3), and no decision anywhere.
+    let r = c.propose("two-down", r#"{"text":"b"}"#, "2").code(3);
+    assert!(r.stderr.contains("quorum"), "{}", r.stderr);
+    std::thread::sleep(Duration::from_millis(500));
+    for i in 0..2 {
+        assert!(
+            c.decisions(i).iter().all(|d| d["subject"] != "two-down"),
+            "node {i} decided without a quorum"
+        );
+    }
+    // Bring them back: the open subject is decided, and the nodes that were down catch
+    // up on what they missed.
+    c.start(2);
+    c.start(3);
+    for i in 0..4 {
+        let d = c.wait_decisions(i, 2);
+        let subjects: Vec<&str> = d.iter().filter_map(|x| x["subject"].as_str()).collect();
+        assert!(
+            subjects.contains(&"two-down") && subjects.contains(&"one-down"),
+            "node {i}: {subjects:?}"
+        );
+        let (code, v) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {v}");
+    }
+    let values: Vec<Value> = (0..4)
+        .map(|i| {
+            c.decisions(i)
+                .into_iter()
+                .find(|d| d["subject"] == "two-down")
+                .unwrap()["value"]
+                .clone()
+        })
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] == w[1]), "{values:?}");
+}
+
+/// Sends raw bytes and returns what the node answered before closing (if anything).
+fn raw(addr: SocketAddr, bytes: &[u8]) -> Option<Value> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(bytes).unwrap();
+    wire::read_frame(&mut s).ok().flatten()
+}
+
+fn frame(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    wire::write_frame(&mut out, v).unwrap();
+    out
+}
+
+#[test]
+fn a_malicious_validator_and_garbage_do_not_stop_the_honest_three() {
+    let mut c = Cluster::new();
+    for i in 0..3 {
+        c.start(i);
+    }
+    let addr = c.addr(0);
+    let set = c.set();
+    let evil = c.key_of(3);
+    // A connection held half-open: two bytes of a length prefix, then nothing.
+    let mut half_open = TcpStream::connect(addr).unwrap();
+    half_open.write_all(&[0, 0]).unwrap();
+
+    let error = |v: Option<Value>| {
+        let v = v.expect("an answer");
+        assert_eq!(v["type"], "error", "{v}");
+        v["message"].as_str().unwrap().to_owned()
+    };
+    // Garbage, oversized and empty frames, not JSON, not an object, unknown types.
+    assert!(error(raw(addr, &[0xff, 0xff, 0xff, 0xff])).contains("frame length"));
+    assert!(error(raw(addr, &[0, 0, 0, 0])).contains("frame length"));
+    let mut junk = vec![0, 0, 0, 5];
+    junk.extend_from_slice(b"hello");
+    assert!(error(raw(addr, &junk)).contains("not JSON"));
+    assert!(error(raw(addr, &frame(&json!([1, 2])))).contains("not a JSON object"));
+    assert!(error(raw(addr, &frame(&json!({"type": "launch"})))).contains("unknown"));
+
+    // Votes from validator 3 that must all be refused.
+    let subject = "evil-test";
+    let content = serde_json::Map::from_iter([("text".to_string(), json!("x"))]);
+    let ph = proposal_hash(subject, &content);
+    let v = value_id(Decision::Approve, &ph);
+    let good = Vote::sign(&set, &evil, subject, 0, Kind::Prevote(Some(v)), 3).unwrap();
+    let refused = |vote: &Vote, why: &str| {
+        let msg = error(raw(addr, &frame(&wire::vote_json(vote, None))));
+        assert!(msg.contains("signature"), "{why}: {msg}");
+    };
+    // A bad signature.
+    let mut bad = good.clone();
+    bad.sig[0] ^= 1;
+    refused(&bad, "bad signature");
+    // A key that is not a validator's.
+    let stranger = KeyFile::from_seed("stranger", [4; 32]).unwrap();
+    refused(
+        &Vote::sign(&set, &stranger, subject, 0, Kind::Prevote(Some(v)), 3).unwrap(),
+        "non-validator key",
+    );
+    // Another cluster id (a set with the same validators under another name).
+    let other_toml = std::fs::read_to_string(c.env.path("validators.toml"))
+        .unwrap()
+        .replace("test.cluster", "other.cluster");
+    let other = ValidatorSet::parse(&other_toml).unwrap();
+    refused(
+        &Vote::sign(&other, &evil, subject, 0, Kind::Prevote(Some(v)), 3).unwrap(),
+        "other cluster",
+    );
+    // Replayed into another subject, another round, or as a precommit.
+    let mut replay = good.clone();
+    replay.subject = "another-subject".into();
+    refused(&replay, "other subject");
+    let mut replay = good.clone();
+    replay.round = 1;
+    refused(&replay, "other round");
+    let mut replay = good.clone();
+    replay.kind = Kind::Precommit(Some(v));
+    refused(&replay, "prevote as precommit");
+    // The same valid vote twice is accepted (and counted once): no error, connection stays.
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(&frame(&wire::vote_json(&good, None))).unwrap();
+    s.write_all(&frame(&wire::vote_json(&good, None))).unwrap();
+    s.write_all(&frame(&json!({"type": "status"}))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let status = wire::read_frame(&mut s).unwrap().unwrap();
+    assert_eq!(status["type"], "status", "{status}");
+    // Validator 3 also equivocates: a precommit for reject to node 0 of the same subject.
+    let rv = value_id(Decision::Reject, &ph);
+    let equivocation = Vote::sign(&set, &evil, subject, 0, Kind::Precommit(Some(rv)), 3).unwrap();
+    s.write_all(&frame(&wire::vote_json(&equivocation, None)))
+        .unwrap();
+
+    // The honest three still decide, and answer.
+    let v = c.propose(subject, r#"{"text":"x"}"#, "20").ok().json();
+    assert_eq!(v["decision"], "approve", "{v}");
+    for i in 0..3 {
+        let (code, out) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {out}");
+    }
+    let mut buf = [0u8; 1];
+    half_open
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let _ = half_open.read(&mut buf);
+}
+
+#[test]
+fn fifty_concurrent_subjects_are_all_decided() {
+    let mut c = Cluster::new();
+    c.start_all();
+    let set = c.set();
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let set = set.clone();
+            std::thread::spawn(move || {
+                let content = serde_json::Map::from_iter([("n".to_string(), json!(i))]);
+                echoctl::bft::client::propose(
+                    &set,
+                    &format!("subject-{i}"),
+                    &content,
+                    Duration::from_secs(30),
+                )
+            })
+        })
+        .collect();
+    for h in handles {
+        match h.join().unwrap().unwrap() {
+            echoctl::bft::client::Outcome::Decided(cert) => assert_eq!(cert.decision, Decision::Approve),
+            echoctl::bft::client::Outcome::Undecided { .. } => panic!("a subject was not decided"),
+        }
+    }
+    for i in 0..4 {
+        let d = c.wait_decisions(i, 50);
+        assert_eq!(d.len(), 50, "node {i}");
+        let (code, v) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {v}");
+    }
+}
+
+#[test]
+fn validators_files_are_checked_at_load() {
+    let c = Cluster::new();
+    let good = std::fs::read_to_string(c.env.path("validators.toml")).unwrap();
+    assert!(ValidatorSet::parse(&good).is_ok());
+    // Three validators: refused.
+    let three: String = good
+        .split("[[validator]]")
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("[[validator]]");
+    assert!(ValidatorSet::parse(&three)
+        .unwrap_err()
+        .message
+        .contains("at least 4"));
+    // The same key twice.
+    let dup = good.replace(&c.keys[1], &c.keys[0]);
+    assert!(ValidatorSet::parse(&dup)
+        .unwrap_err()
+        .message
+        .contains("same key"));
+    // The CLI says so with exit 2.
+    std::fs::write(c.env.path("bad.toml"), dup).unwrap();
+    let r = c
+        .env
+        .run(&[
+            "bft",
+            "propose",
+            "--validators",
+            "bad.toml",
+            "--subject",
+            "s",
+            "--content",
+            "{}",
+        ])
+        .code(2);
+    assert!(r.stderr.contains("same key"), "{}", r.stderr);
+    // No validators reachable at all: exit 3.
+    c.env
+        .run(&[
+            "bft",
+            "propose",
+            "--validators",
+            "validators.toml",
+            "--subject",
+            "s",
+            "--content",
+            "{}",
+            "--timeout",
+            "1",
+        ])
+        .code(3);
+    c.env
+        .run(&["bft", "status", "--validators", "validators.toml"])
+        .code(3);
+}
