@@ -53,6 +53,17 @@ pub struct NodeConfig {
     pub policy: Policy,
     pub timeouts: Timeouts,
     pub metrics: Option<SocketAddr>,
+    /// Test hook: abort the process at this point of the Nth vote this node signs.
+    pub crash: Option<CrashPoint>,
+}
+
+/// Where a crash test stops the node (the CLI takes it from ECHOCTL_BFT_CRASH).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// After signing the Nth vote, before persisting it.
+    BeforePersist(u64),
+    /// After persisting the Nth vote, before sending it.
+    AfterPersist(u64),
 }
 
 /// Signatures received, per (round, step byte, value), by validator index.
@@ -107,6 +118,7 @@ pub struct Node {
     peers: Vec<Option<Peer>>,
     timers: Mutex<TimerHeap>,
     timer_seq: AtomicU64,
+    signed: AtomicU64,
     connections: AtomicUsize,
     metrics: Metrics,
 }
@@ -196,6 +208,7 @@ impl Node {
             peers,
             timers: Mutex::new(BinaryHeap::new()),
             timer_seq: AtomicU64::new(0),
+            signed: AtomicU64::new(0),
             connections: AtomicUsize::new(0),
             metrics: Metrics::default(),
         });
@@ -503,8 +516,15 @@ impl Node {
                     _ => None,
                 };
                 let frame = wire::vote_json(&vote, body.as_ref());
+                let nth = self.signed.fetch_add(1, Ordering::SeqCst) + 1;
+                if self.cfg.crash == Some(CrashPoint::BeforePersist(nth)) {
+                    std::process::abort();
+                }
                 // Durable before it leaves the process.
                 guard::store(&st.ledger.conn, subject, m.round, sb, &frame.to_string()).ok()?;
+                if self.cfg.crash == Some(CrashPoint::AfterPersist(nth)) {
+                    std::process::abort();
+                }
                 frame
             }
         };
@@ -736,6 +756,7 @@ impl Node {
             "epoch": self.cfg.set.epoch, "validators_hash": crate::ledger::entry::hex(&self.cfg.set.hash),
             "in_progress": in_progress, "recent_decisions": recent, "peers": peers,
             "decisions": self.metrics.decisions.load(Ordering::Relaxed),
+            "evidence": st.subjects.values().map(|s| s.inst.evidence.len()).sum::<usize>(),
         })
     }
 

@@ -7,7 +7,7 @@ use super::settings::{self, Settings};
 use crate::bft::client::{self, Outcome};
 use crate::bft::consensus::Timeouts;
 use crate::bft::message::{Certificate, Decision};
-use crate::bft::node::{Node, NodeConfig, Policy};
+use crate::bft::node::{CrashPoint, Node, NodeConfig, Policy};
 use crate::bft::validators::ValidatorSet;
 use crate::bft::wire;
 use crate::error::{Error, Result};
@@ -47,6 +47,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 },
                 metrics,
                 set,
+                crash: crash_point()?,
             };
             let name = cfg.set.validators[me].name.clone();
             let quiet = s.quiet;
@@ -187,6 +188,26 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             }
             Ok(if up >= set.quorum() { 0 } else { 3 })
         }
+    }
+}
+
+/// ECHOCTL_BFT_CRASH=before-persist:N|after-persist:N: a test hook that aborts the node
+/// at that point of the Nth vote it signs (crash-recovery tests).
+fn crash_point() -> Result<Option<CrashPoint>> {
+    let Ok(v) = std::env::var("ECHOCTL_BFT_CRASH") else {
+        return Ok(None);
+    };
+    let bad = || {
+        Error::input(format!(
+            "ECHOCTL_BFT_CRASH={v:?}: expected before-persist:N or after-persist:N"
+        ))
+    };
+    let (point, n) = v.split_once(':').ok_or_else(bad)?;
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    match point {
+        "before-persist" => Ok(Some(CrashPoint::BeforePersist(n))),
+        "after-persist" => Ok(Some(CrashPoint::AfterPersist(n))),
+        _ => Err(bad()),
     }
 }
 

@@ -60,19 +60,28 @@ impl Cluster {
     }
 
     pub fn start(&mut self, i: usize) {
+        self.start_with(i, &[], &[]);
+    }
+
+    /// Starts validator i with extra arguments and environment.
+    pub fn start_with(&mut self, i: usize, extra: &[&str], vars: &[(&str, &str)]) {
         let db = format!("n{i}.db");
-        let child = self
-            .env
-            .command(&[
-                "--db",
-                &db,
-                "bft",
-                "serve",
-                "--validators",
-                "validators.toml",
-                "--timeout-ms",
-                "200",
-            ])
+        let mut args = vec![
+            "--db",
+            db.as_str(),
+            "bft",
+            "serve",
+            "--validators",
+            "validators.toml",
+            "--timeout-ms",
+            "200",
+        ];
+        args.extend_from_slice(extra);
+        let mut cmd = self.env.command(&args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let child = cmd
             .env_remove("ECHOCTL_TIMESTAMP")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -480,4 +489,195 @@ fn validators_files_are_checked_at_load() {
     c.env
         .run(&["bft", "status", "--validators", "validators.toml"])
         .code(3);
+}
+
+#[test]
+fn manual_policy_waits_for_operators_and_auto_policy_applies_constraints() {
+    let mut c = Cluster::new();
+    for i in 0..4 {
+        c.start_with(i, &["--policy", "manual"], &[]);
+    }
+    // Nobody has judged: not decided within the timeout (exit 1).
+    let r = c.propose("hire", r#"{"text":"hire a DBA"}"#, "1").code(1);
+    assert_eq!(r.json()["decided"], false);
+    let node = |i: usize| format!("127.0.0.1:{}", c.ports[i]);
+    let pending = c
+        .env
+        .run(&["--json", "bft", "pending", "--node", &node(0)])
+        .ok()
+        .json();
+    assert_eq!(pending["pending"][0]["subject"], "hire", "{pending}");
+    // Three operators approve; the fourth never answers.
+    for i in 0..3 {
+        c.env
+            .run(&[
+                "bft",
+                "vote",
+                "hire",
+                "approve",
+                "--node",
+                &node(i),
+                "--reason",
+                "needed",
+            ])
+            .ok();
+    }
+    let v = c.propose("hire", r#"{"text":"hire a DBA"}"#, "20").ok().json();
+    assert_eq!(v["decision"], "approve", "{v}");
+    // Voting on something decided, or unknown, is refused (exit 2).
+    c.env
+        .run(&["bft", "vote", "hire", "reject", "--node", &node(3)])
+        .code(2);
+    c.env
+        .run(&["bft", "vote", "nothing-here", "approve", "--node", &node(3)])
+        .code(2);
+    for i in 0..4 {
+        c.kill(i);
+    }
+
+    // Auto policy: a constraint in the validators' ledgers rejects what breaks it.
+    for i in 0..4 {
+        let db = format!("n{i}.db");
+        c.env
+            .run(&[
+                "--db",
+                &db,
+                "ledger",
+                "append",
+                "--kind",
+                "constraint",
+                "--source",
+                "ops",
+                "--content",
+                r#"{"text":"disks stay under 90%","rule":{"key":"disk.pct","op":"<=","value":90}}"#,
+            ])
+            .ok();
+        c.start(i);
+    }
+    let r = c
+        .propose("fill-disk", r#"{"text":"fill it","disk":{"pct":95}}"#, "20")
+        .code(1);
+    assert_eq!(r.json()["decision"], "reject", "{}", r.stdout);
+    let v = c
+        .propose("small", r#"{"text":"fine","disk":{"pct":50}}"#, "20")
+        .ok()
+        .json();
+    assert_eq!(v["decision"], "approve");
+}
+
+/// A subject (prefix-N) whose round-0 proposer is validator `i` of 4 (PROTOCOL.md §5).
+pub fn subject_proposed_by(i: usize, prefix: &str) -> String {
+    (0..)
+        .map(|k| format!("{prefix}-{k}"))
+        .find(|s| {
+            let h = echoctl::bft::message::subject_hash(s);
+            u16::from_be_bytes([h[0], h[1]]) as usize % 4 == i
+        })
+        .unwrap()
+}
+
+/// The evidence each running validator holds (conflicting votes it received).
+fn evidence(c: &Cluster, nodes: &[usize]) -> Vec<u64> {
+    nodes
+        .iter()
+        .map(|&i| {
+            let v =
+                echoctl::bft::client::request(c.addr(i), &json!({"type": "status"}), Duration::from_secs(5))
+                    .unwrap();
+            v["evidence"].as_u64().unwrap()
+        })
+        .collect()
+}
+
+fn stored_votes(c: &Cluster, i: usize) -> Vec<(String, i64, i64, String)> {
+    let conn = crate::harness::sqlite(&c.env.path(&format!("n{i}.db")));
+    let mut stmt = conn
+        .prepare("SELECT subject, round, step, frame FROM bft_votes ORDER BY round, step")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    rows
+}
+
+#[test]
+fn a_validator_killed_around_persisting_a_vote_never_signs_another_for_that_slot() {
+    for (point, rows_after_crash) in [("before-persist:1", 0), ("after-persist:1", 1)] {
+        let mut c = Cluster::new();
+        for i in 1..4 {
+            c.start(i);
+        }
+        c.start_with(0, &[], &[("ECHOCTL_BFT_CRASH", point)]);
+        // A subject whose round-0 proposer is node 0, so its first vote is its proposal.
+        let subject = subject_proposed_by(0, "crash");
+        let v = c.propose(&subject, r#"{"text":"c"}"#, "20").ok().json();
+        assert_eq!(v["decision"], "approve", "{point}: {v}");
+        // Node 0 aborted at its first vote.
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = c.nodes[0].as_mut().unwrap().try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{point}: node 0 did not crash"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(!status.success());
+        c.nodes[0] = None;
+        assert_eq!(stored_votes(&c, 0).len(), rows_after_crash, "{point}");
+        let before = stored_votes(&c, 0);
+        // Restarted, it re-sends what it stored, catches up, and never contradicts it.
+        c.start(0);
+        let d = c.wait_decisions(0, 1);
+        assert_eq!(d.len(), 1, "{point}");
+        assert_eq!(d[0]["value"], v["value"]);
+        let after = stored_votes(&c, 0);
+        for row in &before {
+            assert!(after.contains(row), "{point}: a stored vote changed");
+        }
+        assert_eq!(
+            evidence(&c, &[0, 1, 2, 3]),
+            vec![0, 0, 0, 0],
+            "{point}: someone saw conflicting votes"
+        );
+        for i in 0..4 {
+            let (code, out) = c.verify(i);
+            assert_eq!(code, 0, "{point} node {i}: {out}");
+        }
+    }
+}
+
+#[test]
+fn the_vote_guard_sends_the_stored_vote_not_a_new_one() {
+    let mut c = Cluster::new();
+    let set = c.set();
+    let key0 = c.key_of(0);
+    // Node 0 already prevoted nil in round 0 of this subject (before a crash, say).
+    let stored = Vote::sign(&set, &key0, "guarded", 0, Kind::Prevote(None), 0).unwrap();
+    let frame = wire::vote_json(&stored, None).to_string();
+    {
+        let conn = crate::harness::sqlite(&c.env.path("n0.db"));
+        echoctl::bft::guard::init(&conn).unwrap();
+        echoctl::bft::guard::store(&conn, "guarded", 0, 2, &frame).unwrap();
+    }
+    c.start_all();
+    let v = c.propose("guarded", r#"{"text":"g"}"#, "20").ok().json();
+    assert_eq!(v["decision"], "approve", "{v}");
+    for i in 0..4 {
+        c.wait_decisions(i, 1);
+    }
+    // It would have prevoted for the proposal; the guard made it send the stored nil
+    // prevote instead, so nobody saw two different prevotes from it.
+    let rows = stored_votes(&c, 0);
+    let prevotes: Vec<_> = rows
+        .iter()
+        .filter(|r| r.0 == "guarded" && r.1 == 0 && r.2 == 2)
+        .collect();
+    assert_eq!(prevotes.len(), 1);
+    assert_eq!(prevotes[0].3, frame);
+    assert_eq!(evidence(&c, &[0, 1, 2, 3]), vec![0, 0, 0, 0]);
 }
