@@ -341,6 +341,14 @@ impl Node {
         }
         let decided = st.subjects.get(&subject).and_then(|s| s.decided.clone());
         if let Some(cert) = decided {
+            // Still worth reading: a conflicting vote is evidence, kept by the instance.
+            if let Some(s) = st.subjects.get_mut(&subject) {
+                s.inst.on_message(Message {
+                    round: vote.round,
+                    from: vote.from as usize,
+                    kind: vote.kind,
+                });
+            }
             // A peer still voting on something we decided: show it the certificate.
             if let Some(Some(p)) = self.peers.get(vote.from as usize) {
                 let _ = p.tx.try_send(cert_frame(&cert));

@@ -66,16 +66,10 @@ impl Cluster {
     /// Starts validator i with extra arguments and environment.
     pub fn start_with(&mut self, i: usize, extra: &[&str], vars: &[(&str, &str)]) {
         let db = format!("n{i}.db");
-        let mut args = vec![
-            "--db",
-            db.as_str(),
-            "bft",
-            "serve",
-            "--validators",
-            "validators.toml",
-            "--timeout-ms",
-            "200",
-        ];
+        let mut args = vec!["--db", db.as_str(), "bft", "serve", "--timeout-ms", "200"];
+        if !extra.contains(&"--validators") {
+            args.extend_from_slice(&["--validators", "validators.toml"]);
+        }
         args.extend_from_slice(extra);
         let mut cmd = self.env.command(&args);
         for (k, v) in vars {
@@ -680,4 +674,209 @@ fn the_vote_guard_sends_the_stored_vote_not_a_new_one() {
     assert_eq!(prevotes.len(), 1);
     assert_eq!(prevotes[0].3, frame);
     assert_eq!(evidence(&c, &[0, 1, 2, 3]), vec![0, 0, 0, 0]);
+}
+
+/// Sends one peer frame to a validator (fire and forget).
+fn send_frame(addr: SocketAddr, v: &Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(&frame(v)).unwrap();
+    s.flush().unwrap();
+    // Give the node a moment before the connection closes.
+    std::thread::sleep(Duration::from_millis(20));
+}
+
+#[test]
+fn an_equivocating_proposer_gets_at_most_one_value_decided() {
+    let mut c = Cluster::new();
+    for i in 0..3 {
+        c.start(i);
+    }
+    let set = c.set();
+    let evil = c.key_of(3);
+    // Validator 3 (a second process holding its key) is round 0's proposer and proposes
+    // one thing to validators 0 and 1, another to validator 2, and votes both ways.
+    let subject = subject_proposed_by(3, "equivocate");
+    let p1 = serde_json::Map::from_iter([("text".to_string(), json!("plan one"))]);
+    let p2 = serde_json::Map::from_iter([("text".to_string(), json!("plan two"))]);
+    let v1 = value_id(Decision::Approve, &proposal_hash(&subject, &p1));
+    let v2 = value_id(Decision::Approve, &proposal_hash(&subject, &p2));
+    let proposal = |value, content: &serde_json::Map<String, Value>| {
+        let vote = Vote::sign(
+            &set,
+            &evil,
+            &subject,
+            0,
+            Kind::Proposal {
+                value,
+                valid_round: None,
+            },
+            3,
+        )
+        .unwrap();
+        wire::vote_json(
+            &vote,
+            Some(&wire::ProposalBody {
+                decision: Decision::Approve,
+                content: content.clone(),
+            }),
+        )
+    };
+    let vote = |kind| wire::vote_json(&Vote::sign(&set, &evil, &subject, 0, kind, 3).unwrap(), None);
+    for (to, value, content) in [(0, v1, &p1), (1, v1, &p1), (2, v2, &p2)] {
+        send_frame(c.addr(to), &proposal(value, content));
+        send_frame(c.addr(to), &vote(Kind::Prevote(Some(value))));
+        send_frame(c.addr(to), &vote(Kind::Precommit(Some(value))));
+    }
+    // And both prevotes to validator 0: caught as equivocation.
+    send_frame(c.addr(0), &vote(Kind::Prevote(Some(v2))));
+    // Wait for the honest three.
+    let mut decided = Vec::new();
+    for i in 0..3 {
+        let d = c.wait_decisions(i, 1);
+        assert_eq!(d.len(), 1, "node {i} did not decide");
+        decided.push(d[0]["value"].clone());
+    }
+    assert!(
+        decided.windows(2).all(|w| w[0] == w[1]),
+        "two values decided: {decided:?}"
+    );
+    let ev = evidence(&c, &[0, 1, 2]);
+    assert!(
+        ev.iter().sum::<u64>() > 0,
+        "the conflicting votes were not kept: {ev:?}"
+    );
+    for i in 0..3 {
+        let (code, out) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {out}");
+    }
+}
+
+/// A TCP proxy that can be cut (all its connections dropped, new ones refused) and
+/// healed: the fault injector between two validators.
+struct Proxy {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    fn new(target: SocketAddr) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = cut.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(inbound) = conn else { continue };
+                if flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection closes at once
+                }
+                let Ok(outbound) = TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (inbound.try_clone().unwrap(), outbound.try_clone().unwrap()),
+                    (outbound, inbound),
+                ] {
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        from.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            if flag.load(Ordering::SeqCst) {
+                                break;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, cut }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_two_two_partition_decides_nothing_then_one_value_after_healing() {
+    let mut c = Cluster::new();
+    let base = std::fs::read_to_string(c.env.path("validators.toml")).unwrap();
+    // Node i reaches node j through proxy (i, j); each node has its own view of the
+    // addresses (addresses are not part of the set hash).
+    let mut proxies = Vec::new();
+    for i in 0..4 {
+        let mut view = base.clone();
+        for j in 0..4 {
+            if i != j {
+                let p = Proxy::new(c.addr(j));
+                view = view.replace(
+                    &format!("127.0.0.1:{}\"", c.ports[j]),
+                    &format!("127.0.0.1:{}\"", p.port),
+                );
+                proxies.push((i, j, p));
+            }
+        }
+        std::fs::write(c.env.path(&format!("view{i}.toml")), view).unwrap();
+    }
+    let side = |i: usize| i / 2;
+    for (i, j, p) in &proxies {
+        p.set_cut(side(*i) != side(*j));
+    }
+    for i in 0..4 {
+        let listen = format!("127.0.0.1:{}", c.ports[i]);
+        let view = format!("view{i}.toml");
+        c.start_with(i, &["--validators", &view, "--listen", &listen], &[]);
+    }
+    // Each side is asked to decide something different for the same subject.
+    let submit = |i: usize, text: &str| {
+        echoctl::bft::client::request(
+            c.addr(i),
+            &json!({"type": "submit", "subject": "split", "content": {"text": text}}),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    };
+    submit(0, "left");
+    submit(1, "left");
+    submit(2, "right");
+    submit(3, "right");
+    std::thread::sleep(Duration::from_secs(2));
+    for i in 0..4 {
+        assert!(c.decisions(i).is_empty(), "node {i} decided while partitioned");
+    }
+    // Heal: one decision, everywhere, within a bound.
+    for (_, _, p) in &proxies {
+        p.set_cut(false);
+    }
+    let healed = Instant::now();
+    let mut values = Vec::new();
+    for i in 0..4 {
+        let d = c.wait_decisions(i, 1);
+        assert_eq!(d.len(), 1, "node {i} did not decide after healing");
+        values.push(d[0]["value"].clone());
+    }
+    assert!(healed.elapsed() < Duration::from_secs(20));
+    assert!(values.windows(2).all(|w| w[0] == w[1]), "{values:?}");
+    for i in 0..4 {
+        let (code, out) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {out}");
+    }
 }
