@@ -65,12 +65,17 @@ pub fn propose(
         .hint("start the validators (echoctl bft serve) or check the addresses in the validators file"));
     }
     let deadline = Instant::now() + timeout;
-    let query = json!({"type": "query", "subject": subject});
     let mut i = 0;
     while Instant::now() < deadline {
         let addr = reachable[i % reachable.len()];
         i += 1;
-        if let Ok(reply) = request(addr, &query, per_request) {
+        // Each query waits at the validator for the decision (up to a second), so a
+        // proposal costs a few requests, not a poll loop; a validator that does not answer
+        // with a valid certificate is passed over for the next.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let wait = left.min(Duration::from_secs(1));
+        let query = json!({"type": "query", "subject": subject, "wait_ms": wait.as_millis() as u64});
+        if let Ok(reply) = request(addr, &query, wait + Duration::from_millis(500)) {
             if reply.get("type").and_then(Value::as_str) == Some("certificate") {
                 if let Ok(cert) = wire::parse_certificate(&reply) {
                     // Trust no single validator: the certificate must verify.
@@ -79,9 +84,6 @@ pub fn propose(
                     }
                 }
             }
-        }
-        if i % reachable.len() == 0 {
-            std::thread::sleep(Duration::from_millis(5));
         }
     }
     Ok(Outcome::Undecided {

@@ -89,8 +89,7 @@ struct Subject {
 
 struct State {
     ledger: Ledger,
-    signers: Signers,
-    clock: Box<dyn Fn() -> Result<Clock> + Send>,
+    signers: Arc<Mutex<Signers>>,
     rules: Vec<Rule>,
     subjects: HashMap<String, Subject>,
     recent: VecDeque<String>,
@@ -118,6 +117,9 @@ pub struct Node {
     peers: Vec<Option<Peer>>,
     timers: Mutex<TimerHeap>,
     timer_seq: AtomicU64,
+    decisions: Mutex<std::sync::mpsc::Sender<NewEntry>>,
+    /// Notified on every decision (queries that wait).
+    decided_cv: std::sync::Condvar,
     signed: AtomicU64,
     connections: AtomicUsize,
     metrics: Metrics,
@@ -195,12 +197,17 @@ impl Node {
             })
             .collect();
         let metrics_addr = cfg.metrics;
+        let signers = Arc::new(Mutex::new(signers));
+        let (decisions_tx, decisions_rx) = std::sync::mpsc::channel();
+        {
+            let (path, signers) = (ledger.path().to_owned(), Arc::clone(&signers));
+            std::thread::spawn(move || Node::ledger_writer(path, signers, clock, decisions_rx));
+        }
         let node = Arc::new(Node {
             cfg,
             state: Mutex::new(State {
                 ledger,
                 signers,
-                clock,
                 rules,
                 subjects: HashMap::new(),
                 recent: VecDeque::new(),
@@ -208,6 +215,8 @@ impl Node {
             peers,
             timers: Mutex::new(BinaryHeap::new()),
             timer_seq: AtomicU64::new(0),
+            decisions: Mutex::new(decisions_tx),
+            decided_cv: std::sync::Condvar::new(),
             signed: AtomicU64::new(0),
             connections: AtomicUsize::new(0),
             metrics: Metrics::default(),
@@ -300,6 +309,9 @@ impl Node {
                 if vote.round > MAX_ROUND {
                     return Err("round too large".into());
                 }
+                if self.late_vote(&vote) {
+                    return Ok(());
+                }
                 if !vote.verify(&self.cfg.set) {
                     return Err("the vote's signature is not the named validator's over these sign bytes (another cluster, set, subject, round, step or value?)".into());
                 }
@@ -315,6 +327,14 @@ impl Node {
             }
             Some("certificate") => {
                 let cert = wire::parse_certificate(frame)?;
+                // Already decided here: nothing to learn (and signatures are not free).
+                if lock(&self.state)
+                    .subjects
+                    .get(&cert.subject)
+                    .is_some_and(|s| s.decided.is_some())
+                {
+                    return Ok(());
+                }
                 cert.verify(&self.cfg.set)?;
                 let mut st = lock(&self.state);
                 self.adopt(&mut st, cert);
@@ -322,6 +342,32 @@ impl Node {
             }
             _ => Err("not a peer message".into()),
         }
+    }
+
+    /// A vote for a subject already decided here that contradicts nothing we hold: the
+    /// sender only needs the certificate, and its signature need not be checked (only a
+    /// conflicting vote is worth verifying, as evidence).
+    fn late_vote(&self, vote: &Vote) -> bool {
+        let st = lock(&self.state);
+        let Some(s) = st.subjects.get(&vote.subject) else {
+            return false;
+        };
+        let Some(cert) = &s.decided else { return false };
+        let (sb, value) = match &vote.kind {
+            Kind::Proposal { value, .. } => (1, Some(*value)),
+            Kind::Prevote(v) => (2, *v),
+            Kind::Precommit(v) => (3, *v),
+        };
+        let conflicts = s.sigs.iter().any(|((r, k, v), by)| {
+            *r == vote.round && *k == sb && *v != value && by.contains_key(&vote.from)
+        });
+        if conflicts {
+            return false;
+        }
+        if let Some(Some(p)) = self.peers.get(vote.from as usize) {
+            let _ = p.tx.try_send(cert_frame(cert));
+        }
+        true
     }
 
     /// Our own stored frames (at startup) go through the same path as peers' frames.
@@ -490,7 +536,8 @@ impl Node {
                         content: body.content,
                         precommits,
                     };
-                    if cert.verify(&self.cfg.set).is_ok() {
+                    // Every precommit in it was verified when it arrived (ours we signed).
+                    if cert.precommits.len() >= self.cfg.set.quorum() {
                         self.adopt(st, cert);
                     }
                 }
@@ -512,7 +559,7 @@ impl Node {
             None => {
                 let vote = Vote::sign(
                     &self.cfg.set,
-                    st.signers.primary(),
+                    lock(&st.signers).primary(),
                     subject,
                     m.round,
                     m.kind.clone(),
@@ -631,15 +678,38 @@ impl Node {
         self.broadcast_frame(&cert_frame(&cert));
         // Into the ledger: one decision entry with its certificate and the validator set.
         let content = decision_content(&self.cfg.set, &cert);
-        if let Ok(clock) = (st.clock)() {
-            let entry = NewEntry {
-                kind: "decision".into(),
-                source: "bft".into(),
-                content,
-                refs: vec![],
-            };
-            let State { ledger, signers, .. } = st;
-            let _ = ledger.append(signers, &clock, std::iter::once(Ok(entry)), &mut |_| {});
+        self.decided_cv.notify_all();
+        // The ledger writer batches decisions: one transaction and checkpoint per batch.
+        let _ = lock(&self.decisions).send(NewEntry {
+            kind: "decision".into(),
+            source: "bft".into(),
+            content,
+            refs: vec![],
+        });
+    }
+
+    /// Appends decisions as they come, as many as are waiting in one transaction (one
+    /// fsync and one checkpoint for a burst), on its own connection to the ledger.
+    fn ledger_writer(
+        path: std::path::PathBuf,
+        signers: Arc<Mutex<Signers>>,
+        clock: Box<dyn Fn() -> Result<Clock> + Send>,
+        rx: Receiver<NewEntry>,
+    ) {
+        let Ok(mut ledger) = Ledger::open(&path) else {
+            return;
+        };
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < 512 {
+                match rx.try_recv() {
+                    Ok(e) => batch.push(e),
+                    Err(_) => break,
+                }
+            }
+            let Ok(clock) = clock() else { continue };
+            let signers = lock(&signers);
+            let _ = ledger.append(&signers, &clock, batch.into_iter().map(Ok), &mut |_| {});
         }
     }
 
@@ -668,7 +738,29 @@ impl Node {
             .get("subject")
             .and_then(Value::as_str)
             .ok_or("query needs a subject")?;
-        let st = lock(&self.state);
+        // With wait_ms, block (up to 10 s) until the subject is decided: one request per
+        // decision instead of polling.
+        let wait = Duration::from_millis(
+            frame
+                .get("wait_ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                .min(10_000),
+        );
+        let deadline = Instant::now() + wait;
+        let mut st = lock(&self.state);
+        loop {
+            let decided = st.subjects.get(subject).is_some_and(|s| s.decided.is_some());
+            let now = Instant::now();
+            if decided || now >= deadline {
+                break;
+            }
+            st = self
+                .decided_cv
+                .wait_timeout(st, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
         Ok(match st.subjects.get(subject) {
             Some(s) => match &s.decided {
                 Some(c) => {
