@@ -880,3 +880,30 @@ fn a_two_two_partition_decides_nothing_then_one_value_after_healing() {
         assert_eq!(code, 0, "node {i}: {out}");
     }
 }
+
+#[test]
+fn a_client_written_from_protocol_md_alone_gets_and_checks_a_decision() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bft_client.py");
+    let python_ok = std::process::Command::new("python3")
+        .args(["-c", "import tomllib, cryptography"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !python_ok {
+        eprintln!("skipped: python3 with tomllib and cryptography is not available");
+        return;
+    }
+    let mut c = Cluster::new();
+    c.start_all();
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(c.env.path("validators.toml"))
+        .args(["from-python", r#"{"text":"written from the spec","n":3}"#])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("approve signed by"), "{stdout}");
+    // And echoctl's own client sees the same decision.
+    let v = c.propose("from-python", r#"{"text":"written from the spec","n":3}"#, "20").ok().json();
+    assert_eq!(v["decision"], "approve");
+}
