@@ -901,9 +901,17 @@ fn a_client_written_from_protocol_md_alone_gets_and_checks_a_decision() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.starts_with("approve signed by"), "{stdout}");
     // And echoctl's own client sees the same decision.
-    let v = c.propose("from-python", r#"{"text":"written from the spec","n":3}"#, "20").ok().json();
+    let v = c
+        .propose("from-python", r#"{"text":"written from the spec","n":3}"#, "20")
+        .ok()
+        .json();
     assert_eq!(v["decision"], "approve");
 }
