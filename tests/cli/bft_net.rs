@@ -188,7 +188,12 @@ impl Drop for Cluster {
 #[test]
 fn four_validators_decide_and_every_ledger_verifies_the_certificate() {
     let mut c = Cluster::new();
-    c.start_all();
+    let metrics = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics}");
+    c.start_with(0, &["--metrics", &metrics_addr], &[]);
+    for i in 1..4 {
+        c.start(i);
+    }
     let r = c
         .propose("deploy-v2", r#"{"text":"deploy v2 to production"}"#, "20")
         .ok();
@@ -206,6 +211,34 @@ fn four_validators_decide_and_every_ledger_verifies_the_certificate() {
         let (code, v) = c.verify(i);
         assert_eq!(code, 0, "node {i}: {v}");
     }
+    // Status, as JSON: everyone reachable, the decision listed.
+    let st = c
+        .env
+        .run(&["--json", "bft", "status", "--validators", "validators.toml"])
+        .ok()
+        .json();
+    assert_eq!(st["reachable"], 4);
+    assert_eq!(st["quorum"], 3);
+    assert_eq!(
+        st["validators"][0]["status"]["recent_decisions"][0]["subject"], "deploy-v2",
+        "{st}"
+    );
+    // Prometheus metrics from node 0.
+    let mut m = TcpStream::connect(("127.0.0.1", metrics)).unwrap();
+    m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    m.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.contains("\nechoctl_bft_decisions_total 1\n"), "{text}");
+    assert!(
+        text.contains("echoctl_bft_decision_latency_seconds_count 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("echoctl_bft_decision_latency_seconds_bucket{le=\"+Inf\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("echoctl_bft_peers_up 3"), "{text}");
     // A subject is decided once: proposing it again returns the same certificate.
     let again = c
         .propose("deploy-v2", r#"{"text":"something else"}"#, "20")
