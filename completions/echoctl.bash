@@ -629,7 +629,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__bft__subcmd__propose)
-            opts="-q -h --validators --subject --content --timeout --db --json --quiet --color --help"
+            opts="-q -h --validators --subject --content --new-validators --timeout --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +644,10 @@ _echoctl() {
                     return 0
                     ;;
                 --content)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-validators)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -342,8 +342,9 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l validators -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l subject -d 'What is decided (1 to 256 bytes); one decision per subject, ever' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l subject -d 'What is decided (1 to 256 bytes); one decision per subject, ever. Default with --new-validators: validator-set/CLUSTER/epoch-N' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l content -d 'The proposal: a JSON object' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l new-validators -d 'Propose moving to this validators file (the next epoch of the same cluster): the current set decides it like any proposal' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l timeout -d 'How long to wait for the decision, in seconds' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l color -d 'When to use color' -r -f -a "auto\t''

@@ -163,6 +163,7 @@ impl Node {
             )));
         }
         guard::init(&ledger.conn)?;
+        check_set_history(&ledger, &cfg.set)?;
         let mut rules = Vec::new();
         ledger.log(
             &LogFilter {
@@ -489,6 +490,12 @@ impl Node {
         let size = crate::ledger::canon::to_canonical(&Value::Object(content.clone())).len();
         if size > MAX_CONTENT {
             return Decision::Reject;
+        }
+        // A change of validator set: a valid set of the same cluster, the next epoch.
+        if let Some(next) = super::proposed_set(content) {
+            let ok =
+                next.is_ok_and(|n| n.cluster == self.cfg.set.cluster && n.epoch == self.cfg.set.epoch + 1);
+            return if ok { Decision::Approve } else { Decision::Reject };
         }
         if st.rules.iter().any(|r| r.violated_by(content) == Some(true)) {
             return Decision::Reject;
@@ -1007,6 +1014,34 @@ impl Node {
         s.push_str(&format!("echoctl_bft_peers_up {up}\n"));
         s
     }
+}
+
+/// A node may serve a validator set only if its ledger's decisions were all made by that
+/// set, or the ledger records the set's approval by a decision of an earlier set.
+fn check_set_history(ledger: &Ledger, set: &ValidatorSet) -> Result<()> {
+    let mut other = false;
+    let mut approved = false;
+    ledger.log(
+        &LogFilter {
+            kind: Some("decision".into()),
+            ..Default::default()
+        },
+        |e| {
+            if let Some(Ok(facts)) = super::check_decision_entry(&e.entry.content) {
+                other |= facts.set_hash != set.hash;
+                approved |= facts.approves_set == Some(set.hash);
+            }
+            Ok(())
+        },
+    )?;
+    if other && !approved {
+        return Err(Error::input(format!(
+            "this ledger's decisions were made by another validator set, and no decision in it approves {} epoch {}",
+            set.cluster, set.epoch
+        ))
+        .hint("propose the new set with the old one first: echoctl bft propose --validators OLD --new-validators NEW"));
+    }
+    Ok(())
 }
 
 fn cert_frame(c: &Certificate) -> Value {

@@ -625,12 +625,22 @@ pub enum BftCommand {
     Propose {
         #[arg(long, env = "ECHOCTL_BFT_VALIDATORS", value_name = "FILE")]
         validators: PathBuf,
-        /// What is decided (1 to 256 bytes); one decision per subject, ever.
-        #[arg(long)]
-        subject: String,
+        /// What is decided (1 to 256 bytes); one decision per subject, ever. Default with
+        /// --new-validators: validator-set/CLUSTER/epoch-N.
+        #[arg(long, required_unless_present = "new_validators")]
+        subject: Option<String>,
         /// The proposal: a JSON object.
-        #[arg(long, value_name = "JSON")]
-        content: String,
+        #[arg(
+            long,
+            value_name = "JSON",
+            required_unless_present = "new_validators",
+            conflicts_with = "new_validators"
+        )]
+        content: Option<String>,
+        /// Propose moving to this validators file (the next epoch of the same cluster):
+        /// the current set decides it like any proposal.
+        #[arg(long, value_name = "FILE")]
+        new_validators: Option<PathBuf>,
         /// How long to wait for the decision, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         timeout: f64,

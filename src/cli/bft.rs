@@ -62,13 +62,33 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             validators,
             subject,
             content,
+            new_validators,
             timeout,
         } => {
             let set = ValidatorSet::load(&validators)?;
-            let content = match parse_strict(&content) {
-                Ok(Value::Object(m)) => m,
-                Ok(_) => return Err(Error::input("--content must be a JSON object")),
-                Err(why) => return Err(Error::input(format!("--content is not valid JSON: {why}"))),
+            let (subject, content) = match (new_validators, content) {
+                (Some(path), _) => {
+                    let next = ValidatorSet::load(&path)?;
+                    if next.cluster != set.cluster || next.epoch != set.epoch + 1 {
+                        return Err(Error::input(format!(
+                            "the new set must be cluster {} epoch {}",
+                            set.cluster,
+                            set.epoch + 1
+                        )));
+                    }
+                    let subject = subject
+                        .unwrap_or_else(|| format!("validator-set/{}/epoch-{}", next.cluster, next.epoch));
+                    (subject, crate::bft::set_change_content(&next))
+                }
+                (None, Some(text)) => {
+                    let content = match parse_strict(&text) {
+                        Ok(Value::Object(m)) => m,
+                        Ok(_) => return Err(Error::input("--content must be a JSON object")),
+                        Err(why) => return Err(Error::input(format!("--content is not valid JSON: {why}"))),
+                    };
+                    (subject.unwrap_or_default(), content)
+                }
+                (None, None) => return Err(Error::input("pass --content JSON or --new-validators FILE")),
             };
             if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
                 return Err(Error::input("--timeout must be between 0 and 86400 seconds"));

@@ -189,6 +189,9 @@ struct Verifier<'c> {
     history: KeyHistory,
     /// Whether the newest checkpoint checked carries a signature by a trusted key.
     newest_trusted: bool,
+    /// BFT validator sets in force: the first one seen, then those it (or a successor)
+    /// approved.
+    bft_sets: Vec<[u8; 32]>,
     frontier: Frontier,
     next_seq: u64,
     prev: Hash,
@@ -237,6 +240,7 @@ impl<'c> Verifier<'c> {
             genesis: None,
             history: KeyHistory::default(),
             newest_trusted: false,
+            bft_sets: Vec::new(),
             frontier: Frontier::new(),
             next_seq: 0,
             prev: [0; 32],
@@ -632,8 +636,27 @@ impl<'c> Verifier<'c> {
         }
         self.check_refs(&e, id)?;
         self.check_court(&e, id)?;
-        if let Some(Err(why)) = &e.bft {
-            return fail(seq, id, format!("BFT decision: {why}"));
+        match &e.bft {
+            None => {}
+            Some(Err(why)) => return fail(seq, id, format!("BFT decision: {why}")),
+            Some(Ok(facts)) => {
+                // The first set seen is the ledger's; any later one must have been approved
+                // by a decision of a set before it.
+                if self.bft_sets.is_empty() {
+                    self.bft_sets.push(facts.set_hash);
+                } else if !self.bft_sets.contains(&facts.set_hash) {
+                    return fail(
+                        seq,
+                        id,
+                        "BFT decision by a validator set that no earlier set approved",
+                    );
+                }
+                if let Some(next) = facts.approves_set {
+                    if !self.bft_sets.contains(&next) {
+                        self.bft_sets.push(next);
+                    }
+                }
+            }
         }
         match &e.key_change {
             None => {}
@@ -1193,7 +1216,7 @@ struct Body {
     /// For a `key` entry, the change it makes.
     key_change: Option<Result<KeyChange, String>>,
     /// For a `decision` entry with a BFT certificate, whether it verifies.
-    bft: Option<Result<(), String>>,
+    bft: Option<Result<crate::bft::DecisionFacts, String>>,
     /// For a genesis entry, what it declares.
     genesis: Option<Result<Genesis, String>>,
 }

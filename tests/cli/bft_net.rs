@@ -31,7 +31,15 @@ fn free_port() -> u16 {
 impl Cluster {
     /// Four ledgers and keys, and the validators file naming them.
     pub fn new() -> Self {
-        let env = TestEnv::new();
+        Self::seeded("test-seed")
+    }
+
+    /// A cluster whose keys come from another seed (another set of validators).
+    pub fn seeded(seed: &str) -> Self {
+        let env = TestEnv {
+            seed: seed.into(),
+            ..TestEnv::new()
+        };
         let mut toml = String::from("cluster = \"test.cluster\"\nepoch = 1\n");
         let mut ports = Vec::new();
         let mut keys = Vec::new();
@@ -223,11 +231,21 @@ fn four_validators_decide_and_every_ledger_verifies_the_certificate() {
         st["validators"][0]["status"]["recent_decisions"][0]["subject"], "deploy-v2",
         "{st}"
     );
-    // Prometheus metrics from node 0.
-    let mut m = TcpStream::connect(("127.0.0.1", metrics)).unwrap();
-    m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let mut text = String::new();
-    m.read_to_string(&mut text).unwrap();
+    // Prometheus metrics from node 0 (its peer connections may still be in reconnect
+    // backoff right after start: wait for them).
+    let scrape = || {
+        let mut m = TcpStream::connect(("127.0.0.1", metrics)).unwrap();
+        m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut text = String::new();
+        m.read_to_string(&mut text).unwrap();
+        text
+    };
+    let t = Instant::now();
+    let mut text = scrape();
+    while !text.contains("echoctl_bft_peers_up 3") && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+        text = scrape();
+    }
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
     assert!(text.contains("\nechoctl_bft_decisions_total 1\n"), "{text}");
     assert!(
@@ -947,4 +965,109 @@ fn a_client_written_from_protocol_md_alone_gets_and_checks_a_decision() {
         .ok()
         .json();
     assert_eq!(v["decision"], "approve");
+}
+
+#[test]
+fn a_new_validator_set_is_a_decision_of_the_old_one() {
+    let mut c = Cluster::new();
+    c.start_all();
+    c.propose("before", r#"{"text":"epoch 1"}"#, "20").ok();
+    let base = std::fs::read_to_string(c.env.path("validators.toml")).unwrap();
+    std::fs::write(c.env.path("epoch2.toml"), base.replace("epoch = 1", "epoch = 2")).unwrap();
+    std::fs::write(c.env.path("epoch3.toml"), base.replace("epoch = 1", "epoch = 3")).unwrap();
+    // Skipping an epoch is refused by the client, and would be rejected by validators.
+    c.env
+        .run(&[
+            "bft",
+            "propose",
+            "--validators",
+            "validators.toml",
+            "--new-validators",
+            "epoch3.toml",
+        ])
+        .code(2);
+    let v = c
+        .env
+        .run(&[
+            "--json",
+            "bft",
+            "propose",
+            "--validators",
+            "validators.toml",
+            "--new-validators",
+            "epoch2.toml",
+            "--timeout",
+            "20",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["decision"], "approve", "{v}");
+    assert_eq!(v["subject"], "validator-set/test.cluster/epoch-2");
+    for i in 0..4 {
+        c.wait_decisions(i, 2);
+        c.kill(i);
+    }
+    // A set nobody approved cannot take over these ledgers.
+    let r = c
+        .env
+        .run(&["--db", "n0.db", "bft", "serve", "--validators", "epoch3.toml"])
+        .code(2);
+    assert!(r.stderr.contains("no decision in it approves"), "{}", r.stderr);
+    // The approved one can; it decides, and every ledger verifies across the change.
+    for i in 0..4 {
+        c.start_with(i, &["--validators", "epoch2.toml"], &[]);
+    }
+    let v = c
+        .env
+        .run(&[
+            "--json",
+            "bft",
+            "propose",
+            "--validators",
+            "epoch2.toml",
+            "--subject",
+            "after",
+            "--content",
+            r#"{"text":"epoch 2"}"#,
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["decision"], "approve");
+    for i in 0..4 {
+        let d = c.wait_decisions(i, 3);
+        assert_eq!(d[2]["epoch"], 2, "node {i}");
+        let (code, out) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {out}");
+    }
+    // A decision certified by a set this ledger never approved fails verify.
+    let mut other = Cluster::seeded("another cluster");
+    other.start_all();
+    other
+        .propose("elsewhere", r#"{"text":"another cluster"}"#, "20")
+        .ok();
+    let foreign = other.wait_decisions(0, 1)[0].clone();
+    let content = json!({"text": "smuggled", "bft": foreign}).to_string();
+    c.env
+        .run(&[
+            "--db",
+            "n1.db",
+            "ledger",
+            "append",
+            "--kind",
+            "decision",
+            "--source",
+            "x",
+            "--content",
+            &content,
+        ])
+        .ok();
+    let (code, out) = c.verify(1);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out["failure"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no earlier set approved"),
+        "{out}"
+    );
 }
