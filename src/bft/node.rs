@@ -106,7 +106,8 @@ struct Metrics {
 const BUCKETS_MS: [u64; 7] = [5, 10, 20, 50, 100, 500, 1000];
 
 struct Peer {
-    tx: SyncSender<Value>,
+    /// Frames already encoded (length prefix and JSON), shared by every peer's queue.
+    tx: SyncSender<Arc<Vec<u8>>>,
     up: AtomicBool,
 }
 
@@ -366,7 +367,7 @@ impl Node {
             return false;
         }
         if let Some(Some(p)) = self.peers.get(vote.from as usize) {
-            let _ = p.tx.try_send(cert_frame(cert));
+            let _ = p.tx.try_send(encode(&cert_frame(cert)));
         }
         true
     }
@@ -398,7 +399,7 @@ impl Node {
             }
             // A peer still voting on something we decided: show it the certificate.
             if let Some(Some(p)) = self.peers.get(vote.from as usize) {
-                let _ = p.tx.try_send(cert_frame(&cert));
+                let _ = p.tx.try_send(encode(&cert_frame(&cert)));
             }
             return Ok(());
         }
@@ -639,8 +640,9 @@ impl Node {
     }
 
     fn broadcast_frame(&self, frame: &Value) {
+        let bytes = encode(frame);
         for p in self.peers.iter().flatten() {
-            if let Err(TrySendError::Full(_)) = p.tx.try_send(frame.clone()) {
+            if let Err(TrySendError::Full(_)) = p.tx.try_send(Arc::clone(&bytes)) {
                 // The peer is far behind or down: it catches up from the re-send on
                 // reconnect.
             }
@@ -868,7 +870,7 @@ impl Node {
     }
 
     /// One peer's sender: connects, re-sends what the peer may have missed, then streams.
-    fn sender(&self, i: usize, rx: Receiver<Value>) {
+    fn sender(&self, i: usize, rx: Receiver<Arc<Vec<u8>>>) {
         let addr = self.cfg.set.validators[i].address;
         let Some(peer) = &self.peers[i] else { return };
         let mut backoff = Duration::from_millis(50);
@@ -897,7 +899,7 @@ impl Node {
             loop {
                 match rx.recv_timeout(Duration::from_millis(500)) {
                     Ok(frame) => {
-                        if wire::write_frame(&mut stream, &frame).is_err() {
+                        if stream.write_all(&frame).is_err() {
                             break;
                         }
                     }
@@ -1042,6 +1044,13 @@ fn check_set_history(ledger: &Ledger, set: &ValidatorSet) -> Result<()> {
         .hint("propose the new set with the old one first: echoctl bft propose --validators OLD --new-validators NEW"));
     }
     Ok(())
+}
+
+/// A frame's bytes, encoded once for every peer.
+fn encode(v: &Value) -> Arc<Vec<u8>> {
+    let mut out = Vec::new();
+    let _ = wire::write_frame(&mut out, v);
+    Arc::new(out)
 }
 
 fn cert_frame(c: &Certificate) -> Value {
