@@ -84,6 +84,8 @@ struct Subject {
     /// Our own signed frames, for re-sending.
     own: Vec<Value>,
     decided: Option<Certificate>,
+    /// Decided by the state machine, waiting for our own precommit to be durable.
+    pending_decision: Option<(ValueId, u64)>,
     started: Instant,
 }
 
@@ -93,6 +95,15 @@ struct State {
     rules: Vec<Rule>,
     subjects: HashMap<String, Subject>,
     recent: VecDeque<String>,
+    /// Votes signed but not yet durable: (subject, round, step byte) → frame.
+    inflight: HashMap<(String, u64, u8), Value>,
+}
+
+/// A signed vote on its way to the disk, then to the peers.
+struct Persist {
+    key: (String, u64, u8),
+    frame: Value,
+    nth: u64,
 }
 
 #[derive(Default)]
@@ -119,6 +130,7 @@ pub struct Node {
     timers: Mutex<TimerHeap>,
     timer_seq: AtomicU64,
     decisions: Mutex<std::sync::mpsc::Sender<NewEntry>>,
+    persist: Mutex<std::sync::mpsc::Sender<Persist>>,
     /// Notified on every decision (queries that wait).
     decided_cv: std::sync::Condvar,
     signed: AtomicU64,
@@ -201,6 +213,8 @@ impl Node {
         let metrics_addr = cfg.metrics;
         let signers = Arc::new(Mutex::new(signers));
         let (decisions_tx, decisions_rx) = std::sync::mpsc::channel();
+        let (persist_tx, persist_rx) = std::sync::mpsc::channel();
+        let guard_conn = crate::ledger::store::open_rw(ledger.path())?;
         {
             let (path, signers) = (ledger.path().to_owned(), Arc::clone(&signers));
             std::thread::spawn(move || Node::ledger_writer(path, signers, clock, decisions_rx));
@@ -213,11 +227,13 @@ impl Node {
                 rules,
                 subjects: HashMap::new(),
                 recent: VecDeque::new(),
+                inflight: HashMap::new(),
             }),
             peers,
             timers: Mutex::new(BinaryHeap::new()),
             timer_seq: AtomicU64::new(0),
             decisions: Mutex::new(decisions_tx),
+            persist: Mutex::new(persist_tx),
             decided_cv: std::sync::Condvar::new(),
             signed: AtomicU64::new(0),
             connections: AtomicUsize::new(0),
@@ -239,6 +255,10 @@ impl Node {
         {
             let n = Arc::clone(&node);
             std::thread::spawn(move || n.timer_loop());
+        }
+        {
+            let n = Arc::clone(&node);
+            std::thread::spawn(move || n.persister(guard_conn, persist_rx));
         }
         if let Some(addr) = metrics_addr {
             let l = TcpListener::bind(addr)
@@ -448,6 +468,7 @@ impl Node {
                 sigs: HashMap::new(),
                 own: Vec::new(),
                 decided: None,
+                pending_decision: None,
                 started: Instant::now(),
             },
         );
@@ -522,35 +543,49 @@ impl Node {
                     let seq = self.timer_seq.fetch_add(1, Ordering::SeqCst);
                     lock(&self.timers).push(Reverse((at, seq, subject.to_owned(), step_byte(step), round)));
                 }
-                Action::Decide { value, round, .. } => {
-                    let Some(s) = st.subjects.get(subject) else {
-                        continue;
-                    };
-                    if s.decided.is_some() {
-                        continue;
-                    }
-                    let Some(body) = s.values.get(&value).cloned() else {
-                        continue;
-                    };
-                    let precommits: Vec<(u16, [u8; 64])> = s
-                        .sigs
-                        .get(&(round, 3, Some(value)))
-                        .map(|m| m.iter().map(|(i, sig)| (*i, *sig)).collect())
-                        .unwrap_or_default();
-                    let cert = Certificate {
-                        subject: subject.to_owned(),
-                        round,
-                        decision: body.decision,
-                        content: body.content,
-                        precommits,
-                    };
-                    // Every precommit in it was verified when it arrived (ours we signed).
-                    if cert.precommits.len() >= self.cfg.set.quorum() {
-                        self.adopt(st, cert);
-                    }
-                }
+                Action::Decide { value, round, .. } => self.conclude(st, subject, value, round),
             }
         }
+    }
+
+    /// Builds the certificate of a decision from the precommits held and adopts it. Our
+    /// own precommit goes in only once it is durable (a certificate is a way out of the
+    /// process too); if a quorum needs it, the persister concludes after its commit.
+    fn conclude(&self, st: &mut State, subject: &str, value: ValueId, round: u64) {
+        let own_inflight = st.inflight.contains_key(&(subject.to_owned(), round, 3));
+        let me = self.cfg.me as u16;
+        let Some(s) = st.subjects.get_mut(subject) else {
+            return;
+        };
+        if s.decided.is_some() {
+            return;
+        }
+        let Some(body) = s.values.get(&value).cloned() else {
+            return;
+        };
+        let precommits: Vec<(u16, [u8; 64])> = s
+            .sigs
+            .get(&(round, 3, Some(value)))
+            .map(|m| {
+                m.iter()
+                    .filter(|(i, _)| !(own_inflight && **i == me))
+                    .map(|(i, sig)| (*i, *sig))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Every precommit in it was verified when it arrived (ours we signed).
+        if precommits.len() < self.cfg.set.quorum() {
+            s.pending_decision = Some((value, round));
+            return;
+        }
+        let cert = Certificate {
+            subject: subject.to_owned(),
+            round,
+            decision: body.decision,
+            content: body.content,
+            precommits,
+        };
+        self.adopt(st, cert);
     }
 
     /// Signs (or takes the stored vote for the slot), persists, sends to every peer, and
@@ -561,9 +596,19 @@ impl Node {
             Kind::Prevote(_) => 2,
             Kind::Precommit(_) => 3,
         };
-        let stored = guard::stored(&st.ledger.conn, subject, m.round, sb).ok()?;
+        let key = (subject.to_owned(), m.round, sb);
+        let stored = match st.inflight.get(&key) {
+            // Signed a moment ago, on its way to the disk: that vote, not a new one.
+            Some(f) => Some(Err(f.clone())),
+            None => guard::stored(&st.ledger.conn, subject, m.round, sb).ok()?.map(Ok),
+        };
         let frame: Value = match stored {
-            Some(text) => serde_json::from_str(&text).ok()?,
+            Some(Err(inflight)) => inflight,
+            Some(Ok(text)) => {
+                let f: Value = serde_json::from_str(&text).ok()?;
+                self.broadcast_frame(&f);
+                f
+            }
             None => {
                 let vote = Vote::sign(
                     &self.cfg.set,
@@ -583,15 +628,17 @@ impl Node {
                 if self.cfg.crash == Some(CrashPoint::BeforePersist(nth)) {
                     std::process::abort();
                 }
-                // Durable before it leaves the process.
-                guard::store(&st.ledger.conn, subject, m.round, sb, &frame.to_string()).ok()?;
-                if self.cfg.crash == Some(CrashPoint::AfterPersist(nth)) {
-                    std::process::abort();
-                }
+                // Durable before it leaves the process: the persister commits it (with
+                // any other votes waiting, one fsync for all) and only then sends it.
+                st.inflight.insert(key.clone(), frame.clone());
+                let _ = lock(&self.persist).send(Persist {
+                    key,
+                    frame: frame.clone(),
+                    nth,
+                });
                 frame
             }
         };
-        self.broadcast_frame(&frame);
         // A proposal for a value from an earlier round travels with the prevotes that
         // justify it.
         if let Kind::Proposal {
@@ -695,6 +742,60 @@ impl Node {
             content,
             refs: vec![],
         });
+    }
+
+    /// Makes signed votes durable in batches (one transaction, one fsync), then sends
+    /// them: nothing leaves the process before it is on disk.
+    fn persister(&self, conn: rusqlite::Connection, rx: Receiver<Persist>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < 256 {
+                match rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let committed = (|| -> Result<()> {
+                let tx = conn.unchecked_transaction()?;
+                for p in &batch {
+                    let (subject, round, step) = &p.key;
+                    guard::store(&tx, subject, *round, *step, &p.frame.to_string())?;
+                }
+                tx.commit()?;
+                Ok(())
+            })();
+            if committed.is_err() {
+                // Not durable, so never sent; the round's timeouts carry on without it.
+                let mut st = lock(&self.state);
+                for p in &batch {
+                    st.inflight.remove(&p.key);
+                }
+                continue;
+            }
+            if batch
+                .iter()
+                .any(|p| self.cfg.crash == Some(CrashPoint::AfterPersist(p.nth)))
+            {
+                std::process::abort();
+            }
+            for p in &batch {
+                self.broadcast_frame(&p.frame);
+            }
+            let mut st = lock(&self.state);
+            for p in &batch {
+                st.inflight.remove(&p.key);
+            }
+            for p in &batch {
+                let subject = &p.key.0;
+                let pending = st
+                    .subjects
+                    .get_mut(subject)
+                    .and_then(|s| s.pending_decision.take());
+                if let Some((value, round)) = pending {
+                    self.conclude(&mut st, subject, value, round);
+                }
+            }
+        }
     }
 
     /// Appends decisions as they come, as many as are waiting in one transaction (one
