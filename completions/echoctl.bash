@@ -947,7 +947,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__court__subcmd__rule)
-            opts="-q -h --decision --reasoning --amend --type --content --superseded-by --key --hsm --source --db --json --quiet --color --help"
+            opts="-q -h --decision --reasoning --amend --type --content --superseded-by --quorum --timeout --key --hsm --source --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -974,6 +974,14 @@ _echoctl() {
                     return 0
                     ;;
                 --superseded-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --quorum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -433,6 +433,8 @@ supersession\t''
 withdrawal\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l content -d 'Content (a JSON object) for the preceding --amend' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l superseded-by -d 'The replacement for a supersession, for the preceding --amend' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l quorum -d 'Have the BFT validators of this file decide the ruling first; it is written only if they approve it, with their certificate (exit 1 if they reject it or do not decide in time, 3 without a quorum)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l timeout -d 'How long to wait for the validators, in seconds' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l source -d 'Who records the entries' -r

@@ -19,6 +19,32 @@ pub mod wire;
 use crate::sign::VerifierKey;
 use serde_json::{Map, Value};
 
+/// `ledger verify` on a court ruling decided by validators (`court rule --quorum`): its
+/// certificate verifies, and the decided proposal is this ruling (same case and decision).
+pub fn check_ruling_quorum(
+    content: &Map<String, Value>,
+    refs: &[String],
+) -> Option<Result<DecisionFacts, String>> {
+    let facts = check_decision_entry(content)?;
+    Some(facts.and_then(|f| {
+        let proposal = content
+            .get("bft")
+            .and_then(|b| b.get("content"))
+            .ok_or("the certificate has no content")?;
+        let same_case = proposal.get("case").and_then(Value::as_str) == refs.first().map(String::as_str);
+        let same_decision = proposal.get("decision") == content.get("decision");
+        let approved = content
+            .get("bft")
+            .and_then(|b| b.get("decision"))
+            .and_then(Value::as_str)
+            == Some("approve");
+        if !(same_case && same_decision && approved) {
+            return Err("the ruling's certificate approves another ruling".into());
+        }
+        Ok(f)
+    }))
+}
+
 /// What `ledger verify` learns from a BFT decision entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecisionFacts {

@@ -301,6 +301,14 @@ pub enum CourtCommand {
         /// The replacement for a supersession, for the preceding --amend.
         #[arg(long, value_name = "ID")]
         superseded_by: Vec<String>,
+        /// Have the BFT validators of this file decide the ruling first; it is written
+        /// only if they approve it, with their certificate (exit 1 if they reject it or do
+        /// not decide in time, 3 without a quorum).
+        #[arg(long, value_name = "VALIDATORS")]
+        quorum: Option<PathBuf>,
+        /// How long to wait for the validators, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 20.0, requires = "quorum")]
+        timeout: f64,
         #[command(flatten)]
         writer: WriterArgs,
     },

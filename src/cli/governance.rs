@@ -149,6 +149,8 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
             types,
             content,
             superseded_by,
+            quorum,
+            timeout,
             writer,
         } => {
             let args: Vec<String> = std::env::args().collect();
@@ -182,6 +184,12 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
                 });
             }
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
+            let certificate = match &quorum {
+                Some(file) => Some(quorum_for_ruling(
+                    &ledger, file, timeout, &case, &decision, &reasoning, &orders,
+                )?),
+                None => None,
+            };
             let a = court::rule(
                 &mut ledger,
                 &key,
@@ -191,9 +199,57 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
                 &decision,
                 &reasoning,
                 orders,
+                certificate,
             )?;
             print_appended(s, &ledger, &a)
         }
+    }
+}
+
+/// Asks the BFT validators to decide a ruling (subject `court/ORIGIN/CASE`, content: the
+/// case, decision, reasoning and ordered amendments); returns the certificate for the
+/// ruling's `bft` field, or why not.
+fn quorum_for_ruling(
+    ledger: &crate::ledger::Ledger,
+    file: &std::path::Path,
+    timeout: f64,
+    case: &str,
+    decision: &str,
+    reasoning: &str,
+    orders: &[court::Order],
+) -> Result<serde_json::Value> {
+    use crate::bft::client::{propose, Outcome};
+    use crate::bft::validators::ValidatorSet;
+    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+        return Err(Error::input("--timeout must be between 0 and 86400 seconds"));
+    }
+    let set = ValidatorSet::load(file)?;
+    let seq = ledger.resolve(case)?;
+    let case_id = ledger.entry_by_seq(seq)?.map(|e| e.entry.id).unwrap_or_default();
+    let amendments: Vec<serde_json::Value> = orders
+        .iter()
+        .map(|o| serde_json::json!({"target": o.target, "type": o.kind.as_str(), "content": o.content, "superseded_by": o.superseded_by}))
+        .collect();
+    let content = serde_json::json!({
+        "case": case_id, "decision": decision, "reasoning": reasoning, "amendments": amendments,
+    });
+    let content = content.as_object().cloned().unwrap_or_default();
+    let subject = format!("court/{}/{case_id}", ledger.genesis.origin);
+    match propose(
+        &set,
+        &subject,
+        &content,
+        std::time::Duration::from_secs_f64(timeout),
+    )? {
+        Outcome::Decided(cert) if cert.decision == crate::bft::message::Decision::Approve => {
+            Ok(serde_json::Value::Object(crate::bft::node::decision_content(&set, &cert))["bft"].clone())
+        }
+        Outcome::Decided(_) => Err(Error::invalid(format!(
+            "the validators rejected this ruling (subject {subject}); nothing was written"
+        ))),
+        Outcome::Undecided { .. } => Err(Error::invalid(format!(
+            "the validators did not decide the ruling within {timeout} s; nothing was written"
+        ))),
     }
 }
 

@@ -169,6 +169,7 @@ pub fn rule(
     decision: &str,
     reasoning: &str,
     orders: Vec<Order>,
+    quorum: Option<Value>,
 ) -> Result<Appended> {
     if decision.trim().is_empty() || reasoning.trim().is_empty() {
         return Err(Error::input(
@@ -185,10 +186,16 @@ pub fn rule(
     let mut entries = vec![SystemEntry::Entry(NewEntry {
         kind: KIND_RULING.into(),
         source: source.into(),
-        content: object(vec![
-            ("decision", Value::String(decision.to_owned())),
-            ("reasoning", Value::String(reasoning.to_owned())),
-        ]),
+        content: {
+            let mut c = object(vec![
+                ("decision", Value::String(decision.to_owned())),
+                ("reasoning", Value::String(reasoning.to_owned())),
+            ]);
+            if let Some(q) = quorum {
+                c.insert("bft".into(), q);
+            }
+            c
+        },
         refs: vec![case.case.entry.id.clone()],
     })];
     for o in orders {

@@ -1182,10 +1182,10 @@ impl RawBatch {
                         refs: e.refs.iter().map(|r| ulid_value(r)).collect(),
                         amendment,
                         key_change: (e.kind == KIND_KEY).then(|| KeyChange::from_content(&e.content)),
-                        bft: if e.kind == "decision" {
-                            crate::bft::check_decision_entry(&e.content)
-                        } else {
-                            None
+                        bft: match e.kind.as_str() {
+                            "decision" => crate::bft::check_decision_entry(&e.content),
+                            super::entry::KIND_RULING => crate::bft::check_ruling_quorum(&e.content, &e.refs),
+                            _ => None,
                         },
                     }),
                 }

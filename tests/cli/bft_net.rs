@@ -1071,3 +1071,134 @@ fn a_new_validator_set_is_a_decision_of_the_old_one() {
         "{out}"
     );
 }
+
+#[test]
+fn a_court_ruling_can_require_the_validators_quorum() {
+    let mut c = Cluster::new();
+    c.start_all();
+    let env = &c.env;
+    env.run(&["--db", "court.db", "init", "--origin", "court.example"])
+        .ok();
+    let append = |text: &str| -> String {
+        env.run(&[
+            "--db",
+            "court.db",
+            "--json",
+            "ledger",
+            "append",
+            "--kind",
+            "observation",
+            "--source",
+            "ops",
+            "--content",
+            text,
+        ])
+        .ok()
+        .first_id()
+    };
+    let a = append(r#"{"text":"db1 is up","key":"db1","value":"up"}"#);
+    let b = append(r#"{"text":"db1 is down","key":"db1","value":"down"}"#);
+    let open = |d: &str| {
+        env.run(&[
+            "--db",
+            "court.db",
+            "--json",
+            "court",
+            "open",
+            "--entry",
+            &a,
+            "--entry",
+            &b,
+            "--description",
+            d,
+        ])
+        .ok()
+        .first_id()
+    };
+    let case = open("up or down");
+    let rule = |case: &str, decision: &str| {
+        env.run(&[
+            "--db",
+            "court.db",
+            "court",
+            "rule",
+            case,
+            "--decision",
+            decision,
+            "--reasoning",
+            "the probe was wrong",
+            "--amend",
+            &a,
+            "--type",
+            "withdrawal",
+            "--quorum",
+            "validators.toml",
+        ])
+    };
+    rule(&case, "db1 was down").ok();
+    let ruling = env
+        .run(&["--db", "court.db", "--json", "ledger", "log", "--kind", "ruling"])
+        .ok()
+        .json_lines()
+        .remove(0);
+    let bft = &ruling["content"]["bft"];
+    assert_eq!(bft["decision"], "approve", "{ruling}");
+    assert_eq!(bft["content"]["case"], case.as_str());
+    assert!(bft["precommits"].as_array().unwrap().len() >= 3);
+    let r = env.run(&["--db", "court.db", "--json", "ledger", "verify"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // A ruling the validators reject (its proposal is over 16 KiB) is not written: exit 1.
+    let case2 = open("again");
+    let huge = "x".repeat(17 * 1024);
+    let before = env
+        .run(&["--db", "court.db", "--json", "ledger", "log"])
+        .ok()
+        .json_lines()
+        .len();
+    let r = rule(&case2, &huge).code(1);
+    assert!(r.stderr.contains("rejected"), "{}", r.stderr);
+    assert_eq!(
+        env.run(&["--db", "court.db", "--json", "ledger", "log"])
+            .ok()
+            .json_lines()
+            .len(),
+        before
+    );
+    // Without a quorum of validators: exit 3, nothing written.
+    for i in 0..3 {
+        c.kill(i);
+    }
+    c.env
+        .run(&[
+            "--db",
+            "court.db",
+            "court",
+            "rule",
+            &case2,
+            "--decision",
+            "d",
+            "--reasoning",
+            "r",
+            "--quorum",
+            "validators.toml",
+            "--timeout",
+            "2",
+        ])
+        .code(3);
+    // The check verify applies: the certificate must approve this very ruling. Reused
+    // under another decision text (the writer refuses a second ruling on a closed case,
+    // so this is what an attacker rewriting the file would produce), it fails.
+    let refs = vec![case.clone()];
+    assert!(
+        echoctl::bft::check_ruling_quorum(ruling["content"].as_object().unwrap(), &refs)
+            .unwrap()
+            .is_ok()
+    );
+    let mut forged = ruling["content"].clone();
+    forged["decision"] = json!("db1 was up");
+    let err = echoctl::bft::check_ruling_quorum(forged.as_object().unwrap(), &refs)
+        .unwrap()
+        .unwrap_err();
+    assert!(err.contains("another ruling"), "{err}");
+}
