@@ -187,6 +187,67 @@ def apply_key_change(seq, c, signer, history, trusted):
                         "trusted": signer["trusted"] or any(t["pk"] == key["pk"] for t in trusted)})
 
 
+def lp(b):
+    return len(b).to_bytes(2, "big") + b
+
+
+def set_hash(cluster, epoch, validators):
+    """FORMAT.md 12 / PROTOCOL.md 3: the hash of a BFT validator set."""
+    h = hashlib.sha256(b"echoctl/bft/validators/v1" + lp(cluster.encode()) + epoch.to_bytes(8, "big")
+                       + len(validators).to_bytes(2, "big"))
+    for v in validators:
+        h.update(lp(v["name"].encode()) + lp(v["key"].encode()))
+    return h.digest()
+
+
+def check_bft(seq, e, bft_sets, check_sigs):
+    """FORMAT.md 12: a decision (or a ruling decided by validators) and its certificate."""
+    b = e["content"].get("bft")
+    if b is None or e["kind"] not in ("decision", "ruling"):
+        return
+    try:
+        vals = b["validators"]
+        keys = [parse_vkey(v["key"]) for v in vals]
+        h = set_hash(b["cluster"], b["epoch"], vals)
+        if h.hex() != b["validators_hash"] or len(vals) < 4:
+            raise Invalid(seq, "BFT validator set does not hash to validators_hash")
+        ph = hashlib.sha256(canonical({"content": b["content"], "subject": b["subject"]}).encode()).digest()
+        decision = {"approve": 1, "reject": 0}[b["decision"]]
+        value = hashlib.sha256(b"echoctl/bft/value/v1" + bytes([decision]) + ph).digest()
+        if value.hex() != b["value"]:
+            raise Invalid(seq, "BFT certificate value is not its decision and content")
+        signers = set()
+        for p in b["precommits"]:
+            i = p["validator"]
+            if i in signers or not 0 <= i < len(vals):
+                raise Invalid(seq, "BFT certificate names a validator twice or an unknown one")
+            msg = (b"echoctl/bft/v1" + bytes([3]) + lp(b["cluster"].encode()) + h
+                   + hashlib.sha256(b["subject"].encode()).digest() + b["round"].to_bytes(8, "big")
+                   + b"\x01" + value + i.to_bytes(2, "big"))
+            if check_sigs and not ed25519_verify(keys[i]["pk"], base64.b64decode(p["sig"]), msg):
+                raise Invalid(seq, "BFT precommit signature does not verify")
+            signers.add(i)
+        if len(signers) < 2 * len(vals) // 3 + 1:
+            raise Invalid(seq, "BFT certificate without a quorum")
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise Invalid(seq, f"malformed BFT certificate: {err}")
+    if e["kind"] == "ruling":
+        c = b["content"]
+        if b["decision"] != "approve" or c.get("case") != (e["refs"] or [None])[0] \
+                or c.get("decision") != e["content"].get("decision"):
+            raise Invalid(seq, "the ruling's certificate approves another ruling")
+    if not bft_sets:
+        bft_sets.add(h)
+    elif h not in bft_sets:
+        raise Invalid(seq, "BFT decision by a validator set that no earlier set approved")
+    vs = b["content"].get("validator_set")
+    if b["decision"] == "approve" and isinstance(vs, dict):
+        try:
+            bft_sets.add(set_hash(vs["cluster"], vs["epoch"], vs["validators"]))
+        except (KeyError, TypeError, AttributeError):
+            pass
+
+
 def audit(path, trusted, check_sigs):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     checkpoints = sorted(db.execute("SELECT size, note FROM checkpoints"))
@@ -194,6 +255,7 @@ def audit(path, trusted, check_sigs):
     cases, rulings = {}, {}
     uncovered, covered = [], 0
     history, newest_trusted = [], False
+    bft_sets = set()
     n = 0
     for seq, body in db.execute("SELECT seq, body FROM entries ORDER BY seq"):
         if seq != n:
@@ -233,6 +295,7 @@ def audit(path, trusted, check_sigs):
         if e["kind"] == "key":
             apply_key_change(seq, e["content"], signer, history, trusted)
         check_court(seq, e, ids, cases, rulings)
+        check_bft(seq, e, bft_sets, check_sigs)
         if e["kind"] == "amendment":
             check_amendment(seq, e, ids, status, cases, rulings)
         ids[e["id"]] = (seq, e["kind"])

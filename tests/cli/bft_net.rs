@@ -1202,3 +1202,57 @@ fn a_court_ruling_can_require_the_validators_quorum() {
         .unwrap_err();
     assert!(err.contains("another ruling"), "{err}");
 }
+
+#[test]
+fn the_python_auditor_checks_bft_certificates_too() {
+    let mut c = Cluster::new();
+    c.start_all();
+    c.propose("audited", r#"{"text":"checked by audit.py","x":1.5}"#, "20")
+        .ok();
+    c.wait_decisions(1, 1);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit.py");
+    let audit = |db: &str| {
+        std::process::Command::new("python3")
+            .arg(&script)
+            .arg(c.env.path(db))
+            .output()
+            .ok()
+            .map(|o| {
+                (
+                    o.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&o.stdout).into_owned(),
+                )
+            })
+    };
+    let Some((code, out)) = audit("n1.db") else {
+        eprintln!("skipped: python3 is not available");
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    // A certificate with one signature changed, appended by hand: both verifiers refuse it.
+    let mut forged = c.decisions(1)[0].clone();
+    let sig = forged["precommits"][0]["sig"].as_str().unwrap().to_owned();
+    let mut bytes = sig.into_bytes();
+    bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
+    forged["precommits"][0]["sig"] = json!(String::from_utf8(bytes).unwrap());
+    let content = json!({"text": "forged", "bft": forged}).to_string();
+    c.env
+        .run(&[
+            "--db",
+            "n1.db",
+            "ledger",
+            "append",
+            "--kind",
+            "decision",
+            "--source",
+            "x",
+            "--content",
+            &content,
+        ])
+        .ok();
+    let (code, out) = audit("n1.db").unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("INVALID at seq 2"), "{out}");
+    let (code, v) = c.verify(1);
+    assert_eq!((code, v["failure"]["seq"].as_u64()), (1, Some(2)), "{v}");
+}
