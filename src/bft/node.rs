@@ -1160,8 +1160,9 @@ fn cert_frame(c: &Certificate) -> Value {
     v
 }
 
-/// The content of a `decision` entry (docs/FORMAT.md §12).
-pub fn decision_content(set: &ValidatorSet, cert: &Certificate) -> Map<String, Value> {
+/// The `bft` object of a `decision` entry or a quorum ruling (docs/FORMAT.md §12): the
+/// certificate and the validator set that made it.
+pub fn certificate_record(set: &ValidatorSet, cert: &Certificate) -> Value {
     let mut bft = wire::certificate_json(cert);
     bft["cluster"] = json!(set.cluster);
     bft["epoch"] = json!(set.epoch);
@@ -1172,6 +1173,12 @@ pub fn decision_content(set: &ValidatorSet, cert: &Certificate) -> Map<String, V
             .map(|v| json!({"name": v.name, "key": v.key.to_string()}))
             .collect(),
     );
+    bft
+}
+
+/// The content of a `decision` entry (docs/FORMAT.md §12).
+pub fn decision_content(set: &ValidatorSet, cert: &Certificate) -> Map<String, Value> {
+    let bft = certificate_record(set, cert);
     let mut m = Map::new();
     m.insert(
         "text".into(),

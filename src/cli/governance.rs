@@ -224,17 +224,7 @@ fn quorum_for_ruling(
         return Err(Error::input("--timeout must be between 0 and 86400 seconds"));
     }
     let set = ValidatorSet::load(file)?;
-    let seq = ledger.resolve(case)?;
-    let case_id = ledger.entry_by_seq(seq)?.map(|e| e.entry.id).unwrap_or_default();
-    let amendments: Vec<serde_json::Value> = orders
-        .iter()
-        .map(|o| serde_json::json!({"target": o.target, "type": o.kind.as_str(), "content": o.content, "superseded_by": o.superseded_by}))
-        .collect();
-    let content = serde_json::json!({
-        "case": case_id, "decision": decision, "reasoning": reasoning, "amendments": amendments,
-    });
-    let content = content.as_object().cloned().unwrap_or_default();
-    let subject = format!("court/{}/{case_id}", ledger.genesis.origin);
+    let (subject, content) = court::quorum_proposal(ledger, case, decision, reasoning, orders)?;
     match propose(
         &set,
         &subject,
@@ -242,7 +232,7 @@ fn quorum_for_ruling(
         std::time::Duration::from_secs_f64(timeout),
     )? {
         Outcome::Decided(cert) if cert.decision == crate::bft::message::Decision::Approve => {
-            Ok(serde_json::Value::Object(crate::bft::node::decision_content(&set, &cert))["bft"].clone())
+            Ok(crate::bft::node::certificate_record(&set, &cert))
         }
         Outcome::Decided(_) => Err(Error::invalid(format!(
             "the validators rejected this ruling (subject {subject}); nothing was written"

@@ -157,6 +157,32 @@ pub fn show(ledger: &Ledger, id: &str) -> Result<CaseView> {
     Ok(CaseView { case, entries })
 }
 
+/// What BFT validators decide for `court rule --quorum`: subject `court/ORIGIN/CASE` and
+/// the proposal `{"case", "decision", "reasoning", "amendments"}` (FORMAT.md §12).
+pub fn quorum_proposal(
+    ledger: &Ledger,
+    case: &str,
+    decision: &str,
+    reasoning: &str,
+    orders: &[Order],
+) -> Result<(String, Map<String, Value>)> {
+    let seq = ledger.resolve(case)?;
+    let case_id = ledger.entry_by_seq(seq)?.map(|e| e.entry.id).unwrap_or_default();
+    let amendments: Vec<Value> = orders
+        .iter()
+        .map(|o| {
+            serde_json::json!({"target": o.target, "type": o.kind.as_str(), "content": o.content, "superseded_by": o.superseded_by})
+        })
+        .collect();
+    let content = object(vec![
+        ("case", Value::String(case_id.clone())),
+        ("decision", Value::String(decision.to_owned())),
+        ("reasoning", Value::String(reasoning.to_owned())),
+        ("amendments", Value::Array(amendments)),
+    ]);
+    Ok((format!("court/{}/{case_id}", ledger.genesis.origin), content))
+}
+
 /// Decides an open case: one `ruling` entry and the amendments it orders, in one
 /// transaction. Amending an entry outside the case, or ruling a closed case, is refused.
 #[allow(clippy::too_many_arguments)]

@@ -169,6 +169,31 @@ impl Cluster {
         }
     }
 
+    /// Appends to ledger `db`, by hand, node `from`'s first decision with one byte of one
+    /// precommit signature changed: a certificate that must not verify.
+    pub fn append_forged_decision(&self, from: usize, db: &str) {
+        let mut forged = self.decisions(from)[0].clone();
+        let sig = forged["precommits"][0]["sig"].as_str().unwrap().to_owned();
+        let mut bytes = sig.into_bytes();
+        bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
+        forged["precommits"][0]["sig"] = json!(String::from_utf8(bytes).unwrap());
+        let content = json!({"text": "forged", "bft": forged}).to_string();
+        self.env
+            .run(&[
+                "--db",
+                db,
+                "ledger",
+                "append",
+                "--kind",
+                "decision",
+                "--source",
+                "x",
+                "--content",
+                &content,
+            ])
+            .ok();
+    }
+
     /// Validator 3's key file, for playing the malicious validator.
     pub fn key_of(&self, i: usize) -> KeyFile {
         let dir = self.env.path("config/echoctl/keys");
@@ -266,26 +291,7 @@ fn four_validators_decide_and_every_ledger_verifies_the_certificate() {
 
     // verify re-checks certificates offline: a decision entry whose certificate does not
     // verify (one signature byte changed) fails the ledger.
-    let mut forged = c.decisions(0)[0].clone();
-    let sig = forged["precommits"][0]["sig"].as_str().unwrap().to_owned();
-    let mut bytes = sig.into_bytes();
-    bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
-    forged["precommits"][0]["sig"] = json!(String::from_utf8(bytes).unwrap());
-    let content = json!({"text": "forged", "bft": forged}).to_string();
-    c.env
-        .run(&[
-            "--db",
-            "n1.db",
-            "ledger",
-            "append",
-            "--kind",
-            "decision",
-            "--source",
-            "x",
-            "--content",
-            &content,
-        ])
-        .ok();
+    c.append_forged_decision(0, "n1.db");
     let (code, v) = c.verify(1);
     assert_eq!(code, 1, "{v}");
     assert!(
@@ -1230,26 +1236,7 @@ fn the_python_auditor_checks_bft_certificates_too() {
     };
     assert_eq!(code, 0, "{out}");
     // A certificate with one signature changed, appended by hand: both verifiers refuse it.
-    let mut forged = c.decisions(1)[0].clone();
-    let sig = forged["precommits"][0]["sig"].as_str().unwrap().to_owned();
-    let mut bytes = sig.into_bytes();
-    bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
-    forged["precommits"][0]["sig"] = json!(String::from_utf8(bytes).unwrap());
-    let content = json!({"text": "forged", "bft": forged}).to_string();
-    c.env
-        .run(&[
-            "--db",
-            "n1.db",
-            "ledger",
-            "append",
-            "--kind",
-            "decision",
-            "--source",
-            "x",
-            "--content",
-            &content,
-        ])
-        .ok();
+    c.append_forged_decision(1, "n1.db");
     let (code, out) = audit("n1.db").unwrap();
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("INVALID at seq 2"), "{out}");
