@@ -39,6 +39,7 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "bft" -d 'Byzantine-
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l origin -d 'The log\'s origin: names the ledger in checkpoints and names its key' -r
@@ -527,6 +528,144 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "record" -d 'Record market lists and order books into a snapshot bundle (raw bodies verbatim)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "scan" -d 'Find profitable cycles, sized exactly against book depth; exit 1 when none'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "trade" -d 'Paper-trade an opportunity under the risk limits; every fill goes into the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "replay" -d 'Recompute every recorded trade from the ledger and its snapshots; exit 1 on any difference'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l exchange -d 'Fetch live from this venue\'s public REST API (repeat for several). Base URLs: ECHOCTL_BINANCE_URL, ECHOCTL_KRAKEN_URL, ECHOCTL_COINBASE_URL' -r -f -a "binance\t''
+kraken\t''
+coinbase\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l symbols -d 'Markets to fetch, as BASE/QUOTE (comma-separated), mapped through each venue\'s market list. Default: every market between two of --assets' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l assets -d 'Assets whose markets are fetched when --symbols is not given' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l depth -d 'Levels per side to fetch' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l timeout-ms -d 'Time-out of one request, connection to last byte' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l retries -d 'Retries after a time-out, a connection error, HTTP 5xx or 429 (with backoff)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l max-wait -d 'The longest Retry-After or rate-limit wait honoured before giving up' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l pace-ms -d 'Minimum gap between requests to one venue. Default: the venue\'s public rate (Kraken 1000, Coinbase 100, Binance by request weight)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l rounds -d 'Passes over the books (for --latency fills against later books)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l interval-ms -d 'Pause between rounds' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l out -d 'Where to write the bundle' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l exchange -d 'Fetch live from this venue\'s public REST API (repeat for several). Base URLs: ECHOCTL_BINANCE_URL, ECHOCTL_KRAKEN_URL, ECHOCTL_COINBASE_URL' -r -f -a "binance\t''
+kraken\t''
+coinbase\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l symbols -d 'Markets to fetch, as BASE/QUOTE (comma-separated), mapped through each venue\'s market list. Default: every market between two of --assets' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l assets -d 'Assets whose markets are fetched when --symbols is not given' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l depth -d 'Levels per side to fetch' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l timeout-ms -d 'Time-out of one request, connection to last byte' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l retries -d 'Retries after a time-out, a connection error, HTTP 5xx or 429 (with backoff)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l max-wait -d 'The longest Retry-After or rate-limit wait honoured before giving up' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l pace-ms -d 'Minimum gap between requests to one venue. Default: the venue\'s public rate (Kraken 1000, Coinbase 100, Binance by request weight)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l snapshot -d 'Run offline from a snapshot bundle written by \'wealth record\'' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l min-profit -d 'Smallest net profit reported, in basis points of the size' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l capital -d 'Capital, in --asset: the position limit is --max-position of it' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l asset -d 'The asset cycles start and end in' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l max-legs -d 'Longest cycle: 3 (cross-venue pairs and triangles) or 4 (and four-leg cycles)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l fees -d 'Fee schedule (TOML) overriding the defaults; see the README' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l max-position -d 'Largest position per cycle, as a fraction of capital' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l max-age-ms -d 'A book older than this (against the newest book scanned) is rejected as stale' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l max-skew-ms -d 'A cycle whose books were fetched further apart than this is rejected' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l round -d 'The recording round of the snapshot to scan' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l limit -d 'Opportunities listed at most' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l record -d 'Also record the scan decision in the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l exchange -d 'Fetch live from this venue\'s public REST API (repeat for several). Base URLs: ECHOCTL_BINANCE_URL, ECHOCTL_KRAKEN_URL, ECHOCTL_COINBASE_URL' -r -f -a "binance\t''
+kraken\t''
+coinbase\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l symbols -d 'Markets to fetch, as BASE/QUOTE (comma-separated), mapped through each venue\'s market list. Default: every market between two of --assets' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l assets -d 'Assets whose markets are fetched when --symbols is not given' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l depth -d 'Levels per side to fetch' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l timeout-ms -d 'Time-out of one request, connection to last byte' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l retries -d 'Retries after a time-out, a connection error, HTTP 5xx or 429 (with backoff)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l max-wait -d 'The longest Retry-After or rate-limit wait honoured before giving up' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l pace-ms -d 'Minimum gap between requests to one venue. Default: the venue\'s public rate (Kraken 1000, Coinbase 100, Binance by request weight)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l snapshot -d 'Run offline from a snapshot bundle written by \'wealth record\'' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l min-profit -d 'Smallest net profit reported, in basis points of the size' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l capital -d 'Capital, in --asset: the position limit is --max-position of it' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l asset -d 'The asset cycles start and end in' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l max-legs -d 'Longest cycle: 3 (cross-venue pairs and triangles) or 4 (and four-leg cycles)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l fees -d 'Fee schedule (TOML) overriding the defaults; see the README' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l max-position -d 'Largest position per cycle, as a fraction of capital' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l max-age-ms -d 'A book older than this (against the newest book scanned) is rejected as stale' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l max-skew-ms -d 'A cycle whose books were fetched further apart than this is rejected' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l round -d 'The recording round of the snapshot to scan' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l size -d 'Position size in --asset (default: the opportunity\'s best size)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l latency -d 'Fill each leg against the first book recorded this long after the scanned one' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l stop-loss -d 'Stop-loss on stranded inventory, as a fraction of the position' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l daily-loss-limit -d 'Largest realised loss per UTC day before the kill switch latches, in --asset (default 2% of capital)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l snapshot-dir -d 'Where snapshots are kept for replay (default: the ledger path + .snapshots)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l best -d 'Trade the best-ranked opportunity'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l paper -d 'Paper trading (the default and the only mode)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l live -d 'Live order placement: refused, not supported'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l snapshot -d 'A snapshot bundle to use (repeatable); the snapshot directory is searched too' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l snapshot-dir -d 'Where snapshots are kept (default: the ledger path + .snapshots)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l reason -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l db -d 'The ledger file' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l color -d 'When to use color' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "record" -d 'Record market lists and order books into a snapshot bundle (raw bodies verbatim)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Find profitable cycles, sized exactly against book depth; exit 1 when none'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "trade" -d 'Paper-trade an opportunity under the risk limits; every fill goes into the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Recompute every recorded trade from the ledger and its snapshots; exit 1 on any difference'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color' -r -f -a "auto\t''
 always\t''
@@ -554,15 +693,16 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "key" -d 'Manage signing keys'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "key" -d 'Manage signing keys'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
@@ -595,5 +735,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from treasury" -f -a "settle" -d 'Settle a task with the value it actually returned'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from treasury" -f -a "roi" -d 'Cost, expected and actual value, and ROI of every task (or one)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from watchtower" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "record" -d 'Record market lists and order books into a snapshot bundle (raw bodies verbatim)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "scan" -d 'Find profitable cycles, sized exactly against book depth; exit 1 when none'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "trade" -d 'Paper-trade an opportunity under the risk limits; every fill goes into the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "replay" -d 'Recompute every recorded trade from the ledger and its snapshots; exit 1 on any difference'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'Write man pages into DIR'

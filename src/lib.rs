@@ -19,3 +19,4 @@ pub mod ledger;
 pub mod sign;
 pub mod treasury;
 pub mod watchtower;
+pub mod wealth;

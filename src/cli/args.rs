@@ -9,10 +9,12 @@ EXIT STATUS:
   0  success (verify: the ledger is valid)
   1  a negative result: verification failed (tampering found), an invalid proof or
      bundle, a witness refusing a stale or forked checkpoint, a watchtower finding at or
-     above --fail-on
+     above --fail-on, no arbitrage found (wealth scan), a risk refusal or latched kill
+     switch (wealth trade), a replay that disagrees or an altered snapshot bundle
   2  usage or bad input: malformed JSON, unknown kind, missing entry, oversized content,
      a file that is not a ledger, a ledger newer than this echoctl
-  3  environment: ledger missing, locked or corrupt; key file missing or unreadable
+  3  environment: ledger missing, locked or corrupt; key file missing or unreadable;
+     HSM, peer or exchange unreachable, or an exchange error or rate limit
 
 ENVIRONMENT:
   ECHOCTL_DB         the ledger file (default ./echo.db); --db wins
@@ -22,6 +24,8 @@ ENVIRONMENT:
   ECHOCTL_LOCK_TIMEOUT  seconds a write waits for another writer (default 10), then exit 3
   XDG_CONFIG_HOME    where default key files live: $XDG_CONFIG_HOME/echoctl/keys
                      (else $HOME/.config/echoctl/keys)
+  ECHOCTL_BINANCE_URL, ECHOCTL_KRAKEN_URL, ECHOCTL_COINBASE_URL
+                     base URLs of the exchanges' public REST APIs (wealth)
   NO_COLOR           disable color when --color is auto";
 
 /// echoctl: an operator toolkit with a tamper-evident, append-only ledger.
@@ -58,6 +62,8 @@ pub enum ColorChoice {
     Never,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new ledger with its genesis entry and first signed checkpoint.
@@ -80,6 +86,10 @@ pub enum Command {
     /// Verify the ledger and record the contradictions it can prove.
     #[command(subcommand)]
     Watchtower(WatchtowerCommand),
+    /// Exact arbitrage scans over exchange order books and paper trading under risk
+    /// limits, every decision and fill in the ledger.
+    #[command(subcommand)]
+    Wealth(WealthCommand),
     /// Write shell completions or man pages (for packagers).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
@@ -687,4 +697,165 @@ pub enum BftPolicy {
 pub enum BftDecision {
     Approve,
     Reject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VenueArg {
+    Binance,
+    Kraken,
+    Coinbase,
+}
+
+/// Where live books come from and how they are fetched.
+#[derive(Clone, Debug, Args)]
+pub struct LiveArgs {
+    /// Fetch live from this venue's public REST API (repeat for several). Base URLs:
+    /// ECHOCTL_BINANCE_URL, ECHOCTL_KRAKEN_URL, ECHOCTL_COINBASE_URL.
+    #[arg(long = "exchange", value_enum, value_name = "VENUE")]
+    pub exchanges: Vec<VenueArg>,
+    /// Markets to fetch, as BASE/QUOTE (comma-separated), mapped through each venue's
+    /// market list. Default: every market between two of --assets.
+    #[arg(long, value_delimiter = ',', value_name = "BASE/QUOTE")]
+    pub symbols: Vec<String>,
+    /// Assets whose markets are fetched when --symbols is not given.
+    #[arg(long, value_delimiter = ',', default_value = "BTC,ETH,SOL,USDT,USDC,USD,EUR")]
+    pub assets: Vec<String>,
+    /// Levels per side to fetch.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub depth: u32,
+    /// Time-out of one request, connection to last byte.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub timeout_ms: u64,
+    /// Retries after a time-out, a connection error, HTTP 5xx or 429 (with backoff).
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// The longest Retry-After or rate-limit wait honoured before giving up.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub max_wait: u64,
+    /// Minimum gap between requests to one venue. Default: the venue's public rate
+    /// (Kraken 1000, Coinbase 100, Binance by request weight).
+    #[arg(long, value_name = "MS")]
+    pub pace_ms: Option<u64>,
+}
+
+/// What a scan looks for.
+#[derive(Clone, Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Run offline from a snapshot bundle written by 'wealth record'.
+    #[arg(long, value_name = "FILE", conflicts_with = "exchanges")]
+    pub snapshot: Option<PathBuf>,
+    /// Smallest net profit reported, in basis points of the size.
+    #[arg(long, default_value = "0", value_name = "BPS")]
+    pub min_profit: String,
+    /// Capital, in --asset: the position limit is --max-position of it.
+    #[arg(long, default_value = "10000", value_name = "AMOUNT")]
+    pub capital: String,
+    /// The asset cycles start and end in.
+    #[arg(long, default_value = "USDT")]
+    pub asset: String,
+    /// Longest cycle: 3 (cross-venue pairs and triangles) or 4 (and four-leg cycles).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub max_legs: u8,
+    /// Fee schedule (TOML) overriding the defaults; see the README.
+    #[arg(long, value_name = "FILE")]
+    pub fees: Option<PathBuf>,
+    /// Largest position per cycle, as a fraction of capital.
+    #[arg(long, default_value = "0.10", value_name = "FRACTION")]
+    pub max_position: String,
+    /// A book older than this (against the newest book scanned) is rejected as stale.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub max_age_ms: i64,
+    /// A cycle whose books were fetched further apart than this is rejected.
+    #[arg(long, default_value_t = 5_000, value_name = "MS")]
+    pub max_skew_ms: i64,
+    /// The recording round of the snapshot to scan.
+    #[arg(long, default_value_t = 0)]
+    pub round: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WealthCommand {
+    /// Record market lists and order books into a snapshot bundle (raw bodies verbatim).
+    Record {
+        #[command(flatten)]
+        live: LiveArgs,
+        /// Passes over the books (for --latency fills against later books).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        rounds: u32,
+        /// Pause between rounds.
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        interval_ms: u64,
+        /// Where to write the bundle.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Find profitable cycles, sized exactly against book depth; exit 1 when none.
+    Scan {
+        #[command(flatten)]
+        scan: ScanArgs,
+        /// Opportunities listed at most.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Also record the scan decision in the ledger.
+        #[arg(long)]
+        record: bool,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// Paper-trade an opportunity under the risk limits; every fill goes into the ledger.
+    Trade {
+        /// The opportunity id from 'wealth scan'.
+        #[arg(required_unless_present = "best", conflicts_with = "best")]
+        opportunity: Option<String>,
+        /// Trade the best-ranked opportunity.
+        #[arg(long)]
+        best: bool,
+        /// Paper trading (the default and the only mode).
+        #[arg(long)]
+        paper: bool,
+        /// Live order placement: refused, not supported.
+        #[arg(long, conflicts_with = "paper")]
+        live: bool,
+        #[command(flatten)]
+        scan: ScanArgs,
+        /// Position size in --asset (default: the opportunity's best size).
+        #[arg(long, value_name = "AMOUNT")]
+        size: Option<String>,
+        /// Fill each leg against the first book recorded this long after the scanned one.
+        #[arg(long, default_value_t = 0, value_name = "MS")]
+        latency: i64,
+        /// Stop-loss on stranded inventory, as a fraction of the position.
+        #[arg(long, default_value = "0.02", value_name = "FRACTION")]
+        stop_loss: String,
+        /// Largest realised loss per UTC day before the kill switch latches, in --asset
+        /// (default 2% of capital).
+        #[arg(long, value_name = "AMOUNT")]
+        daily_loss_limit: Option<String>,
+        /// Where snapshots are kept for replay (default: the ledger path + .snapshots).
+        #[arg(long, value_name = "DIR")]
+        snapshot_dir: Option<PathBuf>,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+    /// Recompute every recorded trade from the ledger and its snapshots; exit 1 on any
+    /// difference.
+    Replay {
+        /// A snapshot bundle to use (repeatable); the snapshot directory is searched too.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Vec<PathBuf>,
+        /// Where snapshots are kept (default: the ledger path + .snapshots).
+        #[arg(long, value_name = "DIR")]
+        snapshot_dir: Option<PathBuf>,
+    },
+    /// Realised profit and loss of every recorded trade, and the totals per asset.
+    Pnl,
+    /// Clear a latched kill switch, recording why.
+    ResetKillSwitch {
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
 }

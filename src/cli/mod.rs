@@ -11,6 +11,7 @@ mod key;
 mod ledger;
 pub mod output;
 pub mod settings;
+mod wealth;
 
 use args::{Cli, Command, GenerateCommand};
 use clap::Parser;
@@ -35,6 +36,7 @@ pub fn main() -> ExitCode {
         Command::Court(c) => governance::court(&settings, c),
         Command::Treasury(t) => governance::treasury(&settings, t),
         Command::Watchtower(w) => governance::watchtower(&settings, w),
+        Command::Wealth(w) => wealth::run(&settings, w),
         Command::Generate(GenerateCommand::Completions { dir }) => {
             generate::completions(&dir).map(|()| exit::OK)
         }

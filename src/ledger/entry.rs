@@ -28,6 +28,8 @@ pub const KIND_RULING: &str = "ruling";
 pub const KIND_TASK: &str = "task";
 /// Written by `watchtower scan`.
 pub const KIND_WATCHTOWER: &str = "watchtower";
+/// Written by `wealth scan --record`, `wealth trade` and `wealth reset-kill-switch`.
+pub const KIND_TRADE: &str = "trade";
 /// Kinds only echoctl's own commands write.
 pub const SYSTEM_KINDS: &[&str] = &[
     KIND_GENESIS,
@@ -36,6 +38,7 @@ pub const SYSTEM_KINDS: &[&str] = &[
     KIND_RULING,
     KIND_TASK,
     KIND_WATCHTOWER,
+    KIND_TRADE,
     super::keys::KIND_KEY,
 ];
 

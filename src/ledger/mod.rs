@@ -633,6 +633,8 @@ fn unknown_kind(kind: &str) -> Error {
         "cases and rulings are written by 'echoctl court'".to_string()
     } else if kind == entry::KIND_TASK {
         "tasks are written by 'echoctl treasury'".to_string()
+    } else if kind == entry::KIND_TRADE {
+        "trades are written by 'echoctl wealth'".to_string()
     } else if kind == entry::KIND_WATCHTOWER {
         "watchtower events are written by 'echoctl watchtower scan'".to_string()
     } else {
