@@ -855,8 +855,13 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut
         KIND_AMENDMENT => Body::Amendment,
         // Rulings read by pass A are cross-checked like amendments.
         super::entry::KIND_RULING if plan.amendment_seqs.contains_key(&seq) => Body::Amendment,
-        // Cases, rulings, tasks and watchtower events are not paragraphs of the text.
-        kind if super::entry::SYSTEM_KINDS.contains(&kind) => Body::Skip,
+        // Cases, rulings, tasks and watchtower events are not paragraphs of the text; a
+        // trade's result (it carries a summary and the section "Trades") is.
+        kind if super::entry::SYSTEM_KINDS.contains(&kind)
+            && !(kind == super::entry::KIND_TRADE && e.get("summary").is_some()) =>
+        {
+            Body::Skip
+        }
         kind if !plan.wanted(kind) => Body::Skip,
         _ if superseded || (!plan.replaces.is_empty() && plan.replaces.contains_key(&*e.id)) => {
             let first = !plan.replaces.contains_key(&*e.id);

@@ -515,8 +515,29 @@ fn run(snap: &Snapshot, legs: &[Leg], size: Decimal, p: &TradeParams, decided_at
     execute(&mut exec, snap, legs, size, &p.risk, &p.scan.fees)
 }
 
+/// The Reader Edition section trade results are compiled into.
+pub const READER_SECTION: &str = "Trades";
+
 fn result_json(trade: &str, asset: &str, ex: &Execution) -> Map<String, Value> {
+    let path: Vec<&str> = std::iter::once(ex.fills.first().map_or(asset, |f| f.from.as_str()))
+        .chain(ex.fills.iter().map(|f| f.to.as_str()))
+        .collect();
+    let mut summary = format!(
+        "Paper trade {trade} along {}: spent {} {asset}, returned {}, P&L {} {asset}",
+        path.join(" → "),
+        ex.spent.normalize(),
+        ex.returned,
+        ex.pnl
+    );
+    if ex.stop_loss {
+        summary.push_str("; the stop-loss fired and the position was unwound");
+    }
+    if let Some((k, why)) = &ex.failed_leg {
+        summary.push_str(&format!("; leg {k} failed: {why}"));
+    }
     object(json!({
+        "section": READER_SECTION,
+        "summary": summary,
         "event": "result",
         "trade": trade,
         "asset": asset,
