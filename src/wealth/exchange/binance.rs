@@ -1,7 +1,7 @@
 //! Binance spot: `/api/v3/exchangeInfo` (markets and their filters) and `/api/v3/depth`.
 //! Errors come as `{"code": -1121, "msg": "Invalid symbol."}` with an HTTP error status.
 
-use super::{levels_from_pairs, obj, text};
+use super::{obj, text, PairBook};
 use crate::wealth::book::{Level, Market};
 use crate::wealth::{decimal, Venue};
 use rust_decimal::Decimal;
@@ -68,11 +68,9 @@ pub fn markets(v: &Value) -> Result<Vec<Market>, String> {
     Ok(out)
 }
 
-pub fn book(v: &Value, _m: &Market) -> Result<(Vec<Level>, Vec<Level>), String> {
-    Ok((
-        levels_from_pairs(v.get("bids"), "bids")?,
-        levels_from_pairs(v.get("asks"), "asks")?,
-    ))
+pub fn book(body: &str, _m: &Market) -> Result<(Vec<Level>, Vec<Level>), String> {
+    let b: PairBook = serde_json::from_str(body).map_err(|e| format!("not a Binance depth answer: {e}"))?;
+    Ok(b.levels())
 }
 
 pub fn error(v: &Value) -> Option<String> {

@@ -2,7 +2,7 @@
 //! `/api/v3/brokerage/market/product_book`. Errors come as
 //! `{"error": "NOT_FOUND", "message": "…"}` with an HTTP error status.
 
-use super::{obj, text};
+use super::{obj, text, DecimalText};
 use crate::wealth::book::{Level, Market};
 use crate::wealth::{decimal, Venue};
 use serde_json::Value;
@@ -57,32 +57,40 @@ pub fn markets(v: &Value) -> Result<Vec<Market>, String> {
     Ok(out)
 }
 
-fn side(v: Option<&Value>, what: &str) -> Result<Vec<Level>, String> {
-    let a = v.and_then(Value::as_array).ok_or(format!("no {what:?} array"))?;
-    a.iter()
-        .map(|l| {
-            Ok(Level {
-                price: decimal(
-                    l.get("price").ok_or(format!("a {what} level has no price"))?,
-                    "price",
-                )?,
-                qty: decimal(
-                    l.get("size").ok_or(format!("a {what} level has no size"))?,
-                    "size",
-                )?,
-            })
-        })
-        .collect()
+#[derive(serde::Deserialize)]
+struct CbLevel {
+    price: DecimalText,
+    size: DecimalText,
 }
 
-pub fn book(v: &Value, m: &Market) -> Result<(Vec<Level>, Vec<Level>), String> {
-    let b = v.get("pricebook").ok_or("no \"pricebook\" object")?;
-    if let Some(id) = b.get("product_id").and_then(Value::as_str) {
-        if id != m.symbol {
-            return Err(format!("Coinbase answered for {id}, not for {}", m.symbol));
-        }
+#[derive(serde::Deserialize)]
+struct PriceBook {
+    product_id: Option<String>,
+    bids: Vec<CbLevel>,
+    asks: Vec<CbLevel>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProductBook {
+    pricebook: PriceBook,
+}
+
+pub fn book(body: &str, m: &Market) -> Result<(Vec<Level>, Vec<Level>), String> {
+    let b: ProductBook =
+        serde_json::from_str(body).map_err(|e| format!("not a Coinbase product_book answer: {e}"))?;
+    let b = b.pricebook;
+    if let Some(id) = b.product_id.as_deref().filter(|id| *id != m.symbol) {
+        return Err(format!("Coinbase answered for {id}, not for {}", m.symbol));
     }
-    Ok((side(b.get("bids"), "bids")?, side(b.get("asks"), "asks")?))
+    let un = |v: Vec<CbLevel>| {
+        v.into_iter()
+            .map(|l| Level {
+                price: l.price.0,
+                qty: l.size.0,
+            })
+            .collect()
+    };
+    Ok((un(b.bids), un(b.asks)))
 }
 
 pub fn error(v: &Value) -> Option<String> {

@@ -3,7 +3,7 @@
 //! altnames a request may use (`XBTUSD`), and its asset codes from the usual names (XBT is
 //! BTC): names come from the market list's `wsname`, never from splitting a pair key.
 
-use super::{levels_from_pairs, obj, text};
+use super::{obj, text, PairBook};
 use crate::wealth::book::{Level, Market};
 use crate::wealth::{decimal, Venue};
 use rust_decimal::Decimal;
@@ -80,19 +80,26 @@ pub fn markets(v: &Value) -> Result<Vec<Market>, String> {
     Ok(out)
 }
 
-pub fn book(v: &Value, m: &Market) -> Result<(Vec<Level>, Vec<Level>), String> {
-    let r = result(v)?;
-    let b = r.get(&m.symbol).or_else(|| r.get(&m.request_id)).ok_or_else(|| {
-        format!(
-            "Kraken answered for {:?}, not for {}",
-            r.keys().collect::<Vec<_>>(),
-            m.symbol
-        )
-    })?;
-    Ok((
-        levels_from_pairs(b.get("bids"), "bids")?,
-        levels_from_pairs(b.get("asks"), "asks")?,
-    ))
+#[derive(serde::Deserialize)]
+struct Depth {
+    #[serde(default)]
+    error: Vec<String>,
+    #[serde(default)]
+    result: std::collections::HashMap<String, PairBook>,
+}
+
+pub fn book(body: &str, m: &Market) -> Result<(Vec<Level>, Vec<Level>), String> {
+    let mut d: Depth = serde_json::from_str(body).map_err(|e| format!("not a Kraken Depth answer: {e}"))?;
+    if !d.error.is_empty() {
+        return Err(d.error.join("; "));
+    }
+    let keys: Vec<String> = d.result.keys().cloned().collect();
+    let b = d
+        .result
+        .remove(&m.symbol)
+        .or_else(|| d.result.remove(&m.request_id))
+        .ok_or_else(|| format!("Kraken answered for {keys:?}, not for {}", m.symbol))?;
+    Ok(b.levels())
 }
 
 pub fn error(v: &Value) -> Option<String> {

@@ -94,9 +94,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Loads a bundle from its file bytes.
+    /// Loads a bundle from its file bytes. Books are checked and parsed on every core.
     pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot> {
-        let bad = |m: String| Error::input(format!("snapshot: {m}"));
         let bundle: Bundle =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("not a snapshot bundle: {e}")))?;
         if bundle.format != FORMAT {
@@ -107,58 +106,49 @@ impl Snapshot {
         let mut markets: Vec<Market> = Vec::new();
         let mut index = HashMap::new();
         for (i, r) in bundle.responses.iter().enumerate() {
-            let at = || format!("response {i} ({} {})", r.venue, r.url);
-            if sha256_hex(r.body.as_bytes()) != r.sha256 {
-                return Err(bad(format!(
-                    "{}: the body does not match its sha256; the bundle was altered",
-                    at()
-                ))
-                .into_invalid());
-            }
-            parse_rfc3339(&r.fetched_at)
-                .ok_or_else(|| bad(format!("{}: fetched_at is not RFC 3339", at())))?;
             if r.endpoint == ENDPOINT_MARKETS {
-                let venue = Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {}", at(), e.message)))?;
-                for m in parse_markets(venue, &r.body).map_err(|e| bad(format!("{}: {e}", at())))? {
+                check(i, r)?;
+                let venue =
+                    Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {}", at(i, r), e.message)))?;
+                for m in parse_markets(venue, &r.body).map_err(|e| bad(format!("{}: {e}", at(i, r))))? {
                     index.insert((venue, m.symbol.clone()), markets.len());
                     markets.push(m);
                 }
             } else if r.endpoint != ENDPOINT_BOOK {
-                return Err(bad(format!("{}: unknown endpoint {:?}", at(), r.endpoint)));
+                return Err(bad(format!("{}: unknown endpoint {:?}", at(i, r), r.endpoint)));
             }
         }
-        let mut books = Vec::new();
-        for (i, r) in bundle
+        let wanted: Vec<(usize, &Recorded)> = bundle
             .responses
             .iter()
             .enumerate()
             .filter(|(_, r)| r.endpoint == ENDPOINT_BOOK)
-        {
-            let at = || format!("response {i} ({} {})", r.venue, r.url);
-            let venue = Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {}", at(), e.message)))?;
-            let symbol = r
-                .symbol
-                .clone()
-                .ok_or_else(|| bad(format!("{}: a book without a symbol", at())))?;
-            let m = index
-                .get(&(venue, symbol.clone()))
-                .map(|&k| &markets[k])
-                .ok_or_else(|| {
-                    bad(format!(
-                        "{}: {venue} market {symbol} is not in the bundle's market list",
-                        at()
-                    ))
-                })?;
-            let (bids, asks) = parse_book(m, &r.body).map_err(|e| bad(format!("{}: {e}", at())))?;
-            books.push(Book {
-                venue,
-                symbol,
-                bids,
-                asks,
-                fetched_at: parse_rfc3339(&r.fetched_at).unwrap_or_default(),
-                round: r.round,
-                body_sha256: r.sha256.clone(),
-            });
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let chunk = wanted.len().div_ceil(threads).max(64);
+        let (index_ref, markets_ref) = (&index, &markets);
+        let parts: Vec<Result<Vec<Book>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = wanted
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&(i, r)| book_of(i, r, index_ref, markets_ref))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::env("a snapshot parser thread stopped")))
+                })
+                .collect()
+        });
+        let mut books = Vec::with_capacity(wanted.len());
+        for p in parts {
+            books.extend(p?);
         }
         Ok(Snapshot {
             hash: sha256_hex(bytes),
@@ -205,6 +195,60 @@ impl Snapshot {
             .filter(|b| b.venue == venue && b.symbol == symbol && b.fetched_at >= t)
             .min_by_key(|b| (b.fetched_at, b.round))
     }
+}
+
+fn bad(m: String) -> Error {
+    Error::input(format!("snapshot: {m}"))
+}
+
+fn at(i: usize, r: &Recorded) -> String {
+    format!("response {i} ({} {})", r.venue, r.url)
+}
+
+/// The body matches its hash and the fetch time is a time.
+fn check(i: usize, r: &Recorded) -> Result<()> {
+    if sha256_hex(r.body.as_bytes()) != r.sha256 {
+        return Err(bad(format!(
+            "{}: the body does not match its sha256; the bundle was altered",
+            at(i, r)
+        ))
+        .into_invalid());
+    }
+    parse_rfc3339(&r.fetched_at).ok_or_else(|| bad(format!("{}: fetched_at is not RFC 3339", at(i, r))))?;
+    Ok(())
+}
+
+fn book_of(
+    i: usize,
+    r: &Recorded,
+    index: &HashMap<(Venue, String), usize>,
+    markets: &[Market],
+) -> Result<Book> {
+    check(i, r)?;
+    let venue = Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {}", at(i, r), e.message)))?;
+    let symbol = r
+        .symbol
+        .clone()
+        .ok_or_else(|| bad(format!("{}: a book without a symbol", at(i, r))))?;
+    let m = index
+        .get(&(venue, symbol.clone()))
+        .map(|&k| &markets[k])
+        .ok_or_else(|| {
+            bad(format!(
+                "{}: {venue} market {symbol} is not in the bundle's market list",
+                at(i, r)
+            ))
+        })?;
+    let (bids, asks) = parse_book(m, &r.body).map_err(|e| bad(format!("{}: {e}", at(i, r))))?;
+    Ok(Book {
+        venue,
+        symbol,
+        bids,
+        asks,
+        fetched_at: parse_rfc3339(&r.fetched_at).unwrap_or_default(),
+        round: r.round,
+        body_sha256: r.sha256.clone(),
+    })
 }
 
 trait IntoInvalid {
