@@ -181,16 +181,7 @@ fn sell(m: &Market, bids: &[Level], amount: Decimal, rate: Decimal) -> Option<Re
         return Some(Err(NoFill::EmptySide));
     }
     let wanted = floor_step(amount, m.lot_step)?;
-    let (mut rem, mut gross, mut levels) = (wanted, Decimal::ZERO, 0);
-    for l in bids {
-        if rem.is_zero() {
-            break;
-        }
-        let take = rem.min(l.qty);
-        gross = gross.checked_add(take.checked_mul(l.price)?)?;
-        rem -= take;
-        levels += 1;
-    }
+    let (gross, rem, levels) = take(bids, wanted)?;
     let qty = wanted - rem;
     Some(finish(m, qty, gross, gross, rate, levels, !rem.is_zero(), qty))
 }
@@ -215,7 +206,7 @@ fn buy(m: &Market, asks: &[Level], amount: Decimal, rate: Decimal) -> Option<Res
     }
     let mut qty = floor_step(affordable, m.lot_step)?;
     loop {
-        let (cost, levels) = cost_of(asks, qty)?;
+        let (cost, _, levels) = take(asks, qty)?;
         if cost <= amount || qty.is_zero() {
             return Some(finish(
                 m,
@@ -238,18 +229,20 @@ fn buy(m: &Market, asks: &[Level], amount: Decimal, rate: Decimal) -> Option<Res
     }
 }
 
-fn cost_of(asks: &[Level], qty: Decimal) -> Option<(Decimal, usize)> {
-    let (mut rem, mut cost, mut levels) = (qty, Decimal::ZERO, 0);
-    for l in asks {
+/// Takes `qty` of base from the levels, best first: (its value in quote, the quantity the
+/// levels could not give, the levels touched).
+fn take(levels: &[Level], qty: Decimal) -> Option<(Decimal, Decimal, usize)> {
+    let (mut rem, mut value, mut touched) = (qty, Decimal::ZERO, 0);
+    for l in levels {
         if rem.is_zero() {
             break;
         }
-        let take = rem.min(l.qty);
-        cost = cost.checked_add(take.checked_mul(l.price)?)?;
-        rem -= take;
-        levels += 1;
+        let t = rem.min(l.qty);
+        value = value.checked_add(t.checked_mul(l.price)?)?;
+        rem -= t;
+        touched += 1;
     }
-    Some((cost, levels))
+    Some((value, rem, touched))
 }
 
 /// Applies the minimums and the fee (charged on what the leg receives).

@@ -681,34 +681,34 @@ pub fn replay(rec: &Recorded, snap: &Snapshot) -> Replayed {
                 ));
             }
             for (i, (a, b)) in rec.fills.iter().zip(&fills).enumerate() {
-                for (k, v) in b {
-                    if a.get(k) != Some(v) {
-                        out.differences.push(format!(
-                            "fill {i} {k}: recorded {}, replayed {v}",
-                            a.get(k).unwrap_or(&Value::Null)
-                        ));
-                    }
-                }
+                differences(&format!("fill {i}"), a, b, &mut out.differences);
             }
             let result = result_json(&rec.trade, &rec.asset(), &ex);
             match &rec.result {
-                Some(r) if *r == result => {}
-                Some(r) => {
-                    for (k, v) in &result {
-                        if r.get(k) != Some(v) {
-                            out.differences.push(format!(
-                                "result {k}: recorded {}, replayed {v}",
-                                r.get(k).unwrap_or(&Value::Null)
-                            ));
-                        }
-                    }
-                }
+                Some(r) => differences("result", r, &result, &mut out.differences),
                 None => out.differences.push("no result entry recorded".into()),
             }
         }
         Err(why) => out.differences.push(why),
     }
     out
+}
+
+/// Every field of `replayed` that `recorded` does not hold with the same value.
+fn differences(
+    what: &str,
+    recorded: &Map<String, Value>,
+    replayed: &Map<String, Value>,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in replayed {
+        if recorded.get(k) != Some(v) {
+            out.push(format!(
+                "{what} {k}: recorded {}, replayed {v}",
+                recorded.get(k).unwrap_or(&Value::Null)
+            ));
+        }
+    }
 }
 
 fn replay_execution(rec: &Recorded, snap: &Snapshot) -> std::result::Result<Execution, String> {

@@ -43,6 +43,20 @@ fn binance_depth(bids: &[(&str, &str)], asks: &[(&str, &str)]) -> String {
     )
 }
 
+fn kraken_depth(key: &str, bids: &[(&str, &str)], asks: &[(&str, &str)]) -> String {
+    let side = |l: &[(&str, &str)]| {
+        l.iter()
+            .map(|(p, q)| format!("[\"{p}\",\"{q}\",1767225600]"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "{{\"error\":[],\"result\":{{\"{key}\":{{\"asks\":[{}],\"bids\":[{}]}}}}}}",
+        side(asks),
+        side(bids)
+    )
+}
+
 /// A bundle of the fixture market lists and books (round 0 at T0), with `changes`:
 /// (round, fetched at, market id, body) replacing or adding books.
 fn bundle(changes: &[(u32, i64, &str, String)]) -> Vec<u8> {
@@ -178,8 +192,18 @@ fn issue_7_no_arbitrage_and_full_fees_give_no_opportunity() {
     let env = TestEnv::new();
     // Consistent prices: ETH at 2450 bid against 2500 implied, Kraken BTC bid under 50000.
     let fair = bundle(&[
-        (0, T0, "ETHUSDT", binance_depth(&[("2450", "10")], &[("2601", "5")])),
-        (0, T0, "XBTUSDT", "{\"error\":[],\"result\":{\"XBTUSDT\":{\"asks\":[[\"50500.0\",\"1\",1]],\"bids\":[[\"49900.0\",\"1\",1]]}}}".into()),
+        (
+            0,
+            T0,
+            "ETHUSDT",
+            binance_depth(&[("2450", "10")], &[("2601", "5")]),
+        ),
+        (
+            0,
+            T0,
+            "XBTUSDT",
+            kraken_depth("XBTUSDT", &[("49900.0", "1")], &[("50500.0", "1")]),
+        ),
     ]);
     let snap = write_bundle(&env, "fair.json", &fair);
     let (code, v) = scan_json(&env, &snap, &[]);
@@ -220,9 +244,19 @@ fn issue_7_no_arbitrage_and_full_fees_give_no_opportunity() {
 fn issue_7_crossed_empty_and_stale_books_are_rejected_and_reported() {
     let env = TestEnv::new();
     let b = bundle(&[
-        (0, T0, "ETHBTC", binance_depth(&[("0.06", "1")], &[("0.05", "20")])),
-        (0, T0, "XETHXXBT", "{\"error\":[],\"result\":{\"XETHXXBT\":{\"asks\":[],\"bids\":[]}}}".into()),
-        (0, T0 - 60_000, "XBTUSDT", "{\"error\":[],\"result\":{\"XBTUSDT\":{\"asks\":[[\"50500.0\",\"1\",1]],\"bids\":[[\"50400.0\",\"1\",1]]}}}".into()),
+        (
+            0,
+            T0,
+            "ETHBTC",
+            binance_depth(&[("0.06", "1")], &[("0.05", "20")]),
+        ),
+        (0, T0, "XETHXXBT", kraken_depth("XETHXXBT", &[], &[])),
+        (
+            0,
+            T0 - 60_000,
+            "XBTUSDT",
+            kraken_depth("XBTUSDT", &[("50400.0", "1")], &[("50500.0", "1")]),
+        ),
     ]);
     let snap = write_bundle(&env, "bad-books.json", &b);
     let (_, v) = scan_json(&env, &snap, &[]);
