@@ -333,7 +333,11 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                 stop_loss: decimal_arg(&stop_loss, "--stop-loss")?,
                 daily_loss_limit: match &daily_loss_limit {
                     Some(d) => decimal_arg(d, "--daily-loss-limit")?,
-                    None => (p.capital * Decimal::new(2, 2)).normalize(),
+                    None => p
+                        .capital
+                        .checked_mul(Decimal::new(2, 2))
+                        .unwrap_or(p.capital)
+                        .normalize(),
                 },
             };
             let r = scan(&snap, &p);

@@ -39,7 +39,11 @@ pub struct ScanParams {
 
 impl ScanParams {
     pub fn position_limit(&self) -> Decimal {
-        (self.capital * self.max_position).normalize()
+        // max_position is at most 1, so the product never exceeds the capital.
+        self.capital
+            .checked_mul(self.max_position)
+            .unwrap_or(self.capital)
+            .normalize()
     }
 }
 
@@ -190,7 +194,7 @@ fn candidates(books: &[Book], legs: &[Leg], limit: Decimal) -> Option<Vec<Decima
         let dx = (0..legs.len())
             .filter_map(|k| rem[k].checked_div(mult[k]))
             .min()?;
-        if x + dx >= limit {
+        if x.checked_add(dx).is_none_or(|end| end >= limit) {
             out.push(limit);
             break;
         }
@@ -361,8 +365,11 @@ pub fn scan(snap: &Snapshot, p: &ScanParams) -> ScanReport {
                 let gross = simulate(books, &legs, size, false)
                     .map(|f| f[f.len() - 1].received - f[0].spent)
                     .unwrap_or(net);
-                let bps =
-                    (net * Decimal::from(10_000) / size).round_dp_with_strategy(2, RoundingStrategy::ToZero);
+                let bps = net
+                    .checked_mul(Decimal::from(10_000))
+                    .and_then(|n| n.checked_div(size))
+                    .unwrap_or(Decimal::MAX)
+                    .round_dp_with_strategy(2, RoundingStrategy::ToZero);
                 if bps < p.min_profit_bps {
                     return;
                 }

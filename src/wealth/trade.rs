@@ -433,7 +433,7 @@ pub fn trade(
         );
     }
     let size = p.size.unwrap_or(opp.size);
-    let limit = (p.scan.capital * p.risk.max_position).normalize();
+    let limit = p.scan.position_limit();
     if size <= Decimal::ZERO {
         return Err(Error::input("the size must be more than zero"));
     }
@@ -481,7 +481,7 @@ pub fn trade(
     let mut day_pnl = ex.pnl;
     each_trade_entry(ledger, |ts, c| {
         if ts.starts_with(&today) && c.get("event").and_then(Value::as_str) == Some("result") {
-            day_pnl += c.get("pnl").and_then(dec).unwrap_or_default();
+            day_pnl = day_pnl.saturating_add(c.get("pnl").and_then(dec).unwrap_or_default());
         }
     })?;
     let latch = -day_pnl > p.risk.daily_loss_limit;

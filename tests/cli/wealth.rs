@@ -766,6 +766,21 @@ fn issue_7_bad_snapshots_are_refused() {
     std::fs::write(env.path("altered.json"), text).unwrap();
     let r = env.run(&["wealth", "scan", "--snapshot", "altered.json"]).code(1);
     assert!(r.stderr.contains("altered"), "{}", r.stderr);
+    // Amounts at the edge of the decimal range, or not amounts: answers, never a panic.
+    let snap = write_bundle(&env, "snap.json", &bundle(&[]));
+    let (code, v) = scan_json(&env, &snap, &["--capital", "79228162514264337593543950335"]);
+    assert_eq!((code, v["opportunities"][0]["size"].as_str()), (0, Some("501")));
+    for bad in [
+        ["--capital", "ten"],
+        ["--capital", "-5"],
+        ["--max-position", "1.5"],
+        ["--min-profit", "x"],
+    ] {
+        let mut args = vec!["wealth", "scan", "--snapshot", &snap];
+        args.extend_from_slice(&bad);
+        let r = env.run(&args).code(2);
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    }
     // No source at all.
     env.run(&["wealth", "scan"]).code(2);
 }
