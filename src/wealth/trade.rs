@@ -229,7 +229,9 @@ pub fn execute(
             }
         };
         // What the book could not take stays in the input asset.
-        wallet.put(leg.market.venue, &leg.from, amount - f.spent);
+        let left = amount - f.spent;
+        let partial = f.partial;
+        wallet.put(leg.market.venue, &leg.from, left);
         *deltas.entry(leg.from.clone()).or_default() -= f.spent;
         *deltas.entry(leg.to.clone()).or_default() += f.received;
         wallet.put(leg.market.venue, &leg.to, f.received);
@@ -248,11 +250,25 @@ pub fn execute(
             book_sha256: book.body_sha256.clone(),
             book_fetched_at: book.fetched_at,
         });
+        if partial && leg.from != capital_asset {
+            // A partial fill strands the rest of the input: unwind it too.
+            let rest = (leg.market.venue, leg.from.clone(), left);
+            if let Some((u, ux)) = unwind_quote(exec, snap, &rest, &capital_asset, fees) {
+                if wallet.take(leg.market.venue, &leg.from, u.spent).is_ok() {
+                    *deltas.entry(leg.from.clone()).or_default() -= u.spent;
+                    *deltas.entry(capital_asset.clone()).or_default() += u.received;
+                    ex.fills.push(ExecFill { fill: u, ..ux });
+                }
+            }
+        }
         if k + 1 < legs.len() {
             // Stop-loss: the stranded asset marked at what an unwind would return now.
+            // The position is worth what came back already (partial unwinds) plus what
+            // the held asset would fetch now, against book depth.
             if let Some((mark, _)) = unwind_quote(exec, snap, &holding, &capital_asset, fees) {
+                let back = ex.spent + deltas.get(&capital_asset).copied().unwrap_or_default();
                 let floor = ex.spent * (Decimal::ONE - risk.stop_loss);
-                if mark.received < floor {
+                if back + mark.received < floor {
                     ex.stop_loss = true;
                     break;
                 }

@@ -747,6 +747,133 @@ fn issue_7_risk_limits_refuse_stop_and_latch() {
 }
 
 #[test]
+fn issue_7_failed_and_partial_legs_unwind_the_stranded_asset() {
+    let env = TestEnv::new();
+    env.init();
+    let fx = fixtures();
+    let book = |sym: &str| fx["binance"][&format!("/api/v3/depth?symbol={sym}&limit=100")].clone();
+    // 500 ms later ETHBTC has no asks: leg 1 cannot trade, and the BTC bought by leg 0 is
+    // sold back at once into USDT.
+    let gone = write_bundle(
+        &env,
+        "gone.json",
+        &bundle(&[
+            (1, T0 + 1_000, "BTCUSDT", book("BTCUSDT")),
+            (1, T0 + 1_000, "ETHBTC", binance_depth(&[("0.0499", "10")], &[])),
+            (1, T0 + 1_000, "ETHUSDT", book("ETHUSDT")),
+        ]),
+    );
+    let t = trade(&env, &gone, &["--best", "--latency", "500"]).ok().json();
+    assert_eq!(t["failed_leg"]["leg"], 1, "{t}");
+    assert!(t["failed_leg"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no liquidity"));
+    let fills = t["fills"].as_array().unwrap();
+    assert_eq!(
+        (fills.len(), &fills[1]["leg"], &fills[1]["market"]),
+        (2, &Value::from("unwind"), &Value::from("BTCUSDT"))
+    );
+    // 0.01000998 BTC: 0.01 sold (lot) at 49990 = 499.9, fee 0.4999 -> 499.4001; -1.5999.
+    assert_eq!(
+        (t["pnl"].as_str(), t["stop_loss"].as_bool()),
+        (Some("-1.5999"), Some(false))
+    );
+
+    // 500 ms later ETHBTC offers only 0.1 ETH: leg 1 fills partially, the BTC it could
+    // not spend is unwound into USDT, and leg 2 sells the ETH it got. By hand:
+    //   leg 1: 0.1 ETH for 0.005 BTC, fee 0.0001 -> 0.0999 ETH; 0.00500998 BTC left
+    //   unwind: 0.005 BTC (lot) at 49990 = 249.95, fee 0.24995 -> 249.70005 USDT
+    //   leg 2: 0.0999 ETH at 2600 = 259.74, fee 0.25974 -> 259.48026 USDT
+    //   returned 509.18031 for 501: +8.18031; 0.00000998 BTC of lot dust left.
+    // (The stop-loss counts the unwound USDT: 249.70005 + 259.48026 is above 490.98.)
+    let thin = write_bundle(
+        &env,
+        "thin.json",
+        &bundle(&[
+            (1, T0 + 1_000, "BTCUSDT", book("BTCUSDT")),
+            (
+                1,
+                T0 + 1_000,
+                "ETHBTC",
+                binance_depth(&[("0.0499", "10")], &[("0.05", "0.1")]),
+            ),
+            (1, T0 + 1_000, "ETHUSDT", book("ETHUSDT")),
+        ]),
+    );
+    let t = trade(&env, &thin, &["--best", "--latency", "500"]).ok().json();
+    let legs: Vec<(String, bool)> = t["fills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (format!("{} {}", f["leg"], f["market"]), f["partial"] == true))
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            ("0 \"BTCUSDT\"", false),
+            ("1 \"ETHBTC\"", true),
+            ("\"unwind\" \"BTCUSDT\"", false),
+            ("2 \"ETHUSDT\"", false)
+        ]
+        .map(|(l, p)| (l.to_string(), p)),
+        "{t}"
+    );
+    assert_eq!(
+        (
+            t["pnl"].as_str(),
+            t["returned"].as_str(),
+            t["stop_loss"].as_bool()
+        ),
+        (Some("8.18031"), Some("509.18031"), Some(false))
+    );
+    let log = env
+        .run(&["--json", "ledger", "log", "--kind", "trade"])
+        .ok()
+        .json_lines();
+    let result = log
+        .iter()
+        .rev()
+        .find(|e| e["content"]["event"] == "result")
+        .unwrap();
+    assert_eq!(result["content"]["residuals"]["BTC"], "0.00000998");
+
+    // When the book is too thin to sell what is held, the held asset is marked at what it
+    // would fetch: ETHUSDT bidding only 0.1 ETH values 0.1999 ETH at 259.48 USDT, under
+    // 98% of 501, so the stop-loss sells what it can before leg 2.
+    let dry = write_bundle(
+        &env,
+        "dry.json",
+        &bundle(&[
+            (1, T0 + 1_000, "BTCUSDT", book("BTCUSDT")),
+            (1, T0 + 1_000, "ETHBTC", book("ETHBTC")),
+            (
+                1,
+                T0 + 1_000,
+                "ETHUSDT",
+                binance_depth(&[("2600", "0.1")], &[("2601", "5")]),
+            ),
+        ]),
+    );
+    let t = trade(&env, &dry, &["--best", "--latency", "500"]).ok().json();
+    assert_eq!(t["stop_loss"], true, "{t}");
+    // Both replay exactly.
+    let r = env
+        .run(&[
+            "--json",
+            "wealth",
+            "replay",
+            "--snapshot",
+            &gone,
+            "--snapshot",
+            &thin,
+        ])
+        .ok()
+        .json();
+    assert_eq!(r["agrees"], true);
+}
+
+#[test]
 fn issue_7_bad_snapshots_are_refused() {
     let env = TestEnv::new();
     std::fs::write(env.path("junk.json"), "{not json").unwrap();
