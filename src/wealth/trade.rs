@@ -3,7 +3,7 @@
 //! the ledger and its snapshots, which must agree to the last decimal. Live execution is a
 //! second `Executor`; echoctl ships only the paper one.
 
-use super::book::{fill, Book, LegFill, NoFill, Side};
+use super::book::{fill, Book, LegFill, Market, NoFill, Side};
 use super::exchange::snapshot::Snapshot;
 use super::fees::FeeSchedule;
 use super::scan::{Leg, Opportunity, ScanParams};
@@ -16,7 +16,7 @@ use crate::sign::Signers;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 /// Default risk limits: the seed's 10% position and 2% stop-loss.
@@ -60,47 +60,107 @@ fn s(d: Decimal) -> Value {
     Value::String(d.normalize().to_string())
 }
 
-/// Trades legs. Paper fills against recorded books; a live executor would place orders.
+/// Trades. The paper executor fills against recorded books; a live one would place
+/// orders and report their fills.
 pub trait Executor {
-    /// Trades `amount` of the leg's input asset; returns the fill and the book it met.
-    fn execute(&mut self, leg: &Leg, amount: Decimal) -> Result<(LegFill, Book), NoFill>;
-    /// The book an unwind of `venue`/`symbol` would meet now.
-    fn book_for(&self, venue: Venue, symbol: &str, scan_book: Option<&Book>) -> Option<Book>;
+    /// What trading `amount` on one side of `market` would do now, without doing it.
+    fn quote(
+        &self,
+        market: &Market,
+        side: Side,
+        amount: Decimal,
+        rate: Decimal,
+    ) -> Result<(LegFill, Book), NoFill>;
+    /// Trades it: the fill and the book it met.
+    fn execute(
+        &mut self,
+        market: &Market,
+        side: Side,
+        amount: Decimal,
+        rate: Decimal,
+    ) -> Result<(LegFill, Book), NoFill>;
 }
 
-/// Fills against the snapshot: the scanned book, or with a latency the first recording of
-/// that market fetched at least `latency_ms` after the scanned one.
+/// Fills against the snapshot: the scanned round's books, or with a latency the first
+/// recording of each market fetched at least `latency_ms` after the decision. What a fill
+/// takes is gone from the book for the rest of the trade.
 pub struct PaperExecutor<'a> {
     pub snap: &'a Snapshot,
     pub latency_ms: i64,
     /// When the scanned books were fetched (the newest of them).
     pub decided_at: Millis,
+    /// The round that was scanned.
+    pub round: u32,
+    taken: HashMap<(Venue, String), Book>,
 }
 
-impl PaperExecutor<'_> {
-    fn book_at(&self, venue: Venue, symbol: &str, scanned: Option<&Book>) -> Option<Book> {
+impl<'a> PaperExecutor<'a> {
+    pub fn new(snap: &'a Snapshot, latency_ms: i64, decided_at: Millis, round: u32) -> Self {
+        PaperExecutor {
+            snap,
+            latency_ms,
+            decided_at,
+            round,
+            taken: HashMap::new(),
+        }
+    }
+
+    fn book_now(&self, m: &Market) -> Option<Book> {
+        if let Some(b) = self.taken.get(&(m.venue, m.symbol.clone())) {
+            return Some(b.clone());
+        }
         if self.latency_ms == 0 {
-            if let Some(b) = scanned {
-                return Some(b.clone());
-            }
+            return self
+                .snap
+                .books
+                .iter()
+                .find(|b| b.venue == m.venue && b.symbol == m.symbol && b.round == self.round)
+                .cloned();
         }
         self.snap
-            .book_at_or_after(venue, symbol, self.decided_at + self.latency_ms)
+            .book_at_or_after(m.venue, &m.symbol, self.decided_at + self.latency_ms)
             .cloned()
     }
 }
 
 impl Executor for PaperExecutor<'_> {
-    fn execute(&mut self, leg: &Leg, amount: Decimal) -> Result<(LegFill, Book), NoFill> {
-        let scanned = &self.snap.books[leg.book];
-        let book = self
-            .book_at(leg.market.venue, &leg.market.symbol, Some(scanned))
-            .ok_or(NoFill::EmptySide)?;
-        let f = fill(&leg.market, &book, leg.side, amount, leg.fee_rate)?;
+    fn quote(
+        &self,
+        market: &Market,
+        side: Side,
+        amount: Decimal,
+        rate: Decimal,
+    ) -> Result<(LegFill, Book), NoFill> {
+        let book = self.book_now(market).ok_or(NoFill::EmptySide)?;
+        let f = fill(market, &book, side, amount, rate)?;
         Ok((f, book))
     }
-    fn book_for(&self, venue: Venue, symbol: &str, scan_book: Option<&Book>) -> Option<Book> {
-        self.book_at(venue, symbol, scan_book)
+
+    fn execute(
+        &mut self,
+        market: &Market,
+        side: Side,
+        amount: Decimal,
+        rate: Decimal,
+    ) -> Result<(LegFill, Book), NoFill> {
+        let (f, book) = self.quote(market, side, amount, rate)?;
+        let mut left = book.clone();
+        let levels = if side == Side::Sell {
+            &mut left.bids
+        } else {
+            &mut left.asks
+        };
+        let mut qty = f.qty;
+        while qty > Decimal::ZERO && !levels.is_empty() {
+            let t = qty.min(levels[0].qty);
+            levels[0].qty -= t;
+            qty -= t;
+            if levels[0].qty.is_zero() {
+                levels.remove(0);
+            }
+        }
+        self.taken.insert((market.venue, market.symbol.clone()), left);
+        Ok((f, book))
     }
 }
 
@@ -217,7 +277,7 @@ pub fn execute(
         }
         let attempt = wallet
             .take(leg.market.venue, &leg.from, amount)
-            .and_then(|()| exec.execute(leg, amount));
+            .and_then(|()| exec.execute(&leg.market, leg.side, amount, leg.fee_rate));
         let (f, book) = match attempt {
             Ok(x) => x,
             Err(e) => {
@@ -253,7 +313,7 @@ pub fn execute(
         if partial && leg.from != capital_asset {
             // A partial fill strands the rest of the input: unwind it too.
             let rest = (leg.market.venue, leg.from.clone(), left);
-            if let Some((u, ux)) = unwind_quote(exec, snap, &rest, &capital_asset, fees) {
+            if let Some((u, ux)) = unwind(exec, snap, &rest, &capital_asset, fees, true) {
                 if wallet.take(leg.market.venue, &leg.from, u.spent).is_ok() {
                     *deltas.entry(leg.from.clone()).or_default() -= u.spent;
                     *deltas.entry(capital_asset.clone()).or_default() += u.received;
@@ -265,7 +325,7 @@ pub fn execute(
             // Stop-loss: the stranded asset marked at what an unwind would return now.
             // The position is worth what came back already (partial unwinds) plus what
             // the held asset would fetch now, against book depth.
-            if let Some((mark, _)) = unwind_quote(exec, snap, &holding, &capital_asset, fees) {
+            if let Some((mark, _)) = unwind(exec, snap, &holding, &capital_asset, fees, false) {
                 let back = ex.spent + deltas.get(&capital_asset).copied().unwrap_or_default();
                 let floor = ex.spent * (Decimal::ONE - risk.stop_loss);
                 if back + mark.received < floor {
@@ -278,7 +338,14 @@ pub fn execute(
     let (venue, asset, amount) = holding;
     if asset != capital_asset && !amount.is_zero() {
         // A failed leg or the stop-loss left a stranded asset: unwind it.
-        match unwind_quote(exec, snap, &(venue, asset.clone(), amount), &capital_asset, fees) {
+        match unwind(
+            exec,
+            snap,
+            &(venue, asset.clone(), amount),
+            &capital_asset,
+            fees,
+            true,
+        ) {
             Some((f, fx)) => {
                 *deltas.entry(asset.clone()).or_default() -= f.spent;
                 *deltas.entry(capital_asset.clone()).or_default() += f.received;
@@ -305,14 +372,16 @@ pub fn execute(
     ex
 }
 
-/// What selling `holding` back into the capital asset would give now: a market between
-/// the two on the holding's venue first, then on any venue.
-fn unwind_quote(
-    exec: &dyn Executor,
+/// Sells `holding` back into the capital asset (or, without `commit`, says what that would
+/// give now): through a market between the two on the holding's venue first, then on any
+/// venue, skipping books that are empty or crossed.
+fn unwind(
+    exec: &mut dyn Executor,
     snap: &Snapshot,
     holding: &(Venue, String, Decimal),
     capital: &str,
     fees: &FeeSchedule,
+    commit: bool,
 ) -> Option<(LegFill, ExecFill)> {
     let (venue, asset, amount) = holding;
     let mut markets: Vec<_> = snap
@@ -322,19 +391,20 @@ fn unwind_quote(
         .collect();
     markets.sort_by_key(|m| (m.venue != *venue, m.venue, m.symbol.clone()));
     for m in markets {
-        let scanned = snap
-            .books
-            .iter()
-            .find(|b| b.venue == m.venue && b.symbol == m.symbol && b.round == 0);
-        let Some(book) = exec.book_for(m.venue, &m.symbol, scanned) else {
+        let side = if m.base == *asset { Side::Sell } else { Side::Buy };
+        let rate = fees.taker(m);
+        let Ok((_, book)) = exec.quote(m, side, *amount, rate) else {
             continue;
         };
         if book.defect().is_some() {
             continue;
         }
-        let side = if m.base == *asset { Side::Sell } else { Side::Buy };
-        let rate = fees.taker(m);
-        if let Ok(f) = fill(m, &book, side, *amount, rate) {
+        let done = if commit {
+            exec.execute(m, side, *amount, rate)
+        } else {
+            exec.quote(m, side, *amount, rate)
+        };
+        if let Ok((f, book)) = done {
             let fx = ExecFill {
                 leg: None,
                 venue: m.venue,
@@ -523,11 +593,7 @@ pub fn trade(
 }
 
 fn run(snap: &Snapshot, legs: &[Leg], size: Decimal, p: &TradeParams, decided_at: Millis) -> Execution {
-    let mut exec = PaperExecutor {
-        snap,
-        latency_ms: p.latency_ms,
-        decided_at,
-    };
+    let mut exec = PaperExecutor::new(snap, p.latency_ms, decided_at, p.scan.round);
     execute(&mut exec, snap, legs, size, &p.risk, &p.scan.fees)
 }
 
@@ -794,11 +860,91 @@ fn replay_execution(rec: &Recorded, snap: &Snapshot) -> std::result::Result<Exec
             max_skew_ms: 0,
             now: decided_at,
             fees,
-            round: 0,
+            round: plan[0].get("round").and_then(Value::as_u64).unwrap_or(0) as u32,
         },
         size: Some(size),
         latency_ms,
         risk,
     };
     Ok(run(snap, &legs, size, &p, decided_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wealth::book::Level;
+
+    #[test]
+    fn paper_fills_deplete_the_book_for_the_rest_of_the_trade() {
+        let d = |s: &str| -> Decimal { s.parse().unwrap() };
+        let m = Market {
+            venue: Venue::Binance,
+            symbol: "ETHUSDT".into(),
+            request_id: "ETHUSDT".into(),
+            base: "ETH".into(),
+            quote: "USDT".into(),
+            lot_step: d("0.001"),
+            min_qty: Decimal::ZERO,
+            min_notional: Decimal::ZERO,
+            tick: d("0.01"),
+            fee_tiers: vec![],
+        };
+        let book = Book {
+            venue: Venue::Binance,
+            symbol: "ETHUSDT".into(),
+            bids: vec![
+                Level {
+                    price: d("10"),
+                    qty: d("1"),
+                },
+                Level {
+                    price: d("9"),
+                    qty: d("5"),
+                },
+            ],
+            asks: vec![Level {
+                price: d("11"),
+                qty: d("1"),
+            }],
+            fetched_at: 0,
+            round: 0,
+            body_sha256: "b".into(),
+        };
+        let snap = Snapshot::from_parts("h".into(), 0, vec![m.clone()], vec![book]);
+        let mut exec = PaperExecutor::new(&snap, 0, 0, 0);
+        // A quote changes nothing; a fill takes the best level first.
+        assert_eq!(
+            exec.quote(&m, Side::Sell, d("1.5"), Decimal::ZERO)
+                .unwrap()
+                .0
+                .gross,
+            d("14.5")
+        );
+        assert_eq!(
+            exec.quote(&m, Side::Sell, d("1.5"), Decimal::ZERO)
+                .unwrap()
+                .0
+                .gross,
+            d("14.5")
+        );
+        assert_eq!(
+            exec.execute(&m, Side::Sell, d("1.5"), Decimal::ZERO)
+                .unwrap()
+                .0
+                .gross,
+            d("14.5")
+        );
+        // The second fill meets what is left: 4.5 at 9.
+        let (f, _) = exec.execute(&m, Side::Sell, d("5"), Decimal::ZERO).unwrap();
+        assert_eq!((f.qty, f.gross, f.partial), (d("4.5"), d("40.5"), true));
+        assert_eq!(
+            exec.execute(&m, Side::Sell, d("1"), Decimal::ZERO).err(),
+            Some(NoFill::EmptySide)
+        );
+        // The other side is untouched.
+        assert_eq!(
+            exec.quote(&m, Side::Buy, d("11"), Decimal::ZERO).unwrap().0.qty,
+            d("1")
+        );
+    }
 }
