@@ -382,6 +382,59 @@ fn issue_7_live_scan_through_a_local_exchange_server() {
     };
     assert_eq!(summary(&live), summary(&offline));
     assert!(!summary(&live).is_empty());
+    // Coinbase through its product list: a disabled product is never fetched, and the
+    // books parse (USD cycles: nothing pays there).
+    let r = env
+        .run_env(
+            &[
+                "--json",
+                "wealth",
+                "record",
+                "--exchange",
+                "coinbase",
+                "--pace-ms",
+                "0",
+                "--out",
+                "cb.json",
+            ],
+            &vars,
+        )
+        .ok()
+        .json();
+    assert_eq!(r["books"], 3);
+    assert_eq!(
+        server.hits("/coinbase/api/v3/brokerage/market/product_book?product_id=DOGE-USD&limit=100"),
+        0
+    );
+    let (code, v) = scan_json(&env, "cb.json", &["--asset", "USD", "--max-age-ms", "600000"]);
+    assert_eq!(
+        (code, v["books"].as_u64(), v["cycles"].as_u64()),
+        (1, Some(3), Some(2)),
+        "{v}"
+    );
+    // Coinbase's error body.
+    let cbook = "/coinbase/api/v3/brokerage/market/product_book?product_id=ETH-BTC&limit=100";
+    server.script(cbook, vec![Reply::status(404, "{\"error\":\"NOT_FOUND\",\"error_details\":\"product not found\",\"message\":\"product not found\"}")]);
+    let r = env
+        .run_env(
+            &[
+                "wealth",
+                "record",
+                "--exchange",
+                "coinbase",
+                "--pace-ms",
+                "0",
+                "--out",
+                "cb2.json",
+            ],
+            &vars,
+        )
+        .code(3);
+    assert!(
+        r.stderr.contains("HTTP 404") && r.stderr.contains("NOT_FOUND product not found"),
+        "{}",
+        r.stderr
+    );
     // A symbol no venue lists is bad input.
     let r = env.run_env(
         &[
