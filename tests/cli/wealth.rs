@@ -402,6 +402,24 @@ fn issue_7_live_scan_through_a_local_exchange_server() {
         .ok()
         .json();
     assert_eq!(r["books"], 3);
+    let r = env
+        .run_env(
+            &[
+                "wealth",
+                "record",
+                "--exchange",
+                "coinbase",
+                "--symbols",
+                "DOGE/USD",
+                "--pace-ms",
+                "0",
+                "--out",
+                "d.json",
+            ],
+            &vars,
+        )
+        .code(2);
+    assert!(r.stderr.contains("coinbase lists no market"), "{}", r.stderr);
     assert_eq!(
         server.hits("/coinbase/api/v3/brokerage/market/product_book?product_id=DOGE-USD&limit=100"),
         0
