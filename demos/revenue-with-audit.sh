@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 step "A local HTTP server answers as Binance and Kraken would (fixtures/wealth/exchanges.json)"
 python3 "$ROOT/demos/exchange-fixtures.py" > port.txt &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 50); do [ -s port.txt ] && break; sleep 0.1; done
 PORT=$(cat port.txt)
 export ECHOCTL_BINANCE_URL="http://127.0.0.1:$PORT/binance" ECHOCTL_KRAKEN_URL="http://127.0.0.1:$PORT/kraken"
