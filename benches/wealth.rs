@@ -8,7 +8,8 @@
 //! spread, and 2% of the markets mispriced by up to 3% so that some cycles pay and are
 //! sized through the depth. Then times loading the bundle (hash, JSON, decimals) and the
 //! offline scan (every cycle of 2 and 3 legs from USDT, top-of-book filter, exact sizing)
-//! over RUNS runs, also with --max-legs 4.
+//! over RUNS runs, also with --max-legs 4, and the whole `echoctl wealth scan` process
+//! (BENCH_KEEP=FILE keeps the bundle, e.g. for perf).
 
 use echoctl::wealth::exchange::snapshot::{Bundle, Recorded, Snapshot, FORMAT};
 use echoctl::wealth::fees::FeeSchedule;
@@ -204,7 +205,10 @@ fn main() {
             "echoctl wealth scan --snapshot (whole process, --json): p50 {:.1} ms",
             times[times.len() / 2]
         );
-        let _ = std::fs::remove_file(&file);
+        match std::env::var_os("BENCH_KEEP") {
+            Some(keep) => std::fs::rename(&file, keep).expect("keep the bundle"),
+            None => std::fs::remove_file(&file).expect("remove the bundle"),
+        }
     } else {
         println!("(build target/release/echoctl to time the whole process)");
     }
