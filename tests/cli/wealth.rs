@@ -188,6 +188,35 @@ fn issue_7_scan_finds_the_planted_triangle_with_its_exact_profit() {
 }
 
 #[test]
+fn issue_7_scan_record_puts_the_decision_in_the_ledger() {
+    let env = TestEnv::new();
+    let key = env.init();
+    let snap = write_bundle(&env, "snap.json", &bundle(&[]));
+    let (code, v) = scan_json(&env, &snap, &["--record", "--limit", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["opportunities"].as_array().unwrap().len(), 2);
+    let log = env
+        .run(&["--json", "ledger", "log", "--kind", "trade"])
+        .ok()
+        .json_lines();
+    assert_eq!(log.len(), 1);
+    let c = &log[0]["content"];
+    assert_eq!(
+        (c["event"].as_str(), c["snapshot"].as_str()),
+        (Some("scan"), v["snapshot"].as_str())
+    );
+    assert_eq!(c["opportunities"], v["opportunities"]);
+    // Without a ledger, --record is an environment error and prints nothing.
+    let other = TestEnv::new();
+    std::fs::write(other.path("snap.json"), bundle(&[])).unwrap();
+    let r = other
+        .run(&["--json", "wealth", "scan", "--snapshot", "snap.json", "--record"])
+        .code(3);
+    assert!(r.stdout.is_empty());
+    env.run(&["ledger", "verify", "--trust-key", &key]).ok();
+}
+
+#[test]
 fn issue_7_no_arbitrage_and_full_fees_give_no_opportunity() {
     let env = TestEnv::new();
     // Consistent prices: ETH at 2450 bid against 2500 implied, Kraken BTC bid under 50000.
@@ -585,6 +614,24 @@ fn issue_7_rate_limits_server_errors_and_timeouts() {
     assert_eq!(server.hits(depth) - before, 2);
     assert!(!env.path("rec.json").exists() || std::fs::read(env.path("rec.json")).is_ok());
 
+    // Binance's request weight: the answer says 5,999 of 6,000 are used this minute, so
+    // the next depth request (weight 5) must wait for the next minute: more than
+    // --max-wait 0 allows.
+    let info = "/binance/api/v3/exchangeInfo";
+    let body = server.body(info);
+    server.script(
+        info,
+        vec![
+            Reply::ok(&body).header("X-MBX-USED-WEIGHT-1M", "5999"),
+            Reply::ok(&body),
+        ],
+    );
+    let r = record(&env, &server, &["--exchange", "binance", "--max-wait", "0"]).code(3);
+    assert!(r.stderr.contains("request weight 5999 of 6000"), "{}", r.stderr);
+    let before = server.hits(depth);
+    record(&env, &server, &["--exchange", "binance", "--max-wait", "0"]).ok();
+    assert!(server.hits(depth) > before);
+
     // Nothing listening: exit 3.
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -791,8 +838,20 @@ fn issue_7_risk_limits_refuse_stop_and_latch() {
     );
     // A reset needs a reason and is itself recorded.
     env.run(&["wealth", "reset-kill-switch", "--reason", " "]).code(2);
-    env.run(&["wealth", "reset-kill-switch", "--reason", "reviewed the BTC drop"])
-        .ok();
+    let reset = env
+        .run(&[
+            "--json",
+            "wealth",
+            "reset-kill-switch",
+            "--reason",
+            "reviewed the BTC drop",
+        ])
+        .ok()
+        .json();
+    assert_eq!(reset["entries"][0]["kind"], "trade");
+    let seq = reset["entries"][0]["seq"].as_u64().unwrap().to_string();
+    let shown = env.run(&["--json", "ledger", "show", &seq]).ok().json();
+    assert_eq!(shown["entry"]["content"]["state"], "reset", "{shown}");
     env.run(&["wealth", "reset-kill-switch", "--reason", "again"])
         .code(2);
     trade(&env, &snap, &["--best"]).ok();
