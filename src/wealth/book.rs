@@ -38,6 +38,26 @@ pub struct Market {
     pub fee_tiers: Vec<(Decimal, Decimal)>,
 }
 
+#[cfg(test)]
+impl Market {
+    /// A Binance spot market for tests: `base``quote`, lot step `lot`, no other limits.
+    pub(crate) fn for_tests(base: &str, quote: &str, lot: &str) -> Market {
+        let lot: Decimal = lot.parse().expect("a lot step");
+        Market {
+            venue: Venue::Binance,
+            symbol: format!("{base}{quote}"),
+            request_id: format!("{base}{quote}"),
+            base: base.into(),
+            quote: quote.into(),
+            lot_step: lot,
+            min_qty: Decimal::ZERO,
+            min_notional: Decimal::ZERO,
+            tick: lot,
+            fee_tiers: vec![],
+        }
+    }
+}
+
 /// An order book as fetched: bids best (highest) first, asks best (lowest) first.
 #[derive(Clone, Debug)]
 pub struct Book {
@@ -291,16 +311,9 @@ mod tests {
     }
     fn market() -> Market {
         Market {
-            venue: Venue::Binance,
-            symbol: "ETHUSDT".into(),
-            request_id: "ETHUSDT".into(),
-            base: "ETH".into(),
-            quote: "USDT".into(),
-            lot_step: d("0.001"),
             min_qty: d("0.001"),
             min_notional: d("5"),
-            tick: d("0.01"),
-            fee_tiers: vec![],
+            ..Market::for_tests("ETH", "USDT", "0.001")
         }
     }
     fn levels(v: &[(&str, &str)]) -> Vec<Level> {

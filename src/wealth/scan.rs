@@ -434,7 +434,6 @@ pub fn scan(snap: &Snapshot, p: &ScanParams) -> ScanReport {
 mod tests {
     use super::*;
     use crate::wealth::book::Level;
-    use crate::wealth::Venue;
     use proptest::prelude::*;
 
     fn d(s: &str) -> Decimal {
@@ -442,18 +441,7 @@ mod tests {
     }
 
     fn market(base: &str, quote: &str) -> Market {
-        Market {
-            venue: Venue::Binance,
-            symbol: format!("{base}{quote}"),
-            request_id: format!("{base}{quote}"),
-            base: base.into(),
-            quote: quote.into(),
-            lot_step: d("0.0001"),
-            min_qty: Decimal::ZERO,
-            min_notional: Decimal::ZERO,
-            tick: d("0.0001"),
-            fee_tiers: vec![],
-        }
+        Market::for_tests(base, quote, "0.0001")
     }
 
     fn book(m: &Market, bids: Vec<Level>, asks: Vec<Level>) -> Book {

@@ -877,18 +877,7 @@ mod tests {
     #[test]
     fn paper_fills_deplete_the_book_for_the_rest_of_the_trade() {
         let d = |s: &str| -> Decimal { s.parse().unwrap() };
-        let m = Market {
-            venue: Venue::Binance,
-            symbol: "ETHUSDT".into(),
-            request_id: "ETHUSDT".into(),
-            base: "ETH".into(),
-            quote: "USDT".into(),
-            lot_step: d("0.001"),
-            min_qty: Decimal::ZERO,
-            min_notional: Decimal::ZERO,
-            tick: d("0.01"),
-            fee_tiers: vec![],
-        };
+        let m = Market::for_tests("ETH", "USDT", "0.001");
         let book = Book {
             venue: Venue::Binance,
             symbol: "ETHUSDT".into(),
