@@ -15,7 +15,7 @@ import sys
 from decimal import Decimal
 
 KINDS = {"genesis", "key", "observation", "decision", "outcome", "constraint", "test", "amendment",
-         "case", "ruling", "task", "watchtower"}
+         "case", "ruling", "task", "watchtower", "trade"}
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 TYPES = {"clarification", "correction", "supersession", "withdrawal"}
 

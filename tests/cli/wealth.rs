@@ -698,6 +698,11 @@ fn issue_7_paper_trade_is_in_the_ledger_and_replays_to_the_last_decimal() {
     assert_eq!(log[0]["content"]["snapshot"], scanned["snapshot"]);
     assert_eq!(log[3]["content"]["received"], "518.96052");
     env.run(&["ledger", "verify", "--trust-key", &key]).ok();
+    // The independent auditor (docs/audit.py, from FORMAT.md alone) accepts trade entries.
+    match crate::audit::audit(&env, &["--trust-key", &key]) {
+        Some((code, out)) => assert_eq!(code, 0, "{out}"),
+        None => eprintln!("skipped the audit.py check: python3 is not available"),
+    }
     // The result is a paragraph of the Reader Edition, traced to its entry.
     let reader = env.run(&["ledger", "reader"]).ok().stdout;
     let tid = t["trade"].as_str().unwrap();
