@@ -373,6 +373,24 @@ fn issue_7_live_scan_through_a_local_exchange_server() {
     let (code, offline) = scan_json(&env, "rec.json", &["--max-age-ms", "600000"]);
     assert_eq!(code, 0);
 
+    // Several rounds (for --latency fills): every book again, marked with its round.
+    let r = record(
+        &env,
+        &server,
+        &["--exchange", "binance", "--rounds", "2", "--interval-ms", "0"],
+    )
+    .ok()
+    .json();
+    assert_eq!(r["books"], 6);
+    let two: Value = serde_json::from_slice(&std::fs::read(env.path("rec.json")).unwrap()).unwrap();
+    let rounds: Vec<u64> = two["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["endpoint"] == "book")
+        .map(|x| x["round"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rounds, [0, 0, 0, 1, 1, 1]);
     // The same scan live, straight from the server.
     let vars = server.env();
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
