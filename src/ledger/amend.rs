@@ -55,6 +55,15 @@ pub struct Amendment {
     pub ruling: Option<String>,
 }
 
+/// A value of an amendment's content, as [`Amendment::from_fields`] needs it.
+#[derive(Clone, Debug)]
+pub enum Field<'a> {
+    Str(std::borrow::Cow<'a, str>),
+    Object(Map<String, Value>),
+    /// Any other JSON value: never valid in an amendment.
+    Other,
+}
+
 /// Where an entry stands after the amendments so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -111,44 +120,61 @@ impl Amendment {
 
     /// Reads an amendment from entry content, checking its shape.
     pub fn from_content(m: &Map<String, Value>) -> Result<Self, String> {
-        for k in m.keys() {
-            if !matches!(
-                k.as_str(),
-                "type" | "target" | "reason" | "content" | "superseded_by" | "ruling"
-            ) {
-                return Err(format!("amendment has an unknown field {k:?}"));
-            }
+        Self::from_fields(m.iter().map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => Field::Str(s.as_str().into()),
+                Value::Object(c) => Field::Object(c.clone()),
+                _ => Field::Other,
+            };
+            (k.as_str(), v)
+        }))
+    }
+
+    /// The same rules over the content's fields as they come, so that a reader of raw
+    /// JSON need not build a `Map` first. A repeated key counts once, the last time.
+    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, Field<'a>)>) -> Result<Self, String> {
+        let (mut kind, mut target, mut reason) = (None, None, None);
+        let (mut content, mut superseded_by, mut ruling) = (None, None, None);
+        for (k, v) in fields {
+            let slot = match k {
+                "type" => &mut kind,
+                "target" => &mut target,
+                "reason" => &mut reason,
+                "content" => &mut content,
+                "superseded_by" => &mut superseded_by,
+                "ruling" => &mut ruling,
+                _ => return Err(format!("amendment has an unknown field {k:?}")),
+            };
+            *slot = Some(v);
         }
-        let s = |k: &str| m.get(k).and_then(Value::as_str);
-        let kind = s("type")
-            .and_then(AmendmentType::parse)
+        let string = |f: &Option<Field<'a>>| match f {
+            Some(Field::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let id = |f: Option<Field<'a>>, why: &str| match f {
+            None => Ok(None),
+            Some(Field::Str(s)) if is_valid_ulid(&s) => Ok(Some(s.into_owned())),
+            Some(_) => Err(why.to_owned()),
+        };
+        let kind = string(&kind)
+            .and_then(|t| AmendmentType::parse(&t))
             .ok_or("amendment type must be clarification, correction, supersession or withdrawal")?;
-        let target = s("target")
+        let target = string(&target)
             .filter(|t| is_valid_ulid(t))
             .ok_or("amendment target must be an entry id")?;
-        let reason = s("reason").ok_or("amendment needs a reason")?;
-        let content = match m.get("content") {
+        let reason = string(&reason).ok_or("amendment needs a reason")?;
+        let content = match content {
             None => None,
-            Some(Value::Object(c)) => Some(c.clone()),
+            Some(Field::Object(c)) => Some(c),
             Some(_) => return Err("amendment content must be a JSON object".into()),
-        };
-        let superseded_by = match m.get("superseded_by") {
-            None => None,
-            Some(Value::String(id)) if is_valid_ulid(id) => Some(id.clone()),
-            Some(_) => return Err("superseded_by must be an entry id".into()),
-        };
-        let ruling = match m.get("ruling") {
-            None => None,
-            Some(Value::String(id)) if is_valid_ulid(id) => Some(id.clone()),
-            Some(_) => return Err("ruling must be an entry id".into()),
         };
         let a = Amendment {
             kind,
-            target: target.to_owned(),
-            reason: reason.to_owned(),
+            target: target.into_owned(),
+            reason: reason.into_owned(),
             content,
-            superseded_by,
-            ruling,
+            superseded_by: id(superseded_by, "superseded_by must be an entry id")?,
+            ruling: id(ruling, "ruling must be an entry id")?,
         };
         a.check_shape()?;
         Ok(a)

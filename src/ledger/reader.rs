@@ -7,7 +7,7 @@
 //! text per section (what the output needs, nothing more) and written to a caller's
 //! writer; this module never prints.
 
-use super::amend::{Amendment, AmendmentType};
+use super::amend::{Amendment, AmendmentType, Field};
 use super::checkpoint::Checkpoint;
 use super::entry::{hex, Entry, KIND_AMENDMENT, KIND_GENESIS, USER_KINDS};
 use super::merkle::{self, Frontier, Hash};
@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
+use std::io::IoSlice;
 use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
@@ -63,6 +64,10 @@ pub struct Edition {
     pub paragraphs: u64,
     doc: Doc,
     header: Header,
+    /// The amendments the paragraphs borrowed from while rendering. Kept rather than
+    /// freed inside `compile`: a caller that exits right after writing (the CLI) need
+    /// not free a hundred thousand of them one by one (about 0.1 s).
+    _plan: Plan,
 }
 
 impl Edition {
@@ -108,9 +113,16 @@ impl std::hash::Hasher for IdHasher {
         self.word(v);
     }
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.word(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
             let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
+            for (to, from) in word.iter_mut().zip(rest) {
+                *to = *from;
+            }
             self.word(u64::from_le_bytes(word));
         }
     }
@@ -134,10 +146,15 @@ struct Plan {
     rulings: IdMap<RulingInfo>,
     /// Amendments by target id, in seq order.
     effects: IdMap<Vec<AmendInfo>>,
-    /// replacement id -> the id it superseded.
-    replaces: IdMap<String>,
+    /// replacement id -> the seq of the supersession that names it.
+    replaces: IdMap<u64>,
     /// The amendments pass A read, by seq, with their leaf hashes, to cross-check pass B.
     amendment_seqs: HashMap<u64, Hash, std::hash::BuildHasherDefault<IdHasher>>,
+    /// One bit per seq: where the amendment index (and the id index, for replacements)
+    /// says an amended entry or a replacement stands. Pass B looks ids up in `effects`
+    /// and `replaces` only there. The hints are not trusted: pass B reports each match,
+    /// and a target or replacement not matched exactly once fails the edition.
+    hinted: Vec<u64>,
     kinds: Vec<String>,
     format: Format,
 }
@@ -161,6 +178,33 @@ impl Plan {
         }
         self.effects.get(id).map(Vec::as_slice).unwrap_or(&[])
     }
+
+    fn hint(&mut self, seq: u64) {
+        if let Some(w) = self.hinted.get_mut((seq / 64) as usize) {
+            *w |= 1 << (seq % 64);
+        }
+    }
+
+    /// Whether pass B should look the entry at `seq` up.
+    fn is_hinted(&self, seq: u64) -> bool {
+        self.hinted
+            .get((seq / 64) as usize)
+            .is_some_and(|w| w & (1 << (seq % 64)) != 0)
+    }
+
+    /// What pass B must match, once each: `seq << 1` for the first amendment of each
+    /// target, `seq << 1 | 1` for each supersession's replacement. Sorted.
+    fn expected_matches(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = self
+            .effects
+            .values()
+            .filter_map(|list| list.first().map(|x| x.seq << 1))
+            .chain(self.replaces.values().map(|s| s << 1 | 1))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     fn wanted(&self, kind: &str) -> bool {
         self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind)
     }
@@ -211,8 +255,12 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
         let path = ledger.path();
         std::thread::scope(|scope| -> Result<()> {
             let mut from = Vec::new();
+            let mut back = Vec::new();
             for k in 0..workers {
                 let (tx_r, rx_r) = sync_channel::<Result<Rendered>>(2);
+                // Item lists come back empty to be refilled: fresh ones would each cost
+                // the worker's heap new pages.
+                let (tx_back, rx_back) = sync_channel::<Vec<Item>>(4);
                 scope.spawn(move || {
                     // One buffer per worker, refilled for each of its batches.
                     let read = |conn: &rusqlite::Connection, b: u64, batch: &mut RawBatch| -> Result<()> {
@@ -242,8 +290,14 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                     };
                     let mut batch = RawBatch::with_capacity(BATCH * 640);
                     let mut b = k as u64;
+                    let mut longest = 0;
                     while b < batches {
-                        let rendered = read(&conn, b, &mut batch).map(|()| batch.render(plan));
+                        let items = rx_back.try_recv().unwrap_or_default();
+                        let rendered =
+                            read(&conn, b, &mut batch).map(|()| batch.render(plan, items, longest));
+                        if let Ok(r) = &rendered {
+                            longest = longest.max(r.text.len());
+                        }
                         if tx_r.send(rendered).is_err() {
                             break;
                         }
@@ -251,10 +305,14 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
                     }
                 });
                 from.push(rx_r);
+                back.push(tx_back);
             }
             for b in 0..batches {
-                let rendered = from[(b % workers as u64) as usize].recv().map_err(died)??;
-                pass.place(plan, rendered, &mut problems);
+                let w = (b % workers as u64) as usize;
+                let rendered = from[w].recv().map_err(died)??;
+                let items = pass.place(plan, rendered, &mut problems);
+                // A worker that has enough spare lists makes its own.
+                let _ = back[w].try_send(items);
                 if b % 64 == 0 {
                     progress(pass.next, size);
                 }
@@ -277,6 +335,24 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     }
     if plan.amendment_seqs.keys().any(|s| *s >= pass.next) {
         problems.push("the amendment index names entries that do not exist".into());
+    }
+    pass.matched.sort_unstable();
+    let expected = plan.expected_matches();
+    if pass.matched != expected {
+        // The first difference names the amendment whose entry was missed or met twice.
+        let at = expected.iter().zip(&pass.matched).position(|(a, b)| a != b);
+        let v = match at {
+            Some(i) => expected[i].min(pass.matched[i]),
+            None => *expected
+                .get(pass.matched.len())
+                .or(pass.matched.get(expected.len()))
+                .unwrap_or(&0),
+        };
+        let what = if v & 1 == 0 { "target" } else { "replacement" };
+        problems.push(format!(
+            "amendment {}: its {what} is not found once where the amendment and id indexes place it",
+            v >> 1
+        ));
     }
     resolve_chains(&tx, &plan, &mut pass, &mut problems)?;
 
@@ -304,13 +380,15 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     rulings.sort_by_key(|r| r.seq);
     pass.doc.rulings = rulings;
     let paragraphs = pass.doc.paragraphs;
+    let doc = pass.doc;
     Ok(Edition {
         size,
         root,
         problem,
         paragraphs,
-        doc: pass.doc,
+        doc,
         header,
+        _plan: plan,
     })
 }
 
@@ -327,13 +405,19 @@ fn read_amendments(
         effects: IdMap::default(),
         replaces: IdMap::default(),
         amendment_seqs: HashMap::default(),
+        hinted: vec![0; size.div_ceil(64) as usize],
         kinds: opts.kinds.clone(),
         format: opts.format,
     };
-    let mut seqs: Vec<u64> = conn
-        .prepare("SELECT seq FROM amendments WHERE seq < ?1")?
-        .query_map([size], |r| r.get(0))?
+    let rows: Vec<(u64, u64)> = conn
+        .prepare("SELECT target_seq, seq FROM amendments WHERE seq < ?1")?
+        .query_map([size], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    let mut seqs: Vec<u64> = Vec::with_capacity(rows.len());
+    for (target, seq) in rows {
+        plan.hint(target);
+        seqs.push(seq);
+    }
     // In seq order the fetches walk the entries table front to back. Each worker reads
     // its share over its own read-only connection: entries below the checkpoint never
     // change, and pass B checks every amendment's hash against what was read here.
@@ -358,8 +442,13 @@ fn read_amendments(
                     let mut range = conn.prepare(
                         "SELECT seq, body FROM entries WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq",
                     )?;
+                    // Where a supersession's replacement stands, by the id index: a hint.
+                    let by_id = conn.prepare("SELECT seq FROM entries WHERE id = ?1 AND seq < ?2")?;
+                    let by_id = std::cell::RefCell::new(by_id);
+                    let find = |id: &str| -> Option<u64> {
+                        by_id.borrow_mut().query_row(params![id, size], |r| r.get(0)).ok()
+                    };
                     let mut out = Vec::with_capacity(part.len());
-                    let mut bodies: Vec<(u64, Vec<u8>)> = Vec::new();
                     let mut i = 0;
                     while i < part.len() {
                         let mut j = i;
@@ -367,27 +456,28 @@ fn read_amendments(
                             j += 1;
                         }
                         let (lo, hi) = (part[i], part[j]);
-                        bodies.clear();
+                        let missing = |seq| {
+                            (
+                                seq,
+                                [0; 32],
+                                Err("the amendment index names a missing entry".into()),
+                            )
+                        };
                         let mut rows = range.query(params![lo, hi])?;
                         let mut want = part[i..=j].iter().peekable();
+                        // Parsed straight from SQLite's row, in seq order.
                         while let Some(row) = rows.next()? {
                             let seq: u64 = row.get(0)?;
-                            while want.next_if(|&&w| w < seq).is_some() {}
+                            while let Some(w) = want.next_if(|&&w| w < seq) {
+                                out.push(missing(*w));
+                            }
                             if want.next_if(|&&w| w == seq).is_some() {
-                                bodies.push((seq, row.get(1)?));
+                                let body = row.get_ref(1)?;
+                                let bytes = body.as_blob().or_else(|_| body.as_bytes()).unwrap_or(&[]);
+                                out.push(parse_amendment(seq, bytes, &find));
                             }
                         }
-                        let mut got = bodies.drain(..).peekable();
-                        for &seq in &part[i..=j] {
-                            match got.next_if(|(s, _)| *s == seq) {
-                                Some((_, body)) => out.push(parse_amendment(seq, &body)),
-                                None => out.push((
-                                    seq,
-                                    [0; 32],
-                                    Err("the amendment index names a missing entry".into()),
-                                )),
-                            }
-                        }
+                        out.extend(want.map(|w| missing(*w)));
                         i = j + 1;
                     }
                     Ok(out)
@@ -403,9 +493,12 @@ fn read_amendments(
         // A worker that died must not silently drop amendments from the edition.
         for (seq, leaf, result) in part.map_err(died)?? {
             match result {
-                Ok((a, id)) => {
+                Ok((a, id, replacement)) => {
                     if let Some(r) = &a.superseded_by {
-                        plan.replaces.insert(r.clone(), a.target.clone());
+                        plan.replaces.insert(r.clone(), seq);
+                    }
+                    if let Some(r) = replacement {
+                        plan.hint(r);
                     }
                     plan.amendment_seqs.insert(seq, leaf);
                     let info = AmendInfo { seq, id, a };
@@ -465,21 +558,32 @@ fn read_amendments(
 /// Seqs at most this far apart are read by one range scan in pass A.
 const RUN_GAP: u64 = 16;
 
-type ParsedAmendment = (u64, Hash, std::result::Result<(Amendment, String), String>);
+/// seq, leaf hash, and the amendment with its id and its replacement's seq (or why not).
+type ParsedAmendment = (
+    u64,
+    Hash,
+    std::result::Result<(Amendment, String, Option<u64>), String>,
+);
 
-/// An amendment entry's leaf hash and amendment (or why it is not one).
-fn parse_amendment(seq: u64, body: &[u8]) -> ParsedAmendment {
+/// An amendment entry's leaf hash and amendment (or why it is not one). `find` looks up
+/// where a supersession's replacement stands.
+fn parse_amendment(seq: u64, body: &[u8], find: &dyn Fn(&str) -> Option<u64>) -> ParsedAmendment {
     // The fast scanner, then only the amendment's few values as JSON.
     let parsed = View::read(body).and_then(|v| {
-        let content = v
-            .content
-            .iter()
-            .map(|(k, raw)| {
-                let value = serde_json::from_str::<Value>(raw).map_err(|e| e.to_string())?;
-                Ok((k.to_string(), value))
-            })
-            .collect::<std::result::Result<Map<String, Value>, String>>()?;
-        Ok((Amendment::from_content(&content)?, v.id.into_owned()))
+        let mut fields = Vec::with_capacity(v.content.len());
+        for (k, raw) in &v.content {
+            let field = if raw.starts_with('{') {
+                Field::Object(serde_json::from_str(raw).map_err(|e| e.to_string())?)
+            } else if let Some(s) = raw_str(raw) {
+                Field::Str(s)
+            } else {
+                Field::Other
+            };
+            fields.push((k.as_ref(), field));
+        }
+        let a = Amendment::from_fields(fields)?;
+        let replacement = a.superseded_by.as_deref().and_then(find);
+        Ok((a, v.id.into_owned(), replacement))
     });
     (seq, merkle::leaf_hash(body), parsed)
 }
@@ -592,29 +696,43 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline(always)]
     fn lit(&mut self, x: &str) -> Option<()> {
         self.s.as_bytes()[self.i..]
             .starts_with(x.as_bytes())
             .then(|| self.i += x.len())
     }
 
-    /// A JSON string, raw (with its quotes).
-    fn string(&mut self) -> Option<&'a str> {
+    /// A JSON string, raw (with its quotes), and whether it holds an escape.
+    fn string_escaped(&mut self) -> Option<(&'a str, bool)> {
         let b = self.s.as_bytes();
         if *b.get(self.i)? != b'"' {
             return None;
         }
         let start = self.i;
         self.i += 1;
+        let mut escaped = false;
         loop {
-            match *b.get(self.i)? {
-                b'\\' => self.i += 2,
-                b'"' => {
-                    self.i += 1;
-                    return self.s.get(start..self.i);
-                }
-                _ => self.i += 1,
+            self.i += memchr::memchr2(b'"', b'\\', b.get(self.i..)?)?;
+            if b[self.i] == b'"' {
+                self.i += 1;
+                return Some((self.s.get(start..self.i)?, escaped));
             }
+            escaped = true;
+            self.i += 2;
+        }
+    }
+
+    /// A JSON string, raw (with its quotes).
+    fn string(&mut self) -> Option<&'a str> {
+        self.string_escaped().map(|(raw, _)| raw)
+    }
+
+    /// A JSON string's value: borrowed unless it holds an escape.
+    fn text(&mut self) -> Option<Cow<'a, str>> {
+        match self.string_escaped()? {
+            (raw, false) => raw.get(1..raw.len() - 1).map(Cow::Borrowed),
+            (raw, true) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
         }
     }
 
@@ -666,7 +784,7 @@ fn scan(body: &[u8]) -> Option<View<'_>> {
     let mut content = Vec::new();
     if c.lit("}").is_none() {
         loop {
-            let key = raw_str(c.string()?)?;
+            let key = c.text()?;
             c.lit(":")?;
             content.push((key, c.value()?));
             if c.lit(",").is_none() {
@@ -676,11 +794,11 @@ fn scan(body: &[u8]) -> Option<View<'_>> {
         }
     }
     c.lit(",\"id\":")?;
-    let id = raw_str(c.string()?)?;
+    let id = c.text()?;
     c.lit(",\"kind\":")?;
-    let kind = raw_str(c.string()?)?;
+    let kind = c.text()?;
     c.lit(",\"prev\":")?;
-    let prev = super::entry::parse_hash_hex(raw_str(c.string()?)?.as_ref())?;
+    let prev = super::entry::parse_hash_hex(c.text()?.as_ref())?;
     c.lit(",\"refs\":")?;
     c.value()?;
     c.lit(",\"seq\":")?;
@@ -688,9 +806,9 @@ fn scan(body: &[u8]) -> Option<View<'_>> {
     c.lit(",\"signer\":")?;
     c.string()?;
     c.lit(",\"source\":")?;
-    let source = raw_str(c.string()?)?;
+    let source = c.text()?;
     c.lit(",\"ts\":")?;
-    let ts = raw_str(c.string()?)?;
+    let ts = c.text()?;
     c.lit(",\"v\":1}")?;
     (c.i == s.len()).then_some(View {
         seq,
@@ -766,6 +884,8 @@ struct Rendered {
     text: String,
     trace: String,
     items: Vec<Item>,
+    /// What the batch matched of `Plan::expected_matches`.
+    matched: Vec<u64>,
     /// The root of the batch's leaves when they form an aligned perfect subtree.
     subtree: Option<(u64, Hash)>,
 }
@@ -806,23 +926,26 @@ enum Body {
 
 impl RawBatch {
     /// The worker's part: parse, hash, render.
-    fn render(&self, plan: &Plan) -> Rendered {
+    /// `items` is an empty list to fill; `longest` the longest text of a batch so far.
+    fn render(&self, plan: &Plan, mut items: Vec<Item>, longest: usize) -> Rendered {
+        // Room enough that the text is never moved while it grows: pages of the
+        // reservation that stay unwritten cost nothing.
+        let room = (self.buf.len() + self.buf.len() / 2).max(longest + longest / 4);
+        items.clear();
+        items.reserve(self.rows.len());
         let mut out = Rendered {
-            text: String::with_capacity(self.buf.len()),
+            text: String::with_capacity(room),
             trace: String::new(),
-            items: Vec::with_capacity(self.rows.len()),
+            items,
+            matched: Vec::new(),
             subtree: None,
         };
         let mut tree = Frontier::new();
         let last = self.rows.len().saturating_sub(1);
         for (i, (seq, span)) in self.rows.iter().enumerate() {
-            let mut item = render_one(plan, *seq, &self.buf[span.clone()], &mut out.text, &mut out.trace);
-            if i != last {
-                // Only the newest entry's time is used (compiledAt).
-                if let Some(h) = &mut item.head {
-                    h.ts = String::new();
-                }
-            }
+            // Only the newest entry's time is used (compiledAt).
+            let keep_ts = i == last;
+            let item = render_one(plan, *seq, &self.buf[span.clone()], keep_ts, &mut out);
             tree.push(item.leaf, |_, _, _| {});
             out.items.push(item);
         }
@@ -837,7 +960,9 @@ impl RawBatch {
     }
 }
 
-fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut String) -> Item {
+/// `matched` receives what this entry matched of `Plan::expected_matches`.
+fn render_one(plan: &Plan, seq: u64, body: &[u8], keep_ts: bool, out: &mut Rendered) -> Item {
+    let (text, trace) = (&mut out.text, &mut out.trace);
     let leaf = merkle::leaf_hash(body);
     // The bytes are hashed as they are; verify re-checks their canonical form.
     let e = match View::read(body) {
@@ -866,9 +991,21 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut
     let head = Some(Head {
         prev,
         leaf,
-        ts: e.ts.clone().into_owned(),
+        ts: if keep_ts {
+            e.ts.clone().into_owned()
+        } else {
+            String::new()
+        },
     });
-    let effects = plan.effects_of(&e.id);
+    let (effects, replaced) = if plan.is_hinted(seq) {
+        let effects = plan.effects_of(&e.id);
+        let replaced = plan.replaces.get(&*e.id).copied();
+        out.matched.extend(effects.first().map(|x| x.seq << 1));
+        out.matched.extend(replaced.map(|s| s << 1 | 1));
+        (effects, replaced)
+    } else {
+        (&[][..], None)
+    };
     let superseded = effects.iter().any(|x| x.a.kind == AmendmentType::Supersession);
     let withdrawn = effects.iter().any(|x| x.a.kind == AmendmentType::Withdrawal);
     let body = match &*e.kind {
@@ -895,8 +1032,8 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], text: &mut String, trace: &mut
             Body::Skip
         }
         kind if !plan.wanted(kind) => Body::Skip,
-        _ if superseded || (!plan.replaces.is_empty() && plan.replaces.contains_key(&*e.id)) => {
-            let first = !plan.replaces.contains_key(&*e.id);
+        _ if superseded || replaced.is_some() => {
+            let first = replaced.is_none();
             Body::ChainMember {
                 section: first.then(|| section_of(&e)),
                 id: e.id.clone().into_owned(),
@@ -936,6 +1073,8 @@ struct PassB {
     newest_ts: String,
     /// Chain members seen: id -> (leaf, seq).
     chain_leaves: HashMap<String, (Hash, u64)>,
+    /// What the workers matched of `Plan::expected_matches`.
+    matched: Vec<u64>,
 }
 
 impl PassB {
@@ -948,22 +1087,26 @@ impl PassB {
             genesis: None,
             newest_ts: String::new(),
             chain_leaves: HashMap::new(),
+            matched: Vec::new(),
         }
     }
 
-    /// Checks the chain and places a rendered batch, in ledger order.
-    fn place(&mut self, plan: &Plan, batch: Rendered, problems: &mut Vec<String>) {
+    /// Checks the chain and places a rendered batch, in ledger order. Returns the batch's
+    /// item list, emptied.
+    fn place(&mut self, plan: &Plan, batch: Rendered, problems: &mut Vec<String>) -> Vec<Item> {
         let Rendered {
             text,
             trace: traces,
-            items,
+            mut items,
+            matched,
             subtree,
         } = batch;
+        self.matched.extend(matched);
         let last = items.len().saturating_sub(1);
         let whole = subtree.filter(|(first, _)| *first == self.frontier.size() && *first == self.next);
         // The rendered text stays where the worker wrote it; sections point into it.
         let buf = self.doc.keep(text);
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, item) in items.drain(..).enumerate() {
             if item.seq != self.next {
                 problems.push(format!("entry {} is missing", self.next));
                 self.next = item.seq;
@@ -1027,6 +1170,7 @@ impl PassB {
         if let Some((_, root)) = whole {
             self.frontier.push_subtree(BATCH.trailing_zeros(), root);
         }
+        items
     }
 }
 
@@ -1089,11 +1233,30 @@ fn resolve_chains(
     Ok(())
 }
 
+/// A hash as 64 lower-case hex digits, without an allocation.
+struct HexHash([u8; 64]);
+
+impl HexHash {
+    fn new(h: &Hash) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (pair, b) in out.chunks_exact_mut(2).zip(h) {
+            pair[0] = HEX[(b >> 4) as usize];
+            pair[1] = HEX[(b & 0xf) as usize];
+        }
+        HexHash(out)
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII hex digits were written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// One paragraph: the entry that stands, and what shaped it.
 struct Paragraph<'p> {
-    id: String,
     entry: &'p str,
-    leaf: String,
+    leaf: HexHash,
     kind: &'p str,
     ts: &'p str,
     source: &'p str,
@@ -1110,9 +1273,8 @@ struct Paragraph<'p> {
 impl<'p> Paragraph<'p> {
     fn new(e: &'p View<'p>, leaf: &Hash) -> Self {
         Paragraph {
-            id: String::new(),
             entry: &e.id,
-            leaf: hex(leaf),
+            leaf: HexHash::new(leaf),
             kind: &e.kind,
             ts: &e.ts,
             source: &e.source,
@@ -1159,22 +1321,26 @@ impl<'p> Paragraph<'p> {
                 AmendmentType::Supersession => {}
             }
         }
-        // The paragraph is named after the first entry of its chain.
-        self.id = format!(
-            "p-{}",
-            self.supersedes
-                .first()
-                .map_or(self.entry, |(id, _, _)| id.as_str())
-        );
+    }
+
+    /// The paragraph is named after the first entry of its chain: `p-` and this.
+    fn first_entry(&self) -> &str {
+        self.supersedes
+            .first()
+            .map_or(self.entry, |(id, _, _)| id.as_str())
+    }
+
+    /// Nothing amended it.
+    fn plain(&self) -> bool {
+        self.supersedes.is_empty()
+            && self.corrections.is_empty()
+            && self.clarifications.is_empty()
+            && self.withdrawal.is_none()
     }
 
     /// Every entry id that shaped this paragraph, in ledger order.
     fn trace_ids(&self) -> Vec<&str> {
-        if self.supersedes.is_empty()
-            && self.corrections.is_empty()
-            && self.clarifications.is_empty()
-            && self.withdrawal.is_none()
-        {
+        if self.plain() {
             return vec![self.entry];
         }
         let mut ids: Vec<&str> = Vec::with_capacity(2 + 2 * self.supersedes.len());
@@ -1206,7 +1372,8 @@ impl<'p> Paragraph<'p> {
         match format {
             Format::Json => {
                 text.push_str(&self.render_json());
-                let _ = write!(trace, "{}:{}", json!(self.id), json!(self.trace()));
+                let id = format!("p-{}", self.first_entry());
+                let _ = write!(trace, "{}:{}", json!(id), json!(self.trace()));
             }
             Format::Markdown => self.render_md(text),
             Format::Html => self.render_html(text),
@@ -1231,7 +1398,7 @@ impl<'p> Paragraph<'p> {
         };
         let fields = object(fields);
         let v = json!({
-            "id": self.id, "entry": self.entry, "leaf": self.leaf, "kind": self.kind, "ts": self.ts,
+            "id": format!("p-{}", self.first_entry()), "entry": self.entry, "leaf": self.leaf.as_str(), "kind": self.kind, "ts": self.ts,
             "source": self.source, "text": prose, "fields": fields,
             "supersedes": self.supersedes.iter().map(|(id, leaf, s)| json!({"entry": id, "leaf": leaf, "amendment": s.id, "reason": s.a.reason})).collect::<Vec<_>>(),
             "corrections": self.corrections.iter().map(amend).collect::<Vec<_>>(),
@@ -1333,27 +1500,39 @@ impl<'p> Paragraph<'p> {
                 md_escape(&r.decision)
             );
         }
-        s.push_str("<sub>Trace ");
-        s.push_str(&self.id);
+        s.push_str("<sub>Trace p-");
+        s.push_str(self.first_entry());
         s.push_str(": ");
-        for (i, id) in self.trace_ids().into_iter().enumerate() {
-            if i > 0 {
-                s.push_str(" · ");
-            }
+        let link = |s: &mut String, id: &str| {
             s.push('[');
             s.push_str(id);
             s.push_str("](#e-");
             s.push_str(id);
             s.push(')');
+        };
+        if self.plain() {
+            link(s, self.entry);
+        } else {
+            for (i, id) in self.trace_ids().into_iter().enumerate() {
+                if i > 0 {
+                    s.push_str(" · ");
+                }
+                link(s, id);
+            }
         }
         s.push_str(" · leaf `");
-        s.push_str(&self.leaf);
+        s.push_str(self.leaf.as_str());
         s.push_str("`</sub>\n\n");
     }
 
     fn render_html(&self, s: &mut String) {
         let (prose, fields) = split_content(self.content);
-        let _ = write!(s, "<article id=\"{}\"><a id=\"e-{}\"></a>", self.id, self.entry);
+        let _ = write!(
+            s,
+            "<article id=\"p-{}\"><a id=\"e-{}\"></a>",
+            self.first_entry(),
+            self.entry
+        );
         for (id, _, sup) in &self.supersedes {
             let _ = write!(s, "<a id=\"e-{id}\"></a><a id=\"e-{}\"></a>", sup.id);
         }
@@ -1434,10 +1613,10 @@ impl<'p> Paragraph<'p> {
         let links: Vec<String> = self.trace().iter().map(|id| link(id)).collect();
         let _ = writeln!(
             s,
-            "<p class=\"trace\">Trace {}: {} · leaf <code>{}</code></p></article>",
-            self.id,
+            "<p class=\"trace\">Trace p-{}: {} · leaf <code>{}</code></p></article>",
+            self.first_entry(),
             links.join(" · "),
-            self.leaf
+            self.leaf.as_str()
         );
     }
 }
@@ -1523,14 +1702,34 @@ impl std::fmt::Display for Md<'_> {
     }
 }
 
+/// Writes every slice (`Write::write_all_vectored` is not stable yet) and empties the list.
+fn write_all_vectored(out: &mut dyn std::io::Write, slices: &mut Vec<IoSlice<'_>>) -> std::io::Result<()> {
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match out.write_vectored(rest) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    slices.clear();
+    Ok(())
+}
+
 /// Appends Markdown-escaped text.
 fn md_push(out: &mut String, text: &str) {
-    if text.bytes().any(|b| {
-        matches!(
-            b,
-            b'\\' | b'`' | b'*' | b'_' | b'[' | b']' | b'<' | b'>' | b'#' | b'|' | b'&' | b'\n'
-        )
-    }) {
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        let chars = b"\\`*_[]<>#|&\n";
+        while i < chars.len() {
+            t[chars[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    if text.bytes().any(|b| SPECIAL[b as usize]) {
         let _ = write!(out, "{}", Md(text));
     } else {
         out.push_str(text);
@@ -1804,14 +2003,22 @@ impl Doc {
             .filter(|t| !t.is_empty())
     }
 
+    /// Writes the pieces straight from where they were rendered, many per system call,
+    /// instead of copying each into a buffer first.
     fn write_pieces(&self, chunks: &[Chunk], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        // Linux takes at most 1024 slices per writev.
+        const SLICES: usize = 1024;
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(SLICES);
         for (i, piece) in self.pieces(chunks).enumerate() {
             if i > 0 && self.format == Format::Json {
-                out.write_all(b",")?;
+                slices.push(IoSlice::new(b","));
             }
-            out.write_all(piece.as_bytes())?;
+            slices.push(IoSlice::new(piece.as_bytes()));
+            if slices.len() >= SLICES - 1 {
+                write_all_vectored(out, &mut slices)?;
+            }
         }
-        Ok(())
+        write_all_vectored(out, &mut slices)
     }
 
     fn status_line(hd: &Header) -> String {

@@ -467,3 +467,58 @@ fn a_tampered_ledger_is_refused_unless_forced() {
     let e = edition(&f.env, &["--force"]);
     assert!(!e.verified && e.problem.is_some());
 }
+
+/// The amendment and id indexes only tell pass B where to look: an index that points
+/// elsewhere must fail the edition, not silently drop an amendment from it.
+#[test]
+fn a_misleading_amendment_or_id_index_is_refused() {
+    let seq_of = |conn: &rusqlite::Connection, id: &str| -> u64 {
+        conn.query_row("SELECT seq FROM entries WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    // The correction's index row names the wrong target.
+    let f = fixture();
+    let conn = sqlite(&f.env.db());
+    let correction = seq_of(&conn, &f.amendments["correction"]);
+    let cpu = seq_of(&conn, &f.ids["cpu"]);
+    conn.execute_batch("DROP TRIGGER amendments_no_update").unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE amendments SET target_seq = ?1 WHERE seq = ?2",
+            [cpu, correction],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let r = f.env.run(&["ledger", "reader"]).code(1);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr
+            .contains(&format!("amendment {correction}: its target is not found")),
+        "{}",
+        r.stderr
+    );
+    let e = edition(&f.env, &["--force"]);
+    assert!(!e.verified && e.problem.is_some());
+    // `ledger verify` agrees that the file is not sound.
+    f.env.run(&["ledger", "verify"]).code(1);
+
+    // The id index sends the lookup of the supersession's replacement elsewhere.
+    let f = fixture();
+    let conn = sqlite(&f.env.db());
+    let supersession = seq_of(&conn, &f.amendments["supersession"]);
+    conn.execute_batch("DROP TRIGGER entries_no_update").unwrap();
+    conn.execute(
+        "UPDATE entries SET id = '01ARZ3NDEKTSV4RRFFQ69G5FAV' WHERE id = ?1",
+        [&f.ids["new"]],
+    )
+    .unwrap();
+    drop(conn);
+    let r = f.env.run(&["ledger", "reader"]).code(1);
+    assert!(
+        r.stderr
+            .contains(&format!("amendment {supersession}: its replacement is not found")),
+        "{}",
+        r.stderr
+    );
+}
