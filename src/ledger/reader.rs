@@ -82,7 +82,11 @@ impl Edition {
 struct AmendInfo {
     seq: u64,
     id: String,
+    /// Its `content` is not kept here (always None): see `content`.
     a: Amendment,
+    /// The amendment's content object as canonical JSON text, split into fields only
+    /// when a paragraph is rendered (a parsed `Map` per amendment costs more).
+    content: Option<Box<str>>,
 }
 
 /// A fast hash for entry ids and seqs. Ids are monotonic ULIDs: within a millisecond they
@@ -140,6 +144,31 @@ struct RulingInfo {
     reasoning: String,
 }
 
+/// Leaf hashes by seq: pushed in any order, then sorted once by `seal`.
+#[derive(Default)]
+struct SeqLeaves(Vec<(u64, Hash)>);
+
+impl SeqLeaves {
+    fn insert(&mut self, seq: u64, leaf: Hash) {
+        self.0.push((seq, leaf));
+    }
+
+    /// Sorts by seq; of repeated seqs the first pushed stays.
+    fn seal(&mut self) {
+        self.0.sort_by_key(|(seq, _)| *seq);
+        self.0.dedup_by_key(|(seq, _)| *seq);
+    }
+
+    fn get(&self, seq: u64) -> Option<&Hash> {
+        let i = self.0.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    fn last_seq(&self) -> Option<u64> {
+        self.0.last().map(|(s, _)| *s)
+    }
+}
+
 /// Everything pass A learns, shared read-only with the workers.
 struct Plan {
     /// Rulings named by amendments, by id.
@@ -149,7 +178,7 @@ struct Plan {
     /// replacement id -> the seq of the supersession that names it.
     replaces: IdMap<u64>,
     /// The amendments pass A read, by seq, with their leaf hashes, to cross-check pass B.
-    amendment_seqs: HashMap<u64, Hash, std::hash::BuildHasherDefault<IdHasher>>,
+    amendment_seqs: SeqLeaves,
     /// One bit per seq: where the amendment index (and the id index, for replacements)
     /// says an amended entry or a replacement stands. Pass B looks ids up in `effects`
     /// and `replaces` only there. The hints are not trusted: pass B reports each match,
@@ -333,7 +362,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
             "the entries do not hash to the root of checkpoint {size}: the ledger was changed"
         ));
     }
-    if plan.amendment_seqs.keys().any(|s| *s >= pass.next) {
+    if plan.amendment_seqs.last_seq().is_some_and(|s| s >= pass.next) {
         problems.push("the amendment index names entries that do not exist".into());
     }
     pass.matched.sort_unstable();
@@ -404,7 +433,7 @@ fn read_amendments(
         rulings: IdMap::default(),
         effects: IdMap::default(),
         replaces: IdMap::default(),
-        amendment_seqs: HashMap::default(),
+        amendment_seqs: SeqLeaves::default(),
         hinted: vec![0; size.div_ceil(64) as usize],
         kinds: opts.kinds.clone(),
         format: opts.format,
@@ -486,14 +515,19 @@ fn read_amendments(
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
-    plan.amendment_seqs.reserve(seqs.len());
+    plan.amendment_seqs.0.reserve(seqs.len());
     plan.effects.reserve(seqs.len());
     // The workers' parts are in seq order, one after another.
     for part in results {
         // A worker that died must not silently drop amendments from the edition.
         for (seq, leaf, result) in part.map_err(died)?? {
             match result {
-                Ok((a, id, replacement)) => {
+                Ok(Parsed {
+                    a,
+                    id,
+                    replacement,
+                    content,
+                }) => {
                     if let Some(r) = &a.superseded_by {
                         plan.replaces.insert(r.clone(), seq);
                     }
@@ -501,7 +535,7 @@ fn read_amendments(
                         plan.hint(r);
                     }
                     plan.amendment_seqs.insert(seq, leaf);
-                    let info = AmendInfo { seq, id, a };
+                    let info = AmendInfo { seq, id, a, content };
                     match plan.effects.get_mut(&info.a.target) {
                         Some(list) => list.push(info),
                         None => {
@@ -552,18 +586,24 @@ fn read_amendments(
             _ => problems.push(format!("entry {id} is not a ruling")),
         }
     }
+    plan.amendment_seqs.seal();
     Ok(plan)
 }
 
 /// Seqs at most this far apart are read by one range scan in pass A.
 const RUN_GAP: u64 = 16;
 
-/// seq, leaf hash, and the amendment with its id and its replacement's seq (or why not).
-type ParsedAmendment = (
-    u64,
-    Hash,
-    std::result::Result<(Amendment, String, Option<u64>), String>,
-);
+/// seq, leaf hash, and the amendment (or why it is not one).
+type ParsedAmendment = (u64, Hash, std::result::Result<Parsed, String>);
+
+/// An amendment entry as pass A reads it.
+struct Parsed {
+    a: Amendment,
+    id: String,
+    /// Where its replacement stands, by the id index (a supersession's).
+    replacement: Option<u64>,
+    content: Option<Box<str>>,
+}
 
 /// An amendment entry's leaf hash and amendment (or why it is not one). `find` looks up
 /// where a supersession's replacement stands.
@@ -571,9 +611,20 @@ fn parse_amendment(seq: u64, body: &[u8], find: &dyn Fn(&str) -> Option<u64>) ->
     // The fast scanner, then only the amendment's few values as JSON.
     let parsed = View::read(body).and_then(|v| {
         let mut fields = Vec::with_capacity(v.content.len());
+        let mut content = None;
         for (k, raw) in &v.content {
-            let field = if raw.starts_with('{') {
-                Field::Object(serde_json::from_str(raw).map_err(|e| e.to_string())?)
+            let field = if k == "content" && raw.starts_with('{') {
+                // Kept as text; the rules only ask whether it is an object. Text that the
+                // scanner cannot split (not canonical) is parsed and written canonically.
+                content = Some(if Cursor::new(raw).whole_object().is_some() {
+                    Box::from(*raw)
+                } else {
+                    let m: Value = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+                    String::from_utf8(super::canon::to_canonical(&m))
+                        .unwrap_or_default()
+                        .into_boxed_str()
+                });
+                Field::Object(Map::new())
             } else if let Some(s) = raw_str(raw) {
                 Field::Str(s)
             } else {
@@ -581,9 +632,14 @@ fn parse_amendment(seq: u64, body: &[u8], find: &dyn Fn(&str) -> Option<u64>) ->
             };
             fields.push((k.as_ref(), field));
         }
-        let a = Amendment::from_fields(fields)?;
-        let replacement = a.superseded_by.as_deref().and_then(find);
-        Ok((a, v.id.into_owned(), replacement))
+        let mut a = Amendment::from_fields(fields)?;
+        a.content = None;
+        Ok(Parsed {
+            replacement: a.superseded_by.as_deref().and_then(find),
+            a,
+            id: v.id.into_owned(),
+            content,
+        })
     });
     (seq, merkle::leaf_hash(body), parsed)
 }
@@ -696,6 +752,34 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Self {
+        Cursor { s, i: 0 }
+    }
+
+    /// A JSON object in canonical layout: its members as (key, raw value).
+    fn object(&mut self) -> Option<Vec<(Cow<'a, str>, &'a str)>> {
+        self.lit("{")?;
+        let mut members = Vec::new();
+        if self.lit("}").is_none() {
+            loop {
+                let key = self.text()?;
+                self.lit(":")?;
+                members.push((key, self.value()?));
+                if self.lit(",").is_none() {
+                    self.lit("}")?;
+                    break;
+                }
+            }
+        }
+        Some(members)
+    }
+
+    /// `object`, when the object is all there is.
+    fn whole_object(&mut self) -> Option<Vec<(Cow<'a, str>, &'a str)>> {
+        let members = self.object()?;
+        (self.i == self.s.len()).then_some(members)
+    }
+
     #[inline(always)]
     fn lit(&mut self, x: &str) -> Option<()> {
         self.s.as_bytes()[self.i..]
@@ -779,20 +863,9 @@ impl<'a> Cursor<'a> {
 /// bytes to serde (which also explains what is wrong with them).
 fn scan(body: &[u8]) -> Option<View<'_>> {
     let s = std::str::from_utf8(body).ok()?;
-    let mut c = Cursor { s, i: 0 };
-    c.lit("{\"content\":{")?;
-    let mut content = Vec::new();
-    if c.lit("}").is_none() {
-        loop {
-            let key = c.text()?;
-            c.lit(":")?;
-            content.push((key, c.value()?));
-            if c.lit(",").is_none() {
-                c.lit("}")?;
-                break;
-            }
-        }
-    }
+    let mut c = Cursor::new(s);
+    c.lit("{\"content\":")?;
+    let content = c.object()?;
     c.lit(",\"id\":")?;
     let id = c.text()?;
     c.lit(",\"kind\":")?;
@@ -825,7 +898,8 @@ fn scan(body: &[u8]) -> Option<View<'_>> {
 #[derive(Clone, Copy)]
 enum Content<'a> {
     Raw(&'a [(Cow<'a, str>, &'a str)]),
-    Map(&'a Map<String, Value>),
+    /// An amendment's content: a canonical JSON object's text.
+    Object(&'a str),
 }
 
 /// The string a raw JSON string value holds.
@@ -1023,7 +1097,7 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], keep_ts: bool, out: &mut Rende
         },
         KIND_AMENDMENT => Body::Amendment,
         // Rulings read by pass A are cross-checked like amendments.
-        super::entry::KIND_RULING if plan.amendment_seqs.contains_key(&seq) => Body::Amendment,
+        super::entry::KIND_RULING if plan.amendment_seqs.get(seq).is_some() => Body::Amendment,
         // Cases, rulings, tasks and watchtower events are not paragraphs of the text; a
         // trade's result (it carries a summary and the section "Trades") is.
         kind if super::entry::SYSTEM_KINDS.contains(&kind)
@@ -1133,7 +1207,7 @@ impl PassB {
             match item.body {
                 Body::Genesis(e) => self.genesis = Some(*e),
                 Body::Amendment => {
-                    if plan.amendment_seqs.get(&item.seq) != Some(&head.leaf) {
+                    if plan.amendment_seqs.get(item.seq) != Some(&head.leaf) {
                         problems.push(format!(
                             "entry {} differs from what the amendment pass read (missing from the amendment index, or changed)",
                             item.seq
@@ -1311,8 +1385,8 @@ impl<'p> Paragraph<'p> {
         for x in effects {
             match x.a.kind {
                 AmendmentType::Correction => {
-                    if let Some(c) = &x.a.content {
-                        self.content = Content::Map(c);
+                    if let Some(c) = &x.content {
+                        self.content = Content::Object(c);
                     }
                     self.corrections.push(x);
                 }
@@ -1389,11 +1463,11 @@ impl<'p> Paragraph<'p> {
                 .collect()
         };
         let amend = |x: &&AmendInfo| {
-            let (text, fields) =
-                x.a.content
-                    .as_ref()
-                    .map(|c| split_content(Content::Map(c)))
-                    .unwrap_or_default();
+            let (text, fields) = x
+                .content
+                .as_deref()
+                .map(|c| split_content(Content::Object(c)))
+                .unwrap_or_default();
             json!({"id": x.id, "type": x.a.kind.as_str(), "reason": x.a.reason, "text": text, "fields": object(fields), "ruling": x.a.ruling})
         };
         let fields = object(fields);
@@ -1468,8 +1542,8 @@ impl<'p> Paragraph<'p> {
                 x.id,
                 md_escape(&x.a.reason)
             );
-            if let Some(c) = &x.a.content {
-                let (text, fields) = split_content(Content::Map(c));
+            if let Some(c) = &x.content {
+                let (text, fields) = split_content(Content::Object(c));
                 if let Some(t) = text {
                     let _ = write!(s, " — {}", md_escape(&t));
                 }
@@ -1581,8 +1655,8 @@ impl<'p> Paragraph<'p> {
                 link(&x.id),
                 h(&x.a.reason)
             );
-            if let Some(c) = &x.a.content {
-                let (text, fields) = split_content(Content::Map(c));
+            if let Some(c) = &x.content {
+                let (text, fields) = split_content(Content::Object(c));
                 if let Some(t) = text {
                     let _ = write!(s, " — {}", h(&t));
                 }
@@ -1628,44 +1702,30 @@ type Fields<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 /// every other key except `section` becomes `key: value` (strings as they are, anything
 /// else as canonical JSON), in canonical key order.
 fn split_content(content: Content<'_>) -> (Option<Cow<'_, str>>, Fields<'_>) {
-    let mut fields: Vec<(Cow<str>, Cow<str>)> = Vec::new();
-    let prose = match content {
-        Content::Raw(pairs) => {
-            let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, raw)| *raw);
-            let prose_key = PROSE_KEYS
-                .iter()
-                .find(|k| get(k).is_some_and(|r| r.starts_with('"')));
-            for (k, raw) in pairs {
-                if Some(&&**k) != prose_key && k != "section" {
-                    let v = raw_str(raw).unwrap_or(Cow::Borrowed(*raw));
-                    fields.push((Cow::Borrowed(&**k), v));
-                }
-            }
-            prose_key.and_then(|k| get(k)).and_then(raw_str)
-        }
-        Content::Map(map) => {
-            let prose_key = PROSE_KEYS
-                .iter()
-                .find(|k| map.get(**k).is_some_and(Value::is_string));
-            for (k, v) in map {
-                if Some(&k.as_str()) != prose_key && k != "section" {
-                    let v = match v {
-                        Value::String(s) => Cow::Borrowed(s.as_str()),
-                        other => Cow::Owned(
-                            String::from_utf8(super::canon::to_canonical(other)).unwrap_or_default(),
-                        ),
-                    };
-                    fields.push((Cow::Borrowed(k.as_str()), v));
-                }
-            }
-            prose_key
-                .and_then(|k| map.get(*k))
-                .and_then(Value::as_str)
-                .map(Cow::Borrowed)
+    let members;
+    let pairs = match content {
+        Content::Raw(pairs) => pairs,
+        Content::Object(text) => {
+            // Pass A made sure it splits.
+            members = Cursor::new(text).whole_object().unwrap_or_default();
+            &members[..]
         }
     };
-    // Both maps iterate in UTF-8 order; RFC 8785 orders keys by UTF-16 code units, which
-    // differs only for characters at or above U+E000.
+    let mut fields: Vec<(Cow<str>, Cow<str>)> = Vec::new();
+    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, raw)| *raw);
+    let prose_key = PROSE_KEYS
+        .iter()
+        .find(|k| get(k).is_some_and(|r| r.starts_with('"')));
+    for (k, raw) in pairs {
+        if Some(&&**k) != prose_key && k != "section" {
+            let v = raw_str(raw).unwrap_or(Cow::Borrowed(*raw));
+            fields.push((k.clone(), v));
+        }
+    }
+    let prose = prose_key.and_then(|k| get(k)).and_then(raw_str);
+    // Canonical text lists keys as RFC 8785 orders them, by UTF-16 code units; an entry
+    // read through serde (a BTreeMap) lists them in UTF-8 order, which differs only for
+    // characters at or above U+E000.
     if fields.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
         fields.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     }
@@ -1867,8 +1927,14 @@ impl Doc {
                 return &mut self.sections[last].chunks;
             }
         }
-        let at = match self.index.get(&key) {
-            Some(at) => *at,
+        // Ledgers have a handful of sections: a scan beats hashing the key.
+        let found = if self.sections.len() <= 16 {
+            self.sections.iter().position(|s| s.key == key)
+        } else {
+            self.index.get(&key).copied()
+        };
+        let at = match found {
+            Some(at) => at,
             None => {
                 self.sections.push(SectionBuf {
                     key: key.clone(),
@@ -2195,9 +2261,58 @@ code{font-size:.8rem;word-break:break-all}</style>\n</head><body>\n",
 
 #[cfg(test)]
 mod tests {
-    use super::IdHasher;
+    use super::{parse_amendment, split_content, Content, IdHasher};
     use crate::clock::Clock;
+    use std::borrow::Cow;
     use std::hash::{BuildHasher, BuildHasherDefault};
+
+    /// An amendment entry's bytes in the stored layout, around `content` (the amendment's
+    /// own content object, as text).
+    fn amendment_body(content: &str) -> Vec<u8> {
+        format!(
+            concat!(
+                r#"{{"content":{{"content":{},"reason":"fix","target":"01M3250V00E8WX6GWHPVJ74T21","#,
+                r#""type":"correction"}},"id":"01M3250V009B8YDZPTM3V7Q0YS","kind":"amendment","#,
+                r#""prev":"{}","refs":["01M3250V00E8WX6GWHPVJ74T21"],"seq":7,"signer":"s+1","#,
+                r#""source":"t","ts":"2026-09-21T14:13:20.000Z","v":1}}"#
+            ),
+            content,
+            "ab".repeat(32)
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn amendment_content_is_kept_as_text_and_split_when_rendered() {
+        let canonical = r#"{"host":"db\"1","n":[1,{"a":"}"}],"text":"disk at 39%"}"#;
+        let (seq, _, parsed) = parse_amendment(7, &amendment_body(canonical), &|_| None);
+        let parsed = parsed.unwrap();
+        assert_eq!(seq, 7);
+        assert_eq!(parsed.content.as_deref(), Some(canonical));
+        assert!(parsed.a.content.is_none());
+        let (prose, fields) = split_content(Content::Object(canonical));
+        assert_eq!(prose.as_deref(), Some("disk at 39%"));
+        let fields: Vec<(Cow<str>, Cow<str>)> = fields;
+        assert_eq!(
+            fields,
+            vec![
+                (Cow::from("host"), Cow::from("db\"1")),
+                (Cow::from("n"), Cow::from(r#"[1,{"a":"}"}]"#)),
+            ]
+        );
+
+        // Text that is not canonical (spaces) is kept in canonical form.
+        let spaced = r#"{ "text" : "disk at 39%", "host": "db1" }"#;
+        let (_, _, parsed) = parse_amendment(7, &amendment_body(spaced), &|_| None);
+        assert_eq!(
+            parsed.unwrap().content.as_deref(),
+            Some(r#"{"host":"db1","text":"disk at 39%"}"#)
+        );
+
+        // Content that is not an object breaks the amendment rules.
+        let (_, _, parsed) = parse_amendment(7, &amendment_body(r#""just text""#), &|_| None);
+        assert!(parsed.err().unwrap().contains("JSON object"));
+    }
 
     #[test]
     fn monotonic_ids_hash_apart() {
