@@ -286,10 +286,10 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
             let mut from = Vec::new();
             let mut back = Vec::new();
             for k in 0..workers {
-                let (tx_r, rx_r) = sync_channel::<Result<Rendered>>(2);
+                let (tx_r, rx_r) = sync_channel::<Result<Rendered>>(8);
                 // Item lists come back empty to be refilled: fresh ones would each cost
                 // the worker's heap new pages.
-                let (tx_back, rx_back) = sync_channel::<Vec<Item>>(4);
+                let (tx_back, rx_back) = sync_channel::<Vec<Item>>(10);
                 scope.spawn(move || {
                     // One buffer per worker, refilled for each of its batches.
                     let read = |conn: &rusqlite::Connection, b: u64, batch: &mut RawBatch| -> Result<()> {
