@@ -385,7 +385,7 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
     }
     resolve_chains(&tx, &plan, &mut pass, &mut problems)?;
 
-    let problem = (!problems.is_empty()).then(|| problems.join("; "));
+    let problem = (!problems.is_empty()).then(|| summarize(&problems));
     if let (Some(p), false) = (&problem, opts.force) {
         return Err(Error::invalid(format!("the ledger fails verification: {p}"))
             .hint("run 'echoctl ledger verify'; --force compiles an edition marked unverified"));
@@ -419,6 +419,17 @@ pub fn compile(ledger: &Ledger, opts: &Options, progress: &mut dyn FnMut(u64, u6
         header,
         _plan: plan,
     })
+}
+
+/// The problems found, joined; past the first few, only how many more there are (a
+/// damaged million-entry ledger must not print a megabyte of reasons).
+fn summarize(problems: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut out = problems[..problems.len().min(SHOWN)].join("; ");
+    if problems.len() > SHOWN {
+        let _ = write!(out, "; and {} more", problems.len() - SHOWN);
+    }
+    out
 }
 
 /// Pass A: the amendments below `size`, through the amendment index.
@@ -1105,14 +1116,16 @@ fn render_one(plan: &Plan, seq: u64, body: &[u8], keep_ts: bool, out: &mut Rende
         {
             Body::Skip
         }
-        kind if !plan.wanted(kind) => Body::Skip,
-        _ if superseded || replaced.is_some() => {
-            let first = replaced.is_none();
+        // A chain is shown when the kind of its first entry is: its replacements are
+        // recorded whatever their kind, the slot only for a chosen first entry.
+        kind if superseded || replaced.is_some() => {
+            let first = replaced.is_none() && plan.wanted(kind);
             Body::ChainMember {
                 section: first.then(|| section_of(&e)),
                 id: e.id.clone().into_owned(),
             }
         }
+        kind if !plan.wanted(kind) => Body::Skip,
         _ => {
             let section = section_of(&e);
             let mut p = Paragraph::new(&e, &leaf);
@@ -2261,7 +2274,7 @@ code{font-size:.8rem;word-break:break-all}</style>\n</head><body>\n",
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_amendment, split_content, Content, IdHasher};
+    use super::{parse_amendment, split_content, summarize, Content, IdHasher};
     use crate::clock::Clock;
     use std::borrow::Cow;
     use std::hash::{BuildHasher, BuildHasherDefault};
@@ -2280,6 +2293,20 @@ mod tests {
             "ab".repeat(32)
         )
         .into_bytes()
+    }
+
+    #[test]
+    fn a_long_list_of_problems_is_cut_short() {
+        let few: Vec<String> = (0..3).map(|i| format!("entry {i} is missing")).collect();
+        assert_eq!(
+            summarize(&few),
+            "entry 0 is missing; entry 1 is missing; entry 2 is missing"
+        );
+        let many: Vec<String> = (0..25_000).map(|i| format!("entry {i} is missing")).collect();
+        let text = summarize(&many);
+        assert!(text.starts_with("entry 0 is missing; entry 1 is missing;"));
+        assert!(text.contains("entry 9 is missing; and 24990 more"), "{text}");
+        assert!(!text.contains("entry 10 is missing"));
     }
 
     #[test]

@@ -522,3 +522,41 @@ fn a_misleading_amendment_or_id_index_is_refused() {
         r.stderr
     );
 }
+
+/// `--kind` keeps a supersession chain when its first entry's kind is chosen, whatever
+/// the kind of the entry that replaced it; the edition stays verified either way.
+#[test]
+fn kind_filter_follows_the_first_entry_of_a_chain() {
+    let env = TestEnv::new();
+    env.init();
+    let seen = env
+        .append_kind("observation", r#"{"text":"db1 disk at 93%"}"#)
+        .first_id();
+    let plan = env
+        .append_kind("decision", r#"{"claim":"move db1 to a bigger volume"}"#)
+        .first_id();
+    env.run(&[
+        "ledger",
+        "amend",
+        &seen,
+        "--type",
+        "supersession",
+        "--reason",
+        "acted on",
+        "--superseded-by",
+        &plan,
+    ])
+    .ok();
+    let observations = edition(&env, &["--kind", "observation"]);
+    assert!(observations.verified, "{:?}", observations.problem);
+    let p = paragraph(&observations, &plan).expect("the decision stands in the observation's place");
+    assert_eq!(p.id, format!("p-{seen}"));
+    assert_eq!(p.supersedes[0].entry, seen);
+    assert_eq!(observations.sections.len(), 1);
+    assert_eq!(observations.sections[0].id, "s-kind-observation");
+
+    let decisions = edition(&env, &["--kind", "decision"]);
+    assert!(decisions.verified, "{:?}", decisions.problem);
+    assert!(paragraph(&decisions, &plan).is_none());
+    assert!(decisions.sections.is_empty());
+}
