@@ -679,7 +679,14 @@ fn a_validator_killed_around_persisting_a_vote_never_signs_another_for_that_slot
         };
         assert!(!status.success());
         c.nodes[0] = None;
-        assert_eq!(stored_votes(&c, 0).len(), rows_after_crash, "{point}");
+        // Before the first persist nothing is stored; after it, the first vote is, and
+        // so may be the vote the node signed next if the persister took both in one
+        // transaction (it commits whatever is waiting, one fsync for all).
+        let stored = stored_votes(&c, 0).len();
+        match rows_after_crash {
+            0 => assert_eq!(stored, 0, "{point}"),
+            _ => assert!((1..=2).contains(&stored), "{point}: {stored} votes stored"),
+        }
         let before = stored_votes(&c, 0);
         // Restarted, it re-sends what it stored, catches up, and never contradicts it.
         c.start(0);
