@@ -1458,43 +1458,83 @@ impl<'p> Paragraph<'p> {
     fn render_into(&self, format: Format, text: &mut String, trace: &mut String) {
         match format {
             Format::Json => {
-                text.push_str(&self.render_json());
-                let id = format!("p-{}", self.first_entry());
-                let _ = write!(trace, "{}:{}", json!(id), json!(self.trace()));
+                self.render_json(text);
+                trace.push_str("\"p-");
+                json_str_body(trace, self.first_entry());
+                trace.push_str("\":");
+                self.json_trace(trace);
             }
             Format::Markdown => self.render_md(text),
             Format::Html => self.render_html(text),
         }
     }
 
-    fn render_json(&self) -> String {
+    /// The paragraph as JSON, written directly: the layout `serde_json` gives the same
+    /// object built as a `Value` (keys in byte order, its string escapes), without
+    /// building one per paragraph.
+    fn render_json(&self, s: &mut String) {
         let (prose, fields) = split_content(self.content);
-        let object = |fields: Vec<(Cow<'_, str>, Cow<'_, str>)>| -> Map<String, Value> {
-            fields
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect()
-        };
-        let amend = |x: &&AmendInfo| {
-            let (text, fields) = x
-                .content
-                .as_deref()
-                .map(|c| split_content(Content::Object(c)))
-                .unwrap_or_default();
-            json!({"id": x.id, "type": x.a.kind.as_str(), "reason": x.a.reason, "text": text, "fields": object(fields), "ruling": x.a.ruling})
-        };
-        let fields = object(fields);
-        let v = json!({
-            "id": format!("p-{}", self.first_entry()), "entry": self.entry, "leaf": self.leaf.as_str(), "kind": self.kind, "ts": self.ts,
-            "source": self.source, "text": prose, "fields": fields,
-            "supersedes": self.supersedes.iter().map(|(id, leaf, s)| json!({"entry": id, "leaf": leaf, "amendment": s.id, "reason": s.a.reason})).collect::<Vec<_>>(),
-            "corrections": self.corrections.iter().map(amend).collect::<Vec<_>>(),
-            "clarifications": self.clarifications.iter().map(amend).collect::<Vec<_>>(),
-            "withdrawal": self.withdrawal.as_ref().map(amend),
-            "rulings": self.rulings.iter().map(|r| json!({"id": r.id, "case": r.case, "decision": r.decision})).collect::<Vec<_>>(),
-            "trace": self.trace(),
+        s.push_str("{\"clarifications\":");
+        json_list(s, &self.clarifications, |s, x| json_amend(s, x));
+        s.push_str(",\"corrections\":");
+        json_list(s, &self.corrections, |s, x| json_amend(s, x));
+        s.push_str(",\"entry\":");
+        json_str(s, self.entry);
+        s.push_str(",\"fields\":");
+        json_fields(s, fields);
+        s.push_str(",\"id\":\"p-");
+        json_str_body(s, self.first_entry());
+        s.push_str("\",\"kind\":");
+        json_str(s, self.kind);
+        s.push_str(",\"leaf\":\"");
+        s.push_str(self.leaf.as_str());
+        s.push_str("\",\"rulings\":");
+        json_list(s, &self.rulings, |s, r| {
+            s.push_str("{\"case\":");
+            json_str(s, &r.case);
+            s.push_str(",\"decision\":");
+            json_str(s, &r.decision);
+            s.push_str(",\"id\":");
+            json_str(s, &r.id);
+            s.push('}');
         });
-        v.to_string()
+        s.push_str(",\"source\":");
+        json_str(s, self.source);
+        s.push_str(",\"supersedes\":");
+        json_list(s, &self.supersedes, |s, (id, leaf, sup)| {
+            s.push_str("{\"amendment\":");
+            json_str(s, &sup.id);
+            s.push_str(",\"entry\":");
+            json_str(s, id);
+            s.push_str(",\"leaf\":");
+            json_str(s, leaf);
+            s.push_str(",\"reason\":");
+            json_str(s, &sup.a.reason);
+            s.push('}');
+        });
+        s.push_str(",\"text\":");
+        json_opt(s, prose.as_deref());
+        s.push_str(",\"trace\":");
+        self.json_trace(s);
+        s.push_str(",\"ts\":");
+        json_str(s, self.ts);
+        s.push_str(",\"withdrawal\":");
+        match self.withdrawal {
+            Some(x) => json_amend(s, x),
+            None => s.push_str("null"),
+        }
+        s.push('}');
+    }
+
+    /// The trace as a JSON array of ids.
+    fn json_trace(&self, s: &mut String) {
+        if self.plain() {
+            s.push('[');
+            json_str(s, self.entry);
+            s.push(']');
+        } else {
+            json_list(s, &self.trace_ids(), |s, id| json_str(s, id));
+        }
     }
 
     fn render_md(&self, s: &mut String) {
@@ -1773,6 +1813,85 @@ impl std::fmt::Display for Md<'_> {
         }
         f.write_str(&self.0[start..])
     }
+}
+
+/// Appends `text` as a JSON string, escaped as `serde_json` escapes it.
+fn json_str(out: &mut String, text: &str) {
+    out.push('"');
+    json_str_body(out, text);
+    out.push('"');
+}
+
+/// `json_str` without the quotes.
+fn json_str_body(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        let quoted = serde_json::to_string(text).unwrap_or_default();
+        out.push_str(quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default());
+    } else {
+        out.push_str(text);
+    }
+}
+
+fn json_opt(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(t) => json_str(out, t),
+        None => out.push_str("null"),
+    }
+}
+
+/// A JSON array of `items`, each written by `each`.
+fn json_list<T>(out: &mut String, items: &[T], mut each: impl FnMut(&mut String, &T)) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(out, item);
+    }
+    out.push(']');
+}
+
+/// `key: value` fields as a JSON object in byte order of the keys (a later repeat of a
+/// key wins), as a `serde_json::Map` would write them.
+fn json_fields(out: &mut String, mut fields: Fields<'_>) {
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    out.push('{');
+    let mut first = true;
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if fields.get(i + 1).is_some_and(|next| next.0 == *k) {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        json_str(out, k);
+        out.push(':');
+        json_str(out, v);
+    }
+    out.push('}');
+}
+
+/// An amendment inside a JSON paragraph.
+fn json_amend(out: &mut String, x: &AmendInfo) {
+    let (text, fields) = x
+        .content
+        .as_deref()
+        .map(|c| split_content(Content::Object(c)))
+        .unwrap_or_default();
+    out.push_str("{\"fields\":");
+    json_fields(out, fields);
+    out.push_str(",\"id\":");
+    json_str(out, &x.id);
+    out.push_str(",\"reason\":");
+    json_str(out, &x.a.reason);
+    out.push_str(",\"ruling\":");
+    json_opt(out, x.a.ruling.as_deref());
+    out.push_str(",\"text\":");
+    json_opt(out, text.as_deref());
+    out.push_str(",\"type\":\"");
+    out.push_str(x.a.kind.as_str());
+    out.push_str("\"}");
 }
 
 /// Writes every slice (`Write::write_all_vectored` is not stable yet) and empties the list.
@@ -2293,6 +2412,124 @@ mod tests {
             "ab".repeat(32)
         )
         .into_bytes()
+    }
+
+    /// The JSON paragraph is written by hand; it must be byte for byte what serde_json
+    /// writes for the same object as a `Value` (sorted keys, its escapes, null for none).
+    #[test]
+    fn json_paragraphs_match_serde_json() {
+        use super::{AmendInfo, Format, IdMap, Paragraph, RulingInfo, View};
+        use crate::ledger::amend::{Amendment, AmendmentType};
+        use serde_json::{json, Map, Value};
+        let content = [
+            r#"{"host":"db\"1\n","n":[1,{"b":null}],"section":"Ops","text":"tab\there","zz":"","é":"acute","#,
+            "\"\u{10000}\":\"astral\",\"\u{e000}\":\"private\"}",
+        ]
+        .concat();
+        let body = format!(
+            concat!(
+                r#"{{"content":{},"id":"01M3250V00E8WX6GWHPVJ74T21","kind":"observation","#,
+                r#""prev":"{}","refs":[],"seq":3,"signer":"s+1","source":"mon\\itor","#,
+                r#""ts":"2026-09-21T14:13:20.000Z","v":1}}"#
+            ),
+            content,
+            "cd".repeat(32)
+        );
+        let view = View::read(body.as_bytes()).unwrap();
+        assert_eq!(view.content.len(), 8, "the fast scanner read it");
+        let amend = |seq: u64, kind, content: Option<&str>, ruling: Option<&str>| AmendInfo {
+            seq,
+            id: format!("01M3250V00E8WX6GWHPVJ7{seq:04}"),
+            a: Amendment {
+                kind,
+                target: "01M3250V00E8WX6GWHPVJ74T21".into(),
+                reason: "why \"so\"".into(),
+                content: None,
+                superseded_by: None,
+                ruling: ruling.map(str::to_owned),
+            },
+            content: content.map(Box::from),
+        };
+        let ruling_id = "01M3250V00E8WX6GWHPVJ7RULE";
+        let effects = vec![
+            amend(
+                10,
+                AmendmentType::Correction,
+                Some(r#"{"a":"2","text":"fixed","z":"1"}"#),
+                None,
+            ),
+            amend(
+                11,
+                AmendmentType::Clarification,
+                Some(r#"{"k":"v\u0001"}"#),
+                Some(ruling_id),
+            ),
+            amend(12, AmendmentType::Clarification, None, None),
+            amend(13, AmendmentType::Withdrawal, None, Some(ruling_id)),
+        ];
+        let mut rulings = IdMap::default();
+        rulings.insert(
+            ruling_id.to_owned(),
+            RulingInfo {
+                id: ruling_id.into(),
+                seq: 9,
+                case: "01M3250V00E8WX6GWHPVJ7CASE".into(),
+                decision: "withdraw <it>".into(),
+                reasoning: String::new(),
+            },
+        );
+        let leaf = [7u8; 32];
+        for plain in [true, false] {
+            let mut p = Paragraph::new(&view, &leaf);
+            if !plain {
+                p.supersedes
+                    .push(("01M3250V00E8WX6GWHPVJ7OLD1".into(), "ab".repeat(32), &effects[0]));
+                p.apply(&effects);
+                p.note_rulings(&rulings);
+            }
+            let (mut text, mut trace) = (String::new(), String::new());
+            p.render_into(Format::Json, &mut text, &mut trace);
+
+            // What the edition wrote before, through serde_json's Value.
+            let object = |fields: super::Fields<'_>| -> Map<String, Value> {
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect()
+            };
+            let am = |x: &&AmendInfo| {
+                let (text, fields) = x
+                    .content
+                    .as_deref()
+                    .map(|c| split_content(Content::Object(c)))
+                    .unwrap_or_default();
+                json!({"id": x.id, "type": x.a.kind.as_str(), "reason": x.a.reason, "text": text, "fields": object(fields), "ruling": x.a.ruling})
+            };
+            let (prose, fields) = split_content(p.content);
+            let expected = json!({
+                "id": format!("p-{}", p.first_entry()), "entry": p.entry, "leaf": p.leaf.as_str(), "kind": p.kind, "ts": p.ts,
+                "source": p.source, "text": prose, "fields": object(fields),
+                "supersedes": p.supersedes.iter().map(|(id, leaf, s)| json!({"entry": id, "leaf": leaf, "amendment": s.id, "reason": s.a.reason})).collect::<Vec<_>>(),
+                "corrections": p.corrections.iter().map(am).collect::<Vec<_>>(),
+                "clarifications": p.clarifications.iter().map(am).collect::<Vec<_>>(),
+                "withdrawal": p.withdrawal.as_ref().map(am),
+                "rulings": p.rulings.iter().map(|r| json!({"id": r.id, "case": r.case, "decision": r.decision})).collect::<Vec<_>>(),
+                "trace": p.trace(),
+            });
+            assert_eq!(text, expected.to_string(), "plain: {plain}");
+            let id = format!("p-{}", p.first_entry());
+            assert_eq!(trace, format!("{}:{}", json!(id), json!(p.trace())));
+            if plain {
+                assert!(text.contains(r#""text":"tab\there""#), "{text}");
+                assert!(text.contains(r#""é":"acute""#) && text.contains(r#""source":"mon\\itor""#));
+                // Byte order, as serde_json's Map keeps keys: U+E000 before U+10000.
+                let private = format!("\"{}\":\"private\",\"{}\":\"astral\"", '\u{e000}', '\u{10000}');
+                assert!(text.contains(&private), "{text}");
+            } else {
+                assert!(text.contains(r#""fields":{"a":"2","z":"1"}"#), "{text}");
+                assert!(text.contains(r#""ruling":null"#) && text.contains(r#"\u0001"#));
+            }
+        }
     }
 
     #[test]
