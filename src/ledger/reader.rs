@@ -462,6 +462,14 @@ fn read_amendments(
     // its share over its own read-only connection: entries below the checkpoint never
     // change, and pass B checks every amendment's hash against what was read here.
     seqs.sort_unstable();
+    // An amendment has one target: a seq listed twice would apply it twice.
+    if let Some(twice) = seqs.windows(2).find(|w| w[0] == w[1]) {
+        problems.push(format!(
+            "the amendment index lists amendment {} more than once",
+            twice[0]
+        ));
+    }
+    seqs.dedup();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);

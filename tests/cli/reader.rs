@@ -503,6 +503,29 @@ fn a_misleading_amendment_or_id_index_is_refused() {
     // `ledger verify` agrees that the file is not sound.
     f.env.run(&["ledger", "verify"]).code(1);
 
+    // A second index row for the correction would apply it twice.
+    let f = fixture();
+    let conn = sqlite(&f.env.db());
+    let correction = seq_of(&conn, &f.amendments["correction"]);
+    let cpu = seq_of(&conn, &f.ids["cpu"]);
+    conn.execute(
+        "INSERT INTO amendments (target_seq, seq) VALUES (?1, ?2)",
+        [cpu, correction],
+    )
+    .unwrap();
+    drop(conn);
+    let r = f.env.run(&["ledger", "reader"]).code(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "the amendment index lists amendment {correction} more than once"
+        )),
+        "{}",
+        r.stderr
+    );
+    let e = edition(&f.env, &["--force"]);
+    let disk = paragraph(&e, &f.ids["disk"]).unwrap();
+    assert_eq!(disk.corrections.len(), 1, "applied once even when forced");
+
     // The id index sends the lookup of the supersession's replacement elsewhere.
     let f = fixture();
     let conn = sqlite(&f.env.db());
