@@ -20,7 +20,7 @@ fn build(db: &Path, n: u64) {
         now: 1_790_000_000_000,
         seed: Some([2; 32]),
     };
-    let mut ledger = Ledger::init(db, "bench.example/proofs", &key, &clock)
+    let mut ledger = Ledger::init(db, echoctl::cli::registry(), "bench.example/proofs", &key, &clock)
         .unwrap()
         .ledger;
     let mut done = 1;
@@ -37,7 +37,9 @@ fn build(db: &Path, n: u64) {
                 refs: vec![],
             })
         });
-        ledger.append(&key, &clock, entries, &mut |_| {}).unwrap();
+        ledger
+            .append::<echoctl::ledger::LedgerError>(&key, &clock, entries, &mut |_| {})
+            .unwrap();
         done += chunk;
     }
 }

@@ -36,13 +36,19 @@ fn main() {
         seed: Some([1; 32]),
     };
     let t = Instant::now();
-    let mut ledger = Ledger::init(&db, "bench.example/reader", &key, &clock)
-        .unwrap()
-        .ledger;
+    let mut ledger = Ledger::init(
+        &db,
+        echoctl::cli::registry(),
+        "bench.example/reader",
+        &key,
+        &clock,
+    )
+    .unwrap()
+    .ledger;
     let entries = n - 1 - amendments;
     let kinds = ["observation", "decision", "outcome", "constraint", "test"];
     ledger
-        .append(
+        .append::<echoctl::ledger::LedgerError>(
             &key,
             &clock,
             (0..entries).map(|i| {
@@ -74,7 +80,7 @@ fn main() {
                     reason: "replaced".into(),
                     content: None,
                     superseded_by: Some(replacement),
-                    ruling: None,
+                    ordered_by: None,
                 }
             }
             1 => Amendment {
@@ -83,7 +89,7 @@ fn main() {
                 reason: "withdrawn".into(),
                 content: None,
                 superseded_by: None,
-                ruling: None,
+                ordered_by: None,
             },
             2..=7 => Amendment {
                 kind: AmendmentType::Clarification,
@@ -91,7 +97,7 @@ fn main() {
                 reason: "context".into(),
                 content: Some(obj(json!({"text": "clarified"}))),
                 superseded_by: None,
-                ruling: None,
+                ordered_by: None,
             },
             _ => Amendment {
                 kind: AmendmentType::Correction,
@@ -99,7 +105,7 @@ fn main() {
                 reason: "fix".into(),
                 content: Some(obj(json!({"text": format!("corrected {i}")}))),
                 superseded_by: None,
-                ruling: None,
+                ordered_by: None,
             },
         };
         batch.push(a);

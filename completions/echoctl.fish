@@ -24,8 +24,8 @@ function __fish_echoctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c echoctl -n "__fish_echoctl_needs_command" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_needs_command" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_needs_command" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_needs_command" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_needs_command" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -43,17 +43,17 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "wealth" -d 'Exact a
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l origin -d 'The log\'s origin: names the ledger in checkpoints and names its key' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -71,56 +71,56 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l out -d 'Where to write the key file; never overwritten' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l hsm -d 'Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL]). Not read from ECHOCTL_HSM: where a new key lives is always said explicitly' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l key-id -d 'The HSM object id for the new key (1-65535)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l witness -d 'Print the key\'s witness (cosigner, type 0x04) verifier key instead'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l hsm -d 'The YubiHSM2 (http://HOST:PORT or usb[:SERIAL])' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l hsm -d 'The YubiHSM2 (http://HOST:PORT or usb[:SERIAL]) [env: ECHOCTL_HSM]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l key-id -d 'The HSM object id for the key (1-65535)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l reason -d 'Why it is added' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l reason -d 'Why it is revoked' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -128,11 +128,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l replaces -d 'The key it replaces (verifier key or identity; default: the signing key)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l reason -d 'Why' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -146,8 +146,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a signing key: it may sign nothing after this entry'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Rotate: add a new key and revoke an old one in one entry'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -172,10 +172,10 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l content-file -d 'Read the content (a JSON object) from a file' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l ref -d 'An earlier entry this one refers to (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l batch -d 'JSON Lines, one entry per line ({"kind","content","source"?,"refs"?}); \'-\' for stdin' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -189,10 +189,10 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l content -d 'Corrected content (correction) or added content (clarification): a JSON object' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l superseded-by -d 'The entry that replaces the target (supersession)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l source -d 'Who makes the amendment' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -205,8 +205,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l witness-quorum -d 'How many trusted witnesses must have cosigned the newest checkpoint (default 1 with --trust-witness)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l policy -d 'A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l bundle -d 'Verify an export bundle instead of the ledger file (\'-\' for stdin)' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -215,15 +215,15 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l kind -d 'Only entries of this kind' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l since -d 'Only entries after this entry id, or stamped at or after this RFC 3339 time' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l limit -d 'At most this many entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -231,8 +231,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l add-cosignature -d 'Store the witness cosignature line(s) in FILE (\'-\' for stdin) with the checkpoint' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l size -d 'The checkpoint of this tree size (default: the newest)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -240,8 +240,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l size -d 'Prove against the checkpoint of this tree size (default: the newest)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l out -d 'Write the receipt to FILE instead of stdout' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -255,31 +255,31 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l verify -d 'Verify this consistency proof offline instead' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l trust-key -d 'A log verifier key the checkpoint must be signed by (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l policy -d 'A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l out -d 'The bundle file (written atomically); \'-\' for stdout' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l trust-key -d 'A verifier key the bundle\'s checkpoints must be signed by (repeatable)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -293,8 +293,8 @@ json\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l out -d 'Write the edition to FILE (atomically) instead of stdout' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l at -d 'Compile the edition as it stood at the checkpoint of this tree size' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l kind -d 'Only entries of this kind (repeatable)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l force -d 'Compile even if the ledger fails verification; the edition says so on its first line'
@@ -314,8 +314,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -327,53 +327,53 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "pending" -d 'Proposals waiting for this operator\'s judgement'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "status" -d 'Validators, whether they answer, rounds in progress and recent decisions'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l validators -d 'The validators file (TOML)' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l validators -d 'The validators file (TOML) [env: ECHOCTL_BFT_VALIDATORS]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l listen -d 'Where to listen (default: this validator\'s address in the file)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l policy -d 'auto: approve what passes the checks (docs/PROTOCOL.md §6); manual: wait for \'echoctl bft vote\'' -r -f -a "auto\t''
 manual\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l metrics -d 'Serve Prometheus metrics over HTTP on this address' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l timeout-ms -d 'The first round\'s timeout in milliseconds (it grows by half of it per round)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l validators -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l validators -d 'The validators file (TOML) [env: ECHOCTL_BFT_VALIDATORS]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l subject -d 'What is decided (1 to 256 bytes); one decision per subject, ever. Default with --new-validators: validator-set/CLUSTER/epoch-N' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l content -d 'The proposal: a JSON object' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l new-validators -d 'Propose moving to this validators file (the next epoch of the same cluster): the current set decides it like any proposal' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l timeout -d 'How long to wait for the decision, in seconds' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l reason -d 'Why (kept by the operator\'s shell history, not sent into the ledger)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l node -d 'The operator\'s own node' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l node -d 'The operator\'s own node [env: ECHOCTL_BFT_NODE]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l node -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l node -d 'The operator\'s own node [env: ECHOCTL_BFT_NODE]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l validators -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l validators -d 'The validators file (TOML) [env: ECHOCTL_BFT_VALIDATORS]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -385,8 +385,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "pending" -d 'Proposals waiting for this operator\'s judgement'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "status" -d 'Validators, whether they answer, rounds in progress and recent decisions'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -399,18 +399,18 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l entry -d 'An entry of the case (id or seq; repeat for each)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l description -d 'What the conflict is' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l open -d 'Only open cases'
@@ -418,8 +418,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -436,11 +436,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l superseded-by -d 'The replacement for a supersession, for the preceding --amend' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l quorum -d 'Have the BFT validators of this file decide the ruling first; it is written only if they approve it, with their certificate (exit 1 if they reject it or do not decide in time, 3 without a quorum)' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l timeout -d 'How long to wait for the validators, in seconds' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -451,8 +451,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a case, the current state of its entries, and its ruling'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "rule" -d 'Decide a case: a ruling and the amendments it orders, in one transaction'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -470,29 +470,29 @@ high\t''
 critical\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l expected-value -d 'The value expected, a plain decimal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l proof-burden -d 'What evidence will show the value was delivered' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l actual-value -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -502,8 +502,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "settle" -d 'Settle a task with the value it actually returned'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "roi" -d 'Cost, expected and actual value, and ROI of every task (or one)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -515,11 +515,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_s
 medium\t''
 high\t''
 critical\t''"
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l open-cases -d 'Open a court case for each new finding'
@@ -528,8 +528,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -555,8 +555,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l rounds -d 'Passes over the books (for --latency fills against later books)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l interval-ms -d 'Pause between rounds' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l out -d 'Where to write the bundle' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -583,11 +583,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l max-skew-ms -d 'A cycle whose books were fetched further apart than this is rejected' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l round -d 'The recording round of the snapshot to scan' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l limit -d 'Opportunities listed at most' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l record -d 'Also record the scan decision in the ledger'
@@ -619,11 +619,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l stop-loss -d 'Stop-loss on stranded inventory, as a fraction of the position' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l daily-loss-limit -d 'Largest realised loss per UTC day before the kill switch latches, in --asset (default 2% of capital)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l snapshot-dir -d 'Where snapshots are kept for replay (default: the ledger path + .snapshots)' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l best -d 'Trade the best-ranked opportunity'
@@ -634,26 +634,26 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l snapshot -d 'A snapshot bundle to use (repeatable); the snapshot directory is searched too' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l snapshot-dir -d 'Where snapshots are kept (default: the ledger path + .snapshots)' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l reason -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer. Default: the ledger\'s default key file' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -666,8 +666,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
@@ -676,15 +676,15 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l db -d 'The ledger file' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l color -d 'When to use color' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'

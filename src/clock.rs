@@ -1,13 +1,17 @@
 //! Time and randomness, passed into the domain as values so that tests and demos can pin
 //! both (`ECHOCTL_TIMESTAMP`, `ECHOCTL_SEED`, resolved by the CLI) and replay byte for byte.
 
-use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
+
+/// The operating system had no random bytes to give.
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system gave no random bytes: {0}")]
+pub struct RandomError(String);
 
 /// Where timestamps and random bytes come from for one command.
 #[derive(Clone, Debug)]
@@ -47,7 +51,7 @@ impl Clock {
 
     /// Random bytes for `purpose` at position `index` (e.g. the entry seq): from the OS,
     /// or derived as SHA-256(seed ‖ purpose ‖ index) when a seed is pinned.
-    pub fn random(&self, purpose: &str, index: u64, out: &mut [u8]) -> Result<()> {
+    pub fn random(&self, purpose: &str, index: u64, out: &mut [u8]) -> Result<(), RandomError> {
         match &self.seed {
             Some(seed) => {
                 for (counter, chunk) in (0u32..).zip(out.chunks_mut(32)) {
@@ -61,13 +65,12 @@ impl Clock {
                 }
                 Ok(())
             }
-            None => getrandom::getrandom(out)
-                .map_err(|e| Error::env(format!("the operating system gave no random bytes: {e}"))),
+            None => getrandom::getrandom(out).map_err(|e| RandomError(e.to_string())),
         }
     }
 
     /// The ids of the entries appended from `first_seq` on.
-    pub fn ulids(&self, first_seq: u64) -> Result<UlidSequence> {
+    pub fn ulids(&self, first_seq: u64) -> Result<UlidSequence, RandomError> {
         let mut r = [0u8; 16];
         self.random("ulid", first_seq, &mut r[6..])?;
         // Leave headroom so that +1 per entry never wraps within a command.

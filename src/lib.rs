@@ -14,7 +14,6 @@ pub mod bft;
 pub mod cli;
 pub mod clock;
 pub mod court;
-pub mod error;
 pub mod ledger;
 pub mod sign;
 pub mod treasury;

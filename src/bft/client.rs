@@ -1,28 +1,32 @@
 //! The client side: `bft propose`, `bft vote`, `bft pending` and `bft status` talk to
 //! validators with one request frame and one reply frame per question.
 
+use super::error::{BftError, Result};
 use super::message::{Certificate, Decision};
 use super::validators::ValidatorSet;
 use super::wire;
-use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// One request, one reply.
 pub fn request(addr: SocketAddr, frame: &Value, timeout: Duration) -> Result<Value> {
-    let unreachable = |e: std::io::Error| Error::env(format!("cannot reach {addr}: {e}"));
+    let unreachable = |source: std::io::Error| BftError::Unreachable { addr, source };
     let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(unreachable)?;
     s.set_read_timeout(Some(timeout)).map_err(unreachable)?;
     s.set_write_timeout(Some(timeout)).map_err(unreachable)?;
     let _ = s.set_nodelay(true);
     wire::write_frame(&mut s, frame).map_err(unreachable)?;
     let reply = wire::read_frame(&mut s)
-        .map_err(|e| Error::env(format!("{addr}: {e}")))?
-        .ok_or_else(|| Error::env(format!("{addr} closed the connection without answering")))?;
+        .map_err(|why| BftError::Protocol { addr, why })?
+        .ok_or(BftError::NoAnswer(addr))?;
     if reply.get("type").and_then(Value::as_str) == Some("error") {
-        let msg = reply.get("message").and_then(Value::as_str).unwrap_or("error");
-        return Err(Error::input(format!("{addr} refused the request: {msg}")));
+        let message = reply
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("error")
+            .to_owned();
+        return Err(BftError::Refused { addr, message });
     }
     Ok(reply)
 }
@@ -43,7 +47,7 @@ pub fn propose(
     content: &Map<String, Value>,
     timeout: Duration,
 ) -> Result<Outcome> {
-    wire::check_subject(subject).map_err(Error::input)?;
+    wire::check_subject(subject).map_err(BftError::Subject)?;
     let submit = json!({"type": "submit", "subject": subject, "content": Value::Object(content.clone())});
     let per_request = Duration::from_millis(1000).min(timeout);
     let mut reachable = Vec::new();
@@ -55,14 +59,12 @@ pub fn propose(
         }
     }
     if reachable.len() < set.quorum() {
-        let why = last_err.map(|e| e.message).unwrap_or_default();
-        return Err(Error::env(format!(
-            "only {} of {} validators are reachable, a quorum is {} ({why})",
-            reachable.len(),
-            set.n(),
-            set.quorum()
-        ))
-        .hint("start the validators (echoctl bft serve) or check the addresses in the validators file"));
+        return Err(BftError::NoQuorum {
+            reachable: reachable.len(),
+            n: set.n(),
+            quorum: set.quorum(),
+            detail: last_err.map(|e| e.to_string()).unwrap_or_default(),
+        });
     }
     let deadline = Instant::now() + timeout;
     let mut i = 0;

@@ -1,55 +1,42 @@
 //! The persisted vote guard: at most one proposal, one prevote and one precommit per
-//! (subject, round) for this validator, written durably (SQLite, `synchronous=FULL`)
-//! before the signed vote leaves the process. A node that would sign again for a slot it
-//! already used (after a crash and restart, say) gets the stored vote back and sends that,
-//! never a different one.
+//! (subject, round) for this validator, written durably (the ledger file's records,
+//! `synchronous=FULL`) before the signed vote leaves the process. A node that would sign
+//! again for a slot it already used (after a crash and restart, say) gets the stored vote
+//! back and sends that, never a different one.
 
-use crate::error::Result;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::ledger::store::{Reads, StoreResult, Writes};
 
-/// The table, in the node's ledger file (through the store layer's connection).
-pub fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS bft_votes (
-            subject TEXT NOT NULL,
-            round   INTEGER NOT NULL,
-            step    INTEGER NOT NULL,
-            frame   TEXT NOT NULL,
-            PRIMARY KEY (subject, round, step)
-        ) WITHOUT ROWID;
-        CREATE TRIGGER IF NOT EXISTS bft_votes_no_update BEFORE UPDATE ON bft_votes BEGIN
-            SELECT RAISE(ABORT, 'echoctl bft votes are append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS bft_votes_no_delete BEFORE DELETE ON bft_votes BEGIN
-            SELECT RAISE(ABORT, 'echoctl bft votes are append-only'); END;",
-    )?;
-    Ok(())
+/// The records space of the votes.
+const SPACE: &str = "bft/votes";
+
+/// subject ‖ 0x00 ‖ round (u64 BE) ‖ step: in key order, the votes of a subject by round
+/// and step (subjects hold no control characters).
+fn key(subject: &str, round: u64, step: u8) -> Vec<u8> {
+    let mut k = Vec::with_capacity(subject.len() + 10);
+    k.extend_from_slice(subject.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&round.to_be_bytes());
+    k.push(step);
+    k
 }
 
 /// The vote already stored for this slot, if any.
-pub fn stored(conn: &Connection, subject: &str, round: u64, step: u8) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT frame FROM bft_votes WHERE subject = ?1 AND round = ?2 AND step = ?3",
-            params![subject, round as i64, step],
-            |r| r.get(0),
-        )
-        .optional()?)
+pub fn stored(r: &dyn Reads, subject: &str, round: u64, step: u8) -> StoreResult<Option<String>> {
+    Ok(r.record(SPACE, &key(subject, round, step))?
+        .map(|v| String::from_utf8_lossy(&v).into_owned()))
 }
 
-/// Stores a signed vote; durable when this returns.
-pub fn store(conn: &Connection, subject: &str, round: u64, step: u8, frame: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO bft_votes (subject, round, step, frame) VALUES (?1, ?2, ?3, ?4)",
-        params![subject, round as i64, step, frame],
-    )?;
-    Ok(())
+/// Stores a signed vote; durable when the transaction commits. Storing a second,
+/// different vote for a slot is refused.
+pub fn store(tx: &mut dyn Writes, subject: &str, round: u64, step: u8, frame: &str) -> StoreResult<()> {
+    tx.put_record(SPACE, &key(subject, round, step), frame.as_bytes())
+        .map(drop)
 }
 
 /// Every stored vote, oldest subject first: what a restarted node re-sends.
-pub fn all(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT frame FROM bft_votes ORDER BY subject, round, step")?;
-    let rows = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(rows)
+pub fn all(r: &dyn Reads) -> StoreResult<Vec<String>> {
+    Ok(r.records(SPACE)?
+        .into_iter()
+        .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+        .collect())
 }

@@ -129,7 +129,7 @@ impl Vote {
         round: u64,
         kind: Kind,
         from: u16,
-    ) -> crate::error::Result<Vote> {
+    ) -> Result<Vote, crate::sign::SignError> {
         let sig = signer.sign(&sign_bytes(set, subject, round, &kind, from))?;
         Ok(Vote {
             subject: subject.to_owned(),

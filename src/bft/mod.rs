@@ -9,41 +9,20 @@
 
 pub mod client;
 pub mod consensus;
+pub mod error;
 pub mod guard;
+pub mod kinds;
 pub mod message;
 pub mod node;
 pub mod sim;
 pub mod validators;
 pub mod wire;
 
+pub use error::BftError;
+pub use kinds::Bft;
+
 use crate::sign::VerifierKey;
 use serde_json::{Map, Value};
-
-/// `ledger verify` on a court ruling decided by validators (`court rule --quorum`): its
-/// certificate verifies, and the decided proposal is this ruling (same case and decision).
-pub fn check_ruling_quorum(
-    content: &Map<String, Value>,
-    refs: &[String],
-) -> Option<Result<DecisionFacts, String>> {
-    let facts = check_decision_entry(content)?;
-    Some(facts.and_then(|f| {
-        let proposal = content
-            .get("bft")
-            .and_then(|b| b.get("content"))
-            .ok_or("the certificate has no content")?;
-        let same_case = proposal.get("case").and_then(Value::as_str) == refs.first().map(String::as_str);
-        let same_decision = proposal.get("decision") == content.get("decision");
-        let approved = content
-            .get("bft")
-            .and_then(|b| b.get("decision"))
-            .and_then(Value::as_str)
-            == Some("approve");
-        if !(same_case && same_decision && approved) {
-            return Err("the ruling's certificate approves another ruling".into());
-        }
-        Ok(f)
-    }))
-}
 
 /// What `ledger verify` learns from a BFT decision entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +65,7 @@ pub fn proposed_set(content: &Map<String, Value>) -> Option<Result<validators::V
                 f("address")?
             ));
         }
-        validators::ValidatorSet::parse(&toml).map_err(|e| e.message)
+        validators::ValidatorSet::parse(&toml).map_err(|e| e.to_string())
     })())
 }
 
@@ -135,7 +114,7 @@ pub fn check_decision_entry(content: &Map<String, Value>) -> Option<Result<Decis
                 .ok_or("a validator needs a key")?;
             validators.push(validators::Validator {
                 name: name.to_owned(),
-                key: VerifierKey::parse(key).map_err(|e| e.message)?,
+                key: VerifierKey::parse(key).map_err(|e| e.to_string())?,
                 address: std::net::SocketAddr::from(([0, 0, 0, 0], i as u16)),
             });
         }

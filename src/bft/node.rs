@@ -6,14 +6,16 @@
 //! one metrics responder.
 
 use super::consensus::{Action, Instance, Kind, Message, Step, Timeouts, ValueId};
+use super::error::{BftError, Result};
 use super::guard;
 use super::message::{proposal_hash, value_id, Certificate, Decision, Vote};
 use super::validators::ValidatorSet;
 use super::wire::{self, ProposalBody};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
 use crate::ledger::constraint::Rule;
-use crate::ledger::{Ledger, LogFilter, NewEntry};
+use crate::ledger::kinds::Kinds;
+use crate::ledger::store::{Mode, Store};
+use crate::ledger::{Ledger, LedgerError, LogFilter, NewEntry};
 use crate::sign::Signers;
 use serde_json::{json, Map, Value};
 use std::cmp::Reverse;
@@ -165,17 +167,13 @@ impl Node {
         cfg: NodeConfig,
         ledger: Ledger,
         signers: Signers,
-        clock: Box<dyn Fn() -> Result<Clock> + Send>,
+        clock: Box<dyn Fn() -> Clock + Send>,
         ready: impl FnOnce(SocketAddr),
     ) -> Result<()> {
         let me = &cfg.set.validators[cfg.me];
         if signers.primary().public_key() != me.key.public_key {
-            return Err(Error::input(format!(
-                "the signing key is not validator {:?}'s key in the validators file",
-                me.name
-            )));
+            return Err(BftError::NotMyKey(me.name.clone()));
         }
-        guard::init(&ledger.conn)?;
         check_set_history(&ledger, &cfg.set)?;
         let mut rules = Vec::new();
         ledger.log(
@@ -187,13 +185,14 @@ impl Node {
                 if let Ok(Some(r)) = Rule::from_content(&e.entry.content) {
                     rules.push(r);
                 }
-                Ok(())
+                Ok::<(), BftError>(())
             },
         )?;
-        let listener = TcpListener::bind(cfg.listen)
-            .map_err(|e| Error::env(format!("cannot listen on {}: {e}", cfg.listen)))?;
-        let local = listener.local_addr().map_err(|e| Error::env(e.to_string()))?;
-        let stored = guard::all(&ledger.conn)?;
+        let listen = cfg.listen;
+        let bind_failed = |source| BftError::Listen { addr: listen, source };
+        let listener = TcpListener::bind(listen).map_err(bind_failed)?;
+        let local = listener.local_addr().map_err(bind_failed)?;
+        let stored = guard::all(ledger.store()).map_err(LedgerError::from)?;
         let mut receivers = Vec::new();
         let peers = (0..cfg.set.n())
             .map(|i| {
@@ -214,10 +213,15 @@ impl Node {
         let signers = Arc::new(Mutex::new(signers));
         let (decisions_tx, decisions_rx) = std::sync::mpsc::channel();
         let (persist_tx, persist_rx) = std::sync::mpsc::channel();
-        let guard_conn = crate::ledger::store::open_rw(ledger.path())?;
+        let guard_store =
+            crate::ledger::store::open(ledger.path(), Mode::ReadWrite).map_err(LedgerError::from)?;
         {
-            let (path, signers) = (ledger.path().to_owned(), Arc::clone(&signers));
-            std::thread::spawn(move || Node::ledger_writer(path, signers, clock, decisions_rx));
+            let (path, kinds, signers) = (
+                ledger.path().to_owned(),
+                Arc::clone(ledger.kinds()),
+                Arc::clone(&signers),
+            );
+            std::thread::spawn(move || Node::ledger_writer(path, kinds, signers, clock, decisions_rx));
         }
         let node = Arc::new(Node {
             cfg,
@@ -258,11 +262,10 @@ impl Node {
         }
         {
             let n = Arc::clone(&node);
-            std::thread::spawn(move || n.persister(guard_conn, persist_rx));
+            std::thread::spawn(move || n.persister(guard_store, persist_rx));
         }
         if let Some(addr) = metrics_addr {
-            let l = TcpListener::bind(addr)
-                .map_err(|e| Error::env(format!("cannot listen on {addr} for metrics: {e}")))?;
+            let l = TcpListener::bind(addr).map_err(|source| BftError::Listen { addr, source })?;
             let n = Arc::clone(&node);
             std::thread::spawn(move || n.metrics_loop(l));
         }
@@ -600,7 +603,9 @@ impl Node {
         let stored = match st.inflight.get(&key) {
             // Signed a moment ago, on its way to the disk: that vote, not a new one.
             Some(f) => Some(Err(f.clone())),
-            None => guard::stored(&st.ledger.conn, subject, m.round, sb).ok()?.map(Ok),
+            None => guard::stored(st.ledger.store(), subject, m.round, sb)
+                .ok()?
+                .map(Ok),
         };
         let frame: Value = match stored {
             Some(Err(inflight)) => inflight,
@@ -746,7 +751,7 @@ impl Node {
 
     /// Makes signed votes durable in batches (one transaction, one fsync), then sends
     /// them: nothing leaves the process before it is on disk.
-    fn persister(&self, conn: rusqlite::Connection, rx: Receiver<Persist>) {
+    fn persister(&self, mut store: Box<dyn Store>, rx: Receiver<Persist>) {
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
             while batch.len() < 256 {
@@ -755,14 +760,13 @@ impl Node {
                     Err(_) => break,
                 }
             }
-            let committed = (|| -> Result<()> {
-                let tx = conn.unchecked_transaction()?;
+            let committed = (|| -> crate::ledger::store::StoreResult<()> {
+                let mut tx = store.write()?;
                 for p in &batch {
                     let (subject, round, step) = &p.key;
-                    guard::store(&tx, subject, *round, *step, &p.frame.to_string())?;
+                    guard::store(tx.as_mut(), subject, *round, *step, &p.frame.to_string())?;
                 }
-                tx.commit()?;
-                Ok(())
+                tx.commit()
             })();
             if committed.is_err() {
                 // Not durable, so never sent; the round's timeouts carry on without it.
@@ -802,11 +806,12 @@ impl Node {
     /// fsync and one checkpoint for a burst), on its own connection to the ledger.
     fn ledger_writer(
         path: std::path::PathBuf,
+        kinds: Arc<Kinds>,
         signers: Arc<Mutex<Signers>>,
-        clock: Box<dyn Fn() -> Result<Clock> + Send>,
+        clock: Box<dyn Fn() -> Clock + Send>,
         rx: Receiver<NewEntry>,
     ) {
-        let Ok(mut ledger) = Ledger::open(&path) else {
+        let Ok(mut ledger) = Ledger::open(&path, kinds) else {
             return;
         };
         while let Ok(first) = rx.recv() {
@@ -817,9 +822,9 @@ impl Node {
                     Err(_) => break,
                 }
             }
-            let Ok(clock) = clock() else { continue };
+            let clock = clock();
             let signers = lock(&signers);
-            let _ = ledger.append(&signers, &clock, batch.into_iter().map(Ok), &mut |_| {});
+            let _ = ledger.append::<LedgerError>(&signers, &clock, batch.into_iter().map(Ok), &mut |_| {});
         }
     }
 
@@ -1134,15 +1139,14 @@ fn check_set_history(ledger: &Ledger, set: &ValidatorSet) -> Result<()> {
                 other |= facts.set_hash != set.hash;
                 approved |= facts.approves_set == Some(set.hash);
             }
-            Ok(())
+            Ok::<(), BftError>(())
         },
     )?;
     if other && !approved {
-        return Err(Error::input(format!(
-            "this ledger's decisions were made by another validator set, and no decision in it approves {} epoch {}",
-            set.cluster, set.epoch
-        ))
-        .hint("propose the new set with the old one first: echoctl bft propose --validators OLD --new-validators NEW"));
+        return Err(BftError::SetHistory {
+            cluster: set.cluster.clone(),
+            epoch: set.epoch,
+        });
     }
     Ok(())
 }

@@ -15,7 +15,7 @@
 //! the epoch and the names and keys in file order; addresses are not part of it, so a
 //! validator can move without a new set.
 
-use crate::error::{Error, Result};
+use super::error::{BftError, Result};
 use crate::sign::VerifierKey;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -58,53 +58,67 @@ pub struct ValidatorSet {
 
 impl ValidatorSet {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::env(format!("cannot read validators file {}: {e}", path.display())))?;
-        Self::parse(&text).map_err(|e| e.context(format!("validators file {}", path.display())))
+        let text = std::fs::read_to_string(path).map_err(|source| BftError::ReadValidators {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            BftError::Validators { why, .. } => BftError::Validators {
+                path: Some(path.to_owned()),
+                why,
+            },
+            other => other,
+        })
     }
 
     pub fn parse(text: &str) -> Result<Self> {
         let f: File = toml::from_str(text)
-            .map_err(|e| Error::input(format!("not a validators file: {}", e.message())))?;
+            .map_err(|e| BftError::validators(format!("not a validators file: {}", e.message())))?;
         if f.cluster.trim().is_empty() || f.cluster.len() > 255 {
-            return Err(Error::input("the cluster id must be 1 to 255 bytes"));
+            return Err(BftError::validators("the cluster id must be 1 to 255 bytes"));
         }
         let n = f.validator.len();
         if n < 4 {
-            return Err(Error::input(format!(
+            return Err(BftError::validators(format!(
                 "{n} validators: at least 4 are needed to survive one Byzantine validator (n = 3f+1)"
             )));
         }
         if n > 256 {
-            return Err(Error::input("at most 256 validators"));
+            return Err(BftError::validators("at most 256 validators"));
         }
         let mut validators: Vec<Validator> = Vec::with_capacity(n);
         for e in f.validator {
-            let key =
-                VerifierKey::parse(&e.key).map_err(|err| err.context(format!("validator {:?}", e.name)))?;
+            let key = VerifierKey::parse(&e.key)
+                .map_err(|err| BftError::validators(format!("validator {:?}: {err}", e.name)))?;
             if key.alg != crate::sign::ALG_ED25519 {
-                return Err(Error::input(format!("validator {:?}: not a signing key", e.name)));
+                return Err(BftError::validators(format!(
+                    "validator {:?}: not a signing key",
+                    e.name
+                )));
             }
             let address: SocketAddr = e.address.parse().map_err(|_| {
-                Error::input(format!(
+                BftError::validators(format!(
                     "validator {:?}: address {:?} is not HOST:PORT with an IP",
                     e.name, e.address
                 ))
             })?;
             if e.name.is_empty() || e.name.len() > 255 {
-                return Err(Error::input("a validator name must be 1 to 255 bytes"));
+                return Err(BftError::validators("a validator name must be 1 to 255 bytes"));
             }
             if validators.iter().any(|v| v.name == e.name) {
-                return Err(Error::input(format!("validator name {:?} appears twice", e.name)));
+                return Err(BftError::validators(format!(
+                    "validator name {:?} appears twice",
+                    e.name
+                )));
             }
             if validators.iter().any(|v| v.key.public_key == key.public_key) {
-                return Err(Error::input(format!(
+                return Err(BftError::validators(format!(
                     "validator {:?} has the same key as another",
                     e.name
                 )));
             }
             if validators.iter().any(|v| v.address == address) {
-                return Err(Error::input(format!(
+                return Err(BftError::validators(format!(
                     "validator {:?} has the same address as another",
                     e.name
                 )));

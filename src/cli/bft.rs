@@ -1,21 +1,28 @@
 //! `echoctl bft …`: thin handlers over `crate::bft`.
 
 use super::args::{BftCommand, BftDecision, BftPolicy};
+use super::exit::{Failure, Result};
 use super::key::load_signers;
-use super::output::{json, note, out, table};
-use super::settings::{self, Settings};
+use super::ledger::parse_object;
+use super::output::{json, note, out, row, table};
+use super::settings::Settings;
 use crate::bft::client::{self, Outcome};
 use crate::bft::consensus::Timeouts;
 use crate::bft::message::{Certificate, Decision};
-use crate::bft::node::{CrashPoint, Node, NodeConfig, Policy};
+use crate::bft::node::{Node, NodeConfig, Policy};
 use crate::bft::validators::ValidatorSet;
 use crate::bft::wire;
-use crate::error::{Error, Result};
-use crate::ledger::canon::parse_strict;
 use crate::ledger::entry::hex;
 use crate::ledger::Ledger;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+fn timeout_ok(timeout: f64) -> Result<Duration> {
+    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+        return Err(Failure::usage("--timeout must be between 0 and 86400 seconds").hint("e.g. --timeout 10"));
+    }
+    Ok(Duration::from_secs_f64(timeout))
+}
 
 pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
     match cmd {
@@ -27,11 +34,11 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             metrics,
             timeout_ms,
         } => {
-            let set = ValidatorSet::load(&validators)?;
-            let ledger = Ledger::open(&s.db)?;
-            let signers = load_signers(&signing, Some(&ledger.genesis.origin))?;
+            let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
+            let ledger = Ledger::open(&s.db, super::registry())?;
+            let signers = load_signers(s, &signing, Some(&ledger.genesis.origin))?;
             let me = set.index_of(&signers.primary().public_key()).ok_or_else(|| {
-                Error::input("the signing key is not a validator in the validators file")
+                Failure::usage("the signing key is not a validator in the validators file")
                     .hint("pass the validator's key with --key; 'echoctl key show' prints its verifier key")
             })?;
             let cfg = NodeConfig {
@@ -47,11 +54,11 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 },
                 metrics,
                 set,
-                crash: crash_point()?,
+                crash: s.bft_crash()?,
             };
             let name = cfg.set.validators[me].name.clone();
             let quiet = s.quiet;
-            Node::serve(cfg, ledger, signers, Box::new(settings::clock), |addr| {
+            Node::serve(cfg, ledger, signers, s.clock_source()?, |addr| {
                 if !quiet {
                     eprintln!("validator {name} listening on {addr}");
                 }
@@ -65,35 +72,30 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             new_validators,
             timeout,
         } => {
-            let set = ValidatorSet::load(&validators)?;
+            let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
             let (subject, content) = match (new_validators, content) {
                 (Some(path), _) => {
                     let next = ValidatorSet::load(&path)?;
                     if next.cluster != set.cluster || next.epoch != set.epoch + 1 {
-                        return Err(Error::input(format!(
+                        return Err(Failure::usage(format!(
                             "the new set must be cluster {} epoch {}",
                             set.cluster,
                             set.epoch + 1
-                        )));
+                        ))
+                        .hint("a new validator set keeps the cluster and takes the next epoch"));
                     }
                     let subject = subject
                         .unwrap_or_else(|| format!("validator-set/{}/epoch-{}", next.cluster, next.epoch));
                     (subject, crate::bft::set_change_content(&next))
                 }
-                (None, Some(text)) => {
-                    let content = match parse_strict(&text) {
-                        Ok(Value::Object(m)) => m,
-                        Ok(_) => return Err(Error::input("--content must be a JSON object")),
-                        Err(why) => return Err(Error::input(format!("--content is not valid JSON: {why}"))),
-                    };
-                    (subject.unwrap_or_default(), content)
+                (None, Some(text)) => (subject.unwrap_or_default(), parse_object(&text, "--content")?),
+                (None, None) => {
+                    return Err(Failure::usage("nothing to propose")
+                        .hint("pass --content JSON or --new-validators FILE"))
                 }
-                (None, None) => return Err(Error::input("pass --content JSON or --new-validators FILE")),
             };
-            if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
-                return Err(Error::input("--timeout must be between 0 and 86400 seconds"));
-            }
-            match client::propose(&set, &subject, &content, Duration::from_secs_f64(timeout))? {
+            let wait = timeout_ok(timeout)?;
+            match client::propose(&set, &subject, &content, wait)? {
                 Outcome::Decided(cert) => {
                     print_decision(s, &set, &cert)?;
                     Ok(if cert.decision == Decision::Approve { 0 } else { 1 })
@@ -118,6 +120,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 BftDecision::Approve => Decision::Approve,
                 BftDecision::Reject => Decision::Reject,
             };
+            let node = s.node(node)?;
             client::vote(node, &subject, d, reason.as_deref())?;
             if s.json {
                 json(&json!({"subject": subject, "vote": d.as_str()}))?;
@@ -127,6 +130,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             Ok(0)
         }
         BftCommand::Pending { node } => {
+            let node = s.node(node)?;
             let reply = client::request(node, &json!({"type": "pending"}), Duration::from_secs(5))?;
             let list = reply.get("pending").cloned().unwrap_or(json!([]));
             if s.json {
@@ -134,17 +138,20 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             } else {
                 let mut t = table(&["subject", "content"]);
                 for p in list.as_array().into_iter().flatten() {
-                    t.add_row(vec![
-                        p["subject"].as_str().unwrap_or("").to_owned(),
-                        p["content"].to_string(),
-                    ]);
+                    row(
+                        &mut t,
+                        vec![
+                            p["subject"].as_str().unwrap_or("").to_owned(),
+                            p["content"].to_string(),
+                        ],
+                    );
                 }
                 out(t.to_string())?;
             }
             Ok(0)
         }
         BftCommand::Status { validators } => {
-            let set = ValidatorSet::load(&validators)?;
+            let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
             let mut rows = Vec::new();
             for v in &set.validators {
                 let r = client::request(v.address, &json!({"type": "status"}), Duration::from_millis(800));
@@ -190,14 +197,17 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                         ),
                         None => ("-".into(), "-".into(), String::new()),
                     };
-                    t.add_row(vec![
-                        v.name.clone(),
-                        v.address.to_string(),
-                        if r.is_some() { "yes" } else { "no" }.into(),
-                        progress,
-                        decisions,
-                        recent,
-                    ]);
+                    row(
+                        &mut t,
+                        vec![
+                            v.name.clone(),
+                            v.address.to_string(),
+                            if r.is_some() { "yes" } else { "no" }.into(),
+                            progress,
+                            decisions,
+                            recent,
+                        ],
+                    );
                 }
                 out(t.to_string())?;
                 out(format!(
@@ -208,26 +218,6 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             }
             Ok(if up >= set.quorum() { 0 } else { 3 })
         }
-    }
-}
-
-/// ECHOCTL_BFT_CRASH=before-persist:N|after-persist:N: a test hook that aborts the node
-/// at that point of the Nth vote it signs (crash-recovery tests).
-fn crash_point() -> Result<Option<CrashPoint>> {
-    let Ok(v) = std::env::var("ECHOCTL_BFT_CRASH") else {
-        return Ok(None);
-    };
-    let bad = || {
-        Error::input(format!(
-            "ECHOCTL_BFT_CRASH={v:?}: expected before-persist:N or after-persist:N"
-        ))
-    };
-    let (point, n) = v.split_once(':').ok_or_else(bad)?;
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    match point {
-        "before-persist" => Ok(Some(CrashPoint::BeforePersist(n))),
-        "after-persist" => Ok(Some(CrashPoint::AfterPersist(n))),
-        _ => Err(bad()),
     }
 }
 
@@ -245,7 +235,7 @@ fn print_decision(s: &Settings, set: &ValidatorSet, cert: &Certificate) -> Resul
         return json(&v);
     }
     let names: Vec<&str> = signers.iter().filter_map(|x| x["name"].as_str()).collect();
-    out(format!(
+    out(super::output::printable(&format!(
         "{}: {} in round {} ({} of {} precommits: {})",
         cert.subject,
         cert.decision.as_str(),
@@ -253,5 +243,5 @@ fn print_decision(s: &Settings, set: &ValidatorSet, cert: &Certificate) -> Resul
         cert.precommits.len(),
         set.n(),
         names.join(", ")
-    ))
+    )))
 }

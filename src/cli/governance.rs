@@ -1,15 +1,50 @@
 //! `echoctl court …`, `echoctl treasury …`, `echoctl watchtower scan`: thin handlers.
 
 use super::args::{AmendType, CourtCommand, TreasuryCommand, WatchtowerCommand};
-use super::ledger::{open_for_append, parse_object, print_appended};
-use super::output::{compact, entry_json, json, note, out, table};
-use super::settings::{self, Settings};
+use super::exit::{Failure, Result};
+use super::ledger::{open_for_append, open_read_only, parse_object, print_appended};
+use super::output::{compact, json, note, out, row, table, EntryJson};
+use super::settings::Settings;
 use crate::court::{self, Order};
-use crate::error::{Error, Result};
 use crate::ledger::amend::AmendmentType;
-use crate::ledger::Ledger;
 use crate::{treasury, watchtower};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+fn status(open: bool) -> &'static str {
+    if open {
+        "open"
+    } else {
+        "closed"
+    }
+}
+
+#[derive(Serialize)]
+struct CaseLine<'a> {
+    description: &'a str,
+    entries: &'a [String],
+    id: &'a str,
+    ruling: Option<&'a str>,
+    seq: u64,
+    status: &'static str,
+    ts: &'a str,
+}
+
+#[derive(Serialize)]
+struct CaseEntry<'a> {
+    effective_content: &'a Map<String, Value>,
+    entry: EntryJson<'a>,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct CaseJson<'a> {
+    case: EntryJson<'a>,
+    description: &'a str,
+    entries: Vec<CaseEntry<'a>>,
+    ruling: Option<EntryJson<'a>>,
+    status: &'static str,
+}
 
 fn amend_type(t: AmendType) -> AmendmentType {
     match t {
@@ -45,9 +80,11 @@ fn amend_groups(args: &[String]) -> Result<Vec<AmendGroup>> {
             continue;
         }
         let Some(g) = groups.last_mut() else {
-            return Err(Error::input(format!(
-                "{flag} must follow the --amend it belongs to"
-            )));
+            return Err(
+                Failure::usage(format!("{flag} must follow the --amend it belongs to")).hint(
+                    "write each amendment as --amend ID --type TYPE [--content JSON] [--superseded-by ID]",
+                ),
+            );
         };
         let slot = match flag {
             "--type" => &mut g.1,
@@ -55,14 +92,17 @@ fn amend_groups(args: &[String]) -> Result<Vec<AmendGroup>> {
             _ => &mut g.3,
         };
         if slot.replace(value).is_some() {
-            return Err(Error::input(format!("{flag} is given twice for --amend {}", g.0)));
+            return Err(
+                Failure::usage(format!("{flag} is given twice for --amend {}", g.0))
+                    .hint("each --amend takes one --type, --content and --superseded-by"),
+            );
         }
     }
     Ok(groups)
 }
 
 pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
-    let clock = settings::clock()?;
+    let clock = s.clock()?;
     match cmd {
         CourtCommand::Open {
             entries,
@@ -74,70 +114,89 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
             print_appended(s, &ledger, &a)
         }
         CourtCommand::List { open, closed } => {
-            let ledger = Ledger::open_read_only(&s.db)?;
+            let ledger = open_read_only(s)?;
             let cases: Vec<court::Case> = court::list(&ledger)?
                 .into_iter()
                 .filter(|c| (!open || c.is_open()) && (!closed || !c.is_open()))
                 .collect();
             if s.json {
                 for c in &cases {
-                    out(json!({"id": c.case.entry.id, "seq": c.case.entry.seq, "ts": c.case.entry.ts,
-                        "description": c.description, "entries": c.entries, "status": if c.is_open() { "open" } else { "closed" },
-                        "ruling": c.ruling.as_ref().map(|r| &r.entry.id)}).to_string())?;
+                    let line = CaseLine {
+                        description: &c.description,
+                        entries: &c.entries,
+                        id: &c.case.entry.id,
+                        ruling: c.ruling.as_ref().map(|r| r.entry.id.as_str()),
+                        seq: c.case.entry.seq,
+                        status: status(c.is_open()),
+                        ts: &c.case.entry.ts,
+                    };
+                    out(serde_json::to_string(&line).unwrap_or_default())?;
                 }
                 return Ok(0);
             }
             let mut t = table(&["case", "seq", "status", "entries", "description"]);
             for c in &cases {
-                let status = if c.is_open() { "open" } else { "closed" };
-                t.add_row(vec![
-                    c.case.entry.id.clone(),
-                    c.case.entry.seq.to_string(),
-                    status.into(),
-                    c.entries.len().to_string(),
-                    c.description.clone(),
-                ]);
+                row(
+                    &mut t,
+                    vec![
+                        c.case.entry.id.clone(),
+                        c.case.entry.seq.to_string(),
+                        status(c.is_open()).into(),
+                        c.entries.len().to_string(),
+                        c.description.clone(),
+                    ],
+                );
             }
             out(t.to_string())?;
             Ok(0)
         }
         CourtCommand::Show { case } => {
-            let ledger = Ledger::open_read_only(&s.db)?;
+            let ledger = open_read_only(s)?;
             let view = court::show(&ledger, &case)?;
             let c = &view.case;
             if s.json {
-                json(&json!({
-                    "case": entry_json(&c.case), "description": c.description,
-                    "status": if c.is_open() { "open" } else { "closed" },
-                    "entries": view.entries.iter().map(|e| json!({
-                        "entry": entry_json(&e.entry), "status": e.status.as_str(), "effective_content": e.effective_content,
-                    })).collect::<Vec<_>>(),
-                    "ruling": c.ruling.as_ref().map(entry_json),
-                }))?;
+                json(&CaseJson {
+                    case: (&c.case).into(),
+                    description: &c.description,
+                    entries: view
+                        .entries
+                        .iter()
+                        .map(|e| CaseEntry {
+                            effective_content: &e.effective_content,
+                            entry: (&e.entry).into(),
+                            status: e.status.as_str(),
+                        })
+                        .collect(),
+                    ruling: c.ruling.as_ref().map(Into::into),
+                    status: status(c.is_open()),
+                })?;
                 return Ok(0);
             }
-            out(format!(
+            out(super::output::printable(&format!(
                 "case {} ({}): {}",
                 c.case.entry.id,
-                if c.is_open() { "open" } else { "closed" },
+                status(c.is_open()),
                 c.description
-            ))?;
+            )))?;
             let mut t = table(&["entry", "kind", "status", "effective content"]);
             for e in &view.entries {
-                t.add_row(vec![
-                    e.entry.entry.id.clone(),
-                    e.entry.entry.kind.clone(),
-                    e.status.as_str().into(),
-                    compact(&e.effective_content, 60),
-                ]);
+                row(
+                    &mut t,
+                    vec![
+                        e.entry.entry.id.clone(),
+                        e.entry.entry.kind.clone(),
+                        e.status.as_str().into(),
+                        compact(&e.effective_content, 60),
+                    ],
+                );
             }
             out(t.to_string())?;
             if let Some(r) = &c.ruling {
-                out(format!(
+                out(super::output::printable(&format!(
                     "ruling {}: {}",
                     r.entry.id,
                     compact(&r.entry.content, 200)
-                ))?;
+                )))?;
             }
             Ok(0)
         }
@@ -160,7 +219,7 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
                 || groups.iter().filter(|g| g.2.is_some()).count() != content.len()
                 || groups.iter().filter(|g| g.3.is_some()).count() != superseded_by.len()
             {
-                return Err(Error::input(
+                return Err(Failure::usage(
                     "could not pair each --type/--content/--superseded-by with its --amend",
                 )
                 .hint(
@@ -173,7 +232,8 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
                 .zip(types.iter().copied().map(Some).chain(std::iter::repeat(None)))
             {
                 let Some(t) = t else {
-                    return Err(Error::input(format!("--amend {target} needs a --type")));
+                    return Err(Failure::usage(format!("--amend {target} needs a --type"))
+                        .hint("write each amendment as --amend ID --type TYPE [--content JSON] [--superseded-by ID]"));
                 };
                 let content = c.as_deref().map(|c| parse_object(c, "--content")).transpose()?;
                 orders.push(Order {
@@ -221,7 +281,7 @@ fn quorum_for_ruling(
     use crate::bft::client::{propose, Outcome};
     use crate::bft::validators::ValidatorSet;
     if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
-        return Err(Error::input("--timeout must be between 0 and 86400 seconds"));
+        return Err(Failure::usage("--timeout must be between 0 and 86400 seconds").hint("e.g. --timeout 20"));
     }
     let set = ValidatorSet::load(file)?;
     let (subject, content) = court::quorum_proposal(ledger, case, decision, reasoning, orders)?;
@@ -234,17 +294,32 @@ fn quorum_for_ruling(
         Outcome::Decided(cert) if cert.decision == crate::bft::message::Decision::Approve => {
             Ok(crate::bft::node::certificate_record(&set, &cert))
         }
-        Outcome::Decided(_) => Err(Error::invalid(format!(
+        Outcome::Decided(_) => Err(Failure::negative(format!(
             "the validators rejected this ruling (subject {subject}); nothing was written"
-        ))),
-        Outcome::Undecided { .. } => Err(Error::invalid(format!(
+        ))
+        .hint("'echoctl bft status' shows what the validators decided")),
+        Outcome::Undecided { .. } => Err(Failure::negative(format!(
             "the validators did not decide the ruling within {timeout} s; nothing was written"
-        ))),
+        ))
+        .hint("retry with a longer --timeout, or check 'echoctl bft status'")),
     }
 }
 
+#[derive(Serialize)]
+struct TaskJson<'a> {
+    actual_value: Option<String>,
+    cost: String,
+    expected_roi: Option<String>,
+    expected_value: String,
+    id: &'a str,
+    proof_burden: &'a str,
+    risk: &'a str,
+    roi: Option<String>,
+    task: &'a str,
+}
+
 pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
-    let clock = settings::clock()?;
+    let clock = s.clock()?;
     match cmd {
         TreasuryCommand::Record {
             task,
@@ -278,22 +353,31 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
             print_appended(s, &ledger, &a)
         }
         TreasuryCommand::Roi { task } => {
-            let ledger = Ledger::open_read_only(&s.db)?;
+            let ledger = open_read_only(s)?;
             let mut tasks = treasury::tasks(&ledger)?;
             if let Some(name) = &task {
                 tasks.retain(|t| &t.task == name);
                 if tasks.is_empty() {
-                    return Err(Error::input(format!("task {name:?} is not recorded")));
+                    return Err(treasury::TreasuryError::NotRecorded(name.clone()).into());
                 }
             }
             let d = |v: Option<rust_decimal::Decimal>| v.map(|v| v.to_string());
             if s.json {
-                let rows: Vec<_> = tasks.iter().map(|t| json!({
-                    "task": t.task, "id": t.id, "cost": t.cost.to_string(), "risk": t.risk,
-                    "expected_value": t.expected_value.to_string(), "actual_value": d(t.actual_value),
-                    "expected_roi": d(t.expected_roi()), "roi": d(t.roi()), "proof_burden": t.proof_burden,
-                })).collect();
-                json(&json!(rows))?;
+                let rows: Vec<TaskJson> = tasks
+                    .iter()
+                    .map(|t| TaskJson {
+                        actual_value: d(t.actual_value),
+                        cost: t.cost.to_string(),
+                        expected_roi: d(t.expected_roi()),
+                        expected_value: t.expected_value.to_string(),
+                        id: &t.id,
+                        proof_burden: &t.proof_burden,
+                        risk: &t.risk,
+                        roi: d(t.roi()),
+                        task: &t.task,
+                    })
+                    .collect();
+                json(&rows)?;
                 return Ok(0);
             }
             let mut t = table(&[
@@ -307,20 +391,42 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
             ]);
             for x in &tasks {
                 let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-                t.add_row(vec![
-                    x.task.clone(),
-                    x.risk.clone(),
-                    x.cost.to_string(),
-                    x.expected_value.to_string(),
-                    dash(d(x.actual_value)),
-                    dash(d(x.expected_roi())),
-                    dash(d(x.roi())),
-                ]);
+                row(
+                    &mut t,
+                    vec![
+                        x.task.clone(),
+                        x.risk.clone(),
+                        x.cost.to_string(),
+                        x.expected_value.to_string(),
+                        dash(d(x.actual_value)),
+                        dash(d(x.expected_roi())),
+                        dash(d(x.roi())),
+                    ],
+                );
             }
             out(t.to_string())?;
             Ok(0)
         }
     }
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    detail: &'a str,
+    entries: &'a [String],
+    event: &'a str,
+    finding: &'a str,
+    new: bool,
+    severity: &'a str,
+}
+
+#[derive(Serialize)]
+struct ScanJson<'a> {
+    cases_opened: usize,
+    fail_on: &'static str,
+    failing: bool,
+    findings: Vec<FindingJson<'a>>,
+    recorded: Option<u64>,
 }
 
 pub fn watchtower(s: &Settings, cmd: WatchtowerCommand) -> Result<u8> {
@@ -329,7 +435,7 @@ pub fn watchtower(s: &Settings, cmd: WatchtowerCommand) -> Result<u8> {
         open_cases,
         writer,
     } = cmd;
-    let clock = settings::clock()?;
+    let clock = s.clock()?;
     let (mut ledger, key) = open_for_append(s, &writer.signing)?;
     let scan = watchtower::scan(&mut ledger, &key, &clock, &writer.source, open_cases)?;
     let failing = scan
@@ -337,24 +443,39 @@ pub fn watchtower(s: &Settings, cmd: WatchtowerCommand) -> Result<u8> {
         .iter()
         .any(|f| watchtower::rank(&f.severity) >= watchtower::rank(fail_on.as_str()));
     if s.json {
-        json(&json!({
-            "findings": scan.findings.iter().map(|f| json!({"event": f.event, "finding": f.finding, "severity": f.severity,
-                "entries": f.entries, "detail": f.detail, "new": f.new})).collect::<Vec<_>>(),
-            "recorded": scan.appended.as_ref().map(|a| a.count), "cases_opened": scan.cases_opened,
-            "fail_on": fail_on.as_str(), "failing": failing,
-        }))?;
+        json(&ScanJson {
+            cases_opened: scan.cases_opened,
+            fail_on: fail_on.as_str(),
+            failing,
+            findings: scan
+                .findings
+                .iter()
+                .map(|f| FindingJson {
+                    detail: &f.detail,
+                    entries: &f.entries,
+                    event: &f.event,
+                    finding: &f.finding,
+                    new: f.new,
+                    severity: &f.severity,
+                })
+                .collect(),
+            recorded: scan.appended.as_ref().map(|a| a.count),
+        })?;
     } else if scan.findings.is_empty() {
         out("no findings: the ledger verifies and holds no contradiction the watchtower can prove")?;
     } else {
         let mut t = table(&["severity", "finding", "entries", "detail", "new"]);
         for f in &scan.findings {
-            t.add_row(vec![
-                f.severity.clone(),
-                f.finding.clone(),
-                f.entries.join(" "),
-                f.detail.clone(),
-                if f.new { "yes" } else { "" }.into(),
-            ]);
+            row(
+                &mut t,
+                vec![
+                    f.severity.clone(),
+                    f.finding.clone(),
+                    f.entries.join(" "),
+                    f.detail.clone(),
+                    if f.new { "yes" } else { "" }.into(),
+                ],
+            );
         }
         out(t.to_string())?;
         if scan.cases_opened > 0 {

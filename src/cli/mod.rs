@@ -1,22 +1,40 @@
-//! The command line: parses arguments, resolves settings, calls the domain, renders the
-//! result (table or --json) and maps errors to exit codes. The only module that reads
-//! the environment, prints, or decides the exit status.
+//! The command line: parses arguments, resolves settings, assembles the ledger's kind
+//! registry from the features, calls the domain, renders the result (table or --json)
+//! and maps errors to exit codes and hints. The only module that reads the environment,
+//! prints, or decides the exit status.
 
 pub mod args;
 mod bft;
 pub mod exit;
 pub mod generate;
 mod governance;
+mod hints;
 mod key;
 mod ledger;
+mod ledger_proofs;
 pub mod output;
 pub mod settings;
 mod wealth;
+mod wealth_json;
 
+use crate::ledger::kinds::Kinds;
 use args::{Cli, Command, GenerateCommand};
 use clap::Parser;
 use settings::Settings;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Every kind the ledger accepts: its own, and each feature's.
+pub fn registry() -> Arc<Kinds> {
+    Arc::new(
+        Kinds::ledger()
+            .with(crate::court::Court)
+            .with(crate::treasury::Treasury)
+            .with(crate::watchtower::Watchtower)
+            .with(crate::wealth::Wealth)
+            .with(crate::bft::Bft),
+    )
+}
 
 /// Runs echoctl with the process arguments.
 pub fn main() -> ExitCode {
@@ -27,7 +45,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
-    let settings = Settings::resolve(&cli);
+    let settings = match Settings::resolve(&cli) {
+        Ok(s) => s,
+        Err(e) => return exit::report(&e, settings::early_color(&cli)),
+    };
     let result = match cli.command {
         Command::Init(a) => ledger::init(&settings, a),
         Command::Key(k) => key::run(&settings, k),
@@ -44,8 +65,6 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        // The reader of our stdout went away: nothing left to say to anyone.
-        Err(e) if e.message == output::STDOUT_CLOSED => ExitCode::from(exit::OK),
         Err(e) => exit::report(&e, settings.color),
     }
 }

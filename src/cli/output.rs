@@ -1,27 +1,28 @@
-//! Rendering: JSON documents on stdout, comfy-table tables for people, progress bars on
-//! stderr only when it is a terminal and not --quiet.
+//! Rendering: typed JSON documents on stdout, comfy-table tables for people, progress bars
+//! on stderr only when it is a terminal and not --quiet, and text from files and peers
+//! made safe to show on a terminal.
 
+use super::exit::{Failure, Result};
 use super::settings::Settings;
-use crate::error::{Error, Result};
 use crate::ledger::entry::hex;
 use crate::ledger::StoredEntry;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use comfy_table::{presets, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::io::Write;
-
-/// The message of the error a closed stdout becomes; `cli::main` ends quietly on it.
-pub const STDOUT_CLOSED: &str = "stdout was closed";
 
 /// Maps a failed write to stdout: a reader that went away (`| head`, `| grep -m1`) ends
 /// the command quietly, like any Unix tool; anything else is an environment error.
-pub fn stdout_error(e: std::io::Error) -> Error {
+pub fn stdout_error(e: std::io::Error) -> Failure {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Error::env(STDOUT_CLOSED)
+        Failure::closed()
     } else {
-        Error::env(format!("cannot write to stdout: {e}"))
+        Failure::env(format!("cannot write to stdout: {e}"))
+            .hint("check where stdout goes (a full disk, a closed pipe)")
     }
 }
 
@@ -32,15 +33,34 @@ pub fn out(line: impl AsRef<str>) -> Result<()> {
 }
 
 /// Prints one JSON document.
-pub fn json(v: &Value) -> Result<()> {
+pub fn json(v: &impl Serialize) -> Result<()> {
     out(serde_json::to_string(v).unwrap_or_else(|_| "null".into()))
 }
 
 /// A note for people on stderr, unless --quiet or --json.
 pub fn note(s: &Settings, line: impl AsRef<str>) {
     if !s.quiet && !s.json {
-        eprintln!("{}", line.as_ref());
+        eprintln!("{}", printable(line.as_ref()));
     }
+}
+
+/// Text as it may safely reach a terminal: control characters (ESC, CR, BEL, C1, …;
+/// not newline or tab) are written as `\u{…}` escapes, so text from a file, a peer or an
+/// exchange can neither move the cursor nor rewrite what was printed.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 pub fn table(header: &[&str]) -> Table {
@@ -51,22 +71,70 @@ pub fn table(header: &[&str]) -> Table {
     t
 }
 
+/// Adds a row whose cells came from outside (entries, peers): made printable.
+pub fn row(t: &mut Table, cells: Vec<String>) {
+    t.add_row(cells.into_iter().map(|c| printable(&c).into_owned()));
+}
+
 pub fn b64(h: &[u8]) -> String {
     B64.encode(h)
 }
 
-/// An entry as JSON: its fields plus its leaf hash.
-pub fn entry_json(e: &StoredEntry) -> Value {
-    let x = &e.entry;
-    json!({
-        "seq": x.seq, "id": x.id, "ts": x.ts, "kind": x.kind, "source": x.source,
-        "content": x.content, "refs": x.refs, "prev": hex(&x.prev), "signer": x.signer,
-        "v": x.v, "leaf": hex(&e.leaf),
-    })
+/// An entry in JSON: its fields plus its leaf hash, keys in byte order.
+#[derive(Serialize)]
+pub struct EntryJson<'a> {
+    pub content: &'a Map<String, Value>,
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub leaf: String,
+    pub prev: String,
+    pub refs: &'a [String],
+    pub seq: u64,
+    pub signer: &'a str,
+    pub source: &'a str,
+    pub ts: &'a str,
+    pub v: u32,
+}
+
+impl<'a> From<&'a StoredEntry> for EntryJson<'a> {
+    fn from(e: &'a StoredEntry) -> Self {
+        let x = &e.entry;
+        EntryJson {
+            content: &x.content,
+            id: &x.id,
+            kind: &x.kind,
+            leaf: hex(&e.leaf),
+            prev: hex(&x.prev),
+            refs: &x.refs,
+            seq: x.seq,
+            signer: &x.signer,
+            source: &x.source,
+            ts: &x.ts,
+            v: x.v,
+        }
+    }
+}
+
+/// A checkpoint in JSON.
+#[derive(Serialize)]
+pub struct CheckpointJson<'a> {
+    pub origin: &'a str,
+    pub root: String,
+    pub size: u64,
+}
+
+impl<'a> From<&'a crate::ledger::checkpoint::Checkpoint> for CheckpointJson<'a> {
+    fn from(cp: &'a crate::ledger::checkpoint::Checkpoint) -> Self {
+        CheckpointJson {
+            origin: &cp.origin,
+            root: b64(&cp.root),
+            size: cp.size,
+        }
+    }
 }
 
 /// A compact one-line rendering of JSON content for tables.
-pub fn compact(v: &serde_json::Map<String, Value>, max: usize) -> String {
+pub fn compact(v: &Map<String, Value>, max: usize) -> String {
     let s = serde_json::to_string(v).unwrap_or_default();
     if s.chars().count() > max {
         format!("{}…", s.chars().take(max.saturating_sub(1)).collect::<String>())
@@ -94,5 +162,17 @@ pub fn paint(s: &Settings, code: &str, text: &str) -> String {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(printable("a\x1b[2Jb\rc\x07"), "a\\u{1b}[2Jb\\u{d}c\\u{7}");
+        assert_eq!(printable("\u{9b}31m"), "\\u{9b}31m");
     }
 }

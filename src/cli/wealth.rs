@@ -2,20 +2,19 @@
 //! schedule and the limits, calls `crate::wealth`, renders tables or --json.
 
 use super::args::{LiveArgs, ScanArgs, VenueArg, WealthCommand};
-use super::ledger::{open_for_append, print_appended};
-use super::output::{json, note, out, table};
-use super::settings::{self, Settings};
-use crate::clock::format_ts;
-use crate::error::{Error, Result};
-use crate::ledger::Ledger;
+use super::exit::{Failure, Result};
+use super::ledger::{open_for_append, open_read_only, print_appended};
+use super::output::{json, note, out, printable, row, table};
+use super::settings::Settings;
+use super::wealth_json;
 use crate::wealth::exchange::http::{record, FetchOptions, Fetcher, Selection};
 use crate::wealth::exchange::snapshot::{sha256_hex, Snapshot};
 use crate::wealth::fees::FeeSchedule;
-use crate::wealth::scan::{scan, Opportunity, ScanParams, ScanReport};
+use crate::wealth::scan::{scan, ScanParams, ScanReport};
 use crate::wealth::trade::{self, RiskLimits, TradeParams};
-use crate::wealth::Venue;
+use crate::wealth::{Venue, WealthError};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -30,31 +29,31 @@ fn venue(v: VenueArg) -> Venue {
 
 fn decimal_arg(s: &str, flag: &str) -> Result<Decimal> {
     let d = Decimal::from_str(s.trim()).map_err(|_| {
-        Error::input(format!("{flag} {s:?} is not a decimal"))
+        Failure::usage(format!("{flag} {s:?} is not a decimal"))
             .hint("write plain decimals, e.g. 10000 or 0.02")
     })?;
     if d < Decimal::ZERO {
-        return Err(Error::input(format!("{flag} must not be negative")));
+        return Err(Failure::usage(format!("{flag} must not be negative"))
+            .hint("write plain decimals, e.g. 10000 or 0.02"));
     }
     Ok(d)
 }
 
-fn fetcher(live: &LiveArgs) -> Result<Fetcher> {
+fn fetcher(s: &Settings, live: &LiveArgs) -> Result<Fetcher> {
     let mut base_urls = std::collections::HashMap::new();
     for v in Venue::ALL {
-        let var = format!("ECHOCTL_{}_URL", v.as_str().to_uppercase());
-        if let Some(u) = std::env::var_os(&var).filter(|u| !u.is_empty()) {
-            base_urls.insert(v, u.to_string_lossy().into_owned());
+        if let Some(u) = s.exchange_url(v) {
+            base_urls.insert(v, u);
         }
     }
-    Fetcher::new(FetchOptions {
+    Ok(Fetcher::new(FetchOptions {
         base_urls,
         timeout: Duration::from_millis(live.timeout_ms.max(1)),
         retries: live.retries,
         max_wait: Duration::from_secs(live.max_wait),
         pace: live.pace_ms.map(Duration::from_millis),
         backoff: Duration::from_millis(200),
-    })
+    })?)
 }
 
 fn selection(live: &LiveArgs) -> Result<Selection> {
@@ -64,7 +63,7 @@ fn selection(live: &LiveArgs) -> Result<Selection> {
             .split_once('/')
             .filter(|(b, q)| !b.is_empty() && !q.is_empty())
             .ok_or_else(|| {
-                Error::input(format!("--symbols {s:?} is not BASE/QUOTE"))
+                Failure::usage(format!("--symbols {s:?} is not BASE/QUOTE"))
                     .hint("e.g. --symbols BTC/USDT,ETH/BTC,ETH/USDT")
             })?;
         pairs.push((b.trim().to_uppercase(), q.trim().to_uppercase()));
@@ -77,13 +76,12 @@ fn selection(live: &LiveArgs) -> Result<Selection> {
 
 fn fetch_bundle(s: &Settings, live: &LiveArgs, rounds: u32, interval: Duration) -> Result<Vec<u8>> {
     if live.exchanges.is_empty() {
-        return Err(Error::input(
-            "no source: name --exchange VENUE (live) or --snapshot FILE (offline)",
-        ));
+        return Err(Failure::usage("no source of books given")
+            .hint("name --exchange VENUE (live) or --snapshot FILE (offline)"));
     }
     let mut venues: Vec<Venue> = live.exchanges.iter().copied().map(venue).collect();
     venues.dedup();
-    let mut f = fetcher(live)?;
+    let mut f = fetcher(s, live)?;
     let bundle = record(
         &mut f,
         &venues,
@@ -104,9 +102,9 @@ fn read_file(p: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(p).map_err(|e| {
         let err = format!("cannot read {what} {}: {e}", p.display());
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::input(err)
+            Failure::usage(err).hint("check the path")
         } else {
-            Error::env(err)
+            Failure::env(err).hint("check the file's permissions")
         }
     })
 }
@@ -127,14 +125,17 @@ fn params(a: &ScanArgs, snap: &Snapshot) -> Result<ScanParams> {
     };
     let max_position = decimal_arg(&a.max_position, "--max-position")?;
     if max_position > Decimal::ONE {
-        return Err(Error::input("--max-position is a fraction of capital, at most 1"));
+        return Err(
+            Failure::usage("--max-position is a fraction of capital, at most 1")
+                .hint("e.g. --max-position 0.10"),
+        );
     }
     let now = snap.round(a.round).map(|b| b.fetched_at).max();
     let Some(now) = now else {
-        return Err(Error::input(format!(
-            "the snapshot has no books in round {}",
-            a.round
-        )));
+        return Err(
+            Failure::usage(format!("the snapshot has no books in round {}", a.round))
+                .hint("--round counts from 0 up to the snapshot's last recording round"),
+        );
     };
     Ok(ScanParams {
         asset: a.asset.trim().to_uppercase(),
@@ -147,42 +148,6 @@ fn params(a: &ScanArgs, snap: &Snapshot) -> Result<ScanParams> {
         now,
         fees,
         round: a.round,
-    })
-}
-
-fn opportunity_json(o: &Opportunity, snap: &Snapshot, asset: &str) -> Value {
-    let legs: Vec<Value> = o
-        .legs
-        .iter()
-        .zip(&o.fills)
-        .zip(&o.ages_ms)
-        .map(|((l, f), age)| {
-            json!({
-                "venue": l.market.venue.as_str(), "market": l.market.symbol, "side": l.side.as_str(),
-                "from": l.from, "to": l.to, "fee_rate": l.fee_rate.normalize().to_string(),
-                "spent": f.spent.to_string(), "qty": f.qty.to_string(), "fee": f.fee.to_string(),
-                "received": f.received.to_string(), "levels": f.levels,
-                "book_fetched_at": format_ts(snap.books[l.book].fetched_at), "age_ms": age,
-            })
-        })
-        .collect();
-    json!({
-        "id": o.id, "path": o.path(), "asset": asset, "size": o.size.to_string(), "out": o.out.to_string(),
-        "gross_profit": o.gross_profit.to_string(), "net_profit": o.net_profit.to_string(),
-        "profit_bps": o.profit_bps.to_string(), "skew_ms": o.skew_ms, "snapshot": snap.hash, "legs": legs,
-    })
-}
-
-fn report_json(r: &ScanReport, snap: &Snapshot, p: &ScanParams, limit: usize) -> Value {
-    json!({
-        "snapshot": r.snapshot,
-        "asset": p.asset,
-        "capital": p.capital.to_string(),
-        "position_limit": p.position_limit().to_string(),
-        "books": r.books,
-        "cycles": r.cycles,
-        "opportunities": r.opportunities.iter().take(limit).map(|o| opportunity_json(o, snap, &p.asset)).collect::<Vec<_>>(),
-        "rejections": r.rejections.iter().map(|x| json!({"what": x.what, "reason": x.reason})).collect::<Vec<_>>(),
     })
 }
 
@@ -199,16 +164,19 @@ fn print_report(r: &ScanReport, p: &ScanParams, limit: usize) -> Result<()> {
     ]);
     for (i, o) in r.opportunities.iter().take(limit).enumerate() {
         let ages: Vec<String> = o.ages_ms.iter().map(|a| a.to_string()).collect();
-        t.add_row(vec![
-            (i + 1).to_string(),
-            o.id.clone(),
-            o.path(),
-            format!("{} {}", o.size, p.asset),
-            o.net_profit.to_string(),
-            o.profit_bps.to_string(),
-            o.gross_profit.to_string(),
-            ages.join(" "),
-        ]);
+        row(
+            &mut t,
+            vec![
+                (i + 1).to_string(),
+                o.id.clone(),
+                o.path(),
+                format!("{} {}", o.size, p.asset),
+                o.net_profit.to_string(),
+                o.profit_bps.to_string(),
+                o.gross_profit.to_string(),
+                ages.join(" "),
+            ],
+        );
     }
     if !r.opportunities.is_empty() {
         out(t.to_string())?;
@@ -216,7 +184,7 @@ fn print_report(r: &ScanReport, p: &ScanParams, limit: usize) -> Result<()> {
     if !r.rejections.is_empty() {
         let mut t = table(&["rejected", "why"]);
         for x in &r.rejections {
-            t.add_row(vec![x.what.clone(), x.reason.clone()]);
+            row(&mut t, vec![x.what.clone(), x.reason.clone()]);
         }
         out(t.to_string())?;
     }
@@ -240,17 +208,23 @@ fn snapshot_dir(s: &Settings, dir: &Option<PathBuf>) -> PathBuf {
     })
 }
 
-/// Keeps a copy of the snapshot named by its hash (written whole, then renamed).
-fn keep_snapshot(dir: &Path, hash: &str, bytes: &[u8]) -> Result<PathBuf> {
-    let env = |e: std::io::Error| Error::env(format!("cannot keep the snapshot in {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(env)?;
+/// Keeps a copy of the snapshot named by its hash (written whole, then renamed), before
+/// the trade that names it is written. Returns its path and whether it is new here (a
+/// refused trade removes a new copy again).
+fn keep_snapshot(dir: &Path, hash: &str, bytes: &[u8]) -> Result<(PathBuf, bool)> {
+    let env = |e: std::io::Error| {
+        Failure::env(format!("cannot keep the snapshot in {}: {e}", dir.display()))
+            .hint("choose a writable directory with --snapshot-dir DIR")
+    };
     let path = dir.join(format!("{hash}.json"));
-    if !path.exists() {
-        let tmp = dir.join(format!(".{hash}.tmp"));
-        std::fs::write(&tmp, bytes).map_err(env)?;
-        std::fs::rename(&tmp, &path).map_err(env)?;
+    if path.exists() {
+        return Ok((path, false));
     }
-    Ok(path)
+    std::fs::create_dir_all(dir).map_err(env)?;
+    let tmp = dir.join(format!(".{hash}.tmp"));
+    std::fs::write(&tmp, bytes).map_err(env)?;
+    std::fs::rename(&tmp, &path).map_err(env)?;
+    Ok((path, true))
 }
 
 pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
@@ -263,14 +237,9 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
         } => {
             let bytes = fetch_bundle(s, &live, rounds, Duration::from_millis(interval_ms))?;
             let snap = Snapshot::from_bytes(&bytes)?;
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &bytes)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| Error::env(format!("cannot write {}: {e}", path.display())))?;
+            super::ledger_proofs::write_atomically(&path, |w| w.write_all(&bytes))?;
             if s.json {
-                json(
-                    &json!({"snapshot": snap.hash, "path": path, "markets": snap.markets.len(), "books": snap.books.len()}),
-                )?;
+                json(&wealth_json::record(&snap, &path))?;
             } else {
                 out(format!(
                     "{} {} ({} markets, {} books)",
@@ -291,15 +260,16 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             let (snap, _) = source(s, &a)?;
             let p = params(&a, &snap)?;
             let r = scan(&snap, &p);
+            let report = wealth_json::report(&r, &snap, &p, limit);
             if rec {
                 let (mut ledger, signers) = open_for_append(s, &writer.signing)?;
-                let clock = settings::clock()?;
-                let content = report_json(&r, &snap, &p, limit);
+                let clock = s.clock()?;
+                let content = wealth_json::report_content(&report);
                 let appended = trade::record_scan(&mut ledger, &signers, &clock, &writer.source, content)?;
                 note(s, format!("recorded the scan at seq {}", appended.first_seq));
             }
             if s.json {
-                json(&report_json(&r, &snap, &p, limit))?;
+                json(&report)?;
             } else {
                 print_report(&r, &p, limit)?;
             }
@@ -319,11 +289,11 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             writer,
         } => {
             if live {
-                return Err(Error::input("live order placement is not supported: echoctl trades on paper only")
+                return Err(Failure::usage("live order placement is not supported: echoctl trades on paper only")
                     .hint("drop --live; paper fills are recorded in the ledger exactly as a live executor's would be"));
             }
             if latency < 0 {
-                return Err(Error::input("--latency must not be negative"));
+                return Err(Failure::usage("--latency must not be negative").hint("e.g. --latency 250"));
             }
             let (mut ledger, signers) = open_for_append(s, &writer.signing)?;
             let (snap, bytes) = source(s, &a)?;
@@ -343,60 +313,61 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             let r = scan(&snap, &p);
             let opp = match (&opportunity, best) {
                 (Some(id), _) => r.opportunities.iter().find(|o| &o.id == id).ok_or_else(|| {
-                    Error::invalid(format!(
+                    Failure::negative(format!(
                         "opportunity {id} is not profitable in snapshot {} with these settings",
                         snap.hash
                     ))
                     .hint("list the current ones with 'echoctl wealth scan' on the same source")
                 })?,
                 (None, _) => r.opportunities.first().ok_or_else(|| {
-                    Error::invalid(format!(
+                    Failure::negative(format!(
                         "no profitable opportunity in snapshot {}; no trade was made",
                         snap.hash
                     ))
+                    .hint("'echoctl wealth scan' lists what the source offers")
                 })?,
             };
             let size = size.as_deref().map(|x| decimal_arg(x, "--size")).transpose()?;
-            let kept = keep_snapshot(&snapshot_dir(s, &dir), &snap.hash, &bytes)?;
-            let clock = settings::clock()?;
+            let clock = s.clock()?;
             let tp = TradeParams {
                 scan: p.clone(),
                 size,
                 latency_ms: latency,
                 risk,
             };
-            let o = trade::trade(&mut ledger, &signers, &clock, &writer.source, &snap, opp, &tp)?;
+            let (kept, new) = keep_snapshot(&snapshot_dir(s, &dir), &snap.hash, &bytes)?;
+            let o = match trade::trade(&mut ledger, &signers, &clock, &writer.source, &snap, opp, &tp) {
+                Ok(o) => o,
+                Err(e) => {
+                    // Refused, nothing written: the copy no trade names goes too.
+                    if new {
+                        let _ = std::fs::remove_file(&kept);
+                    }
+                    return Err(e.into());
+                }
+            };
             let ex = &o.execution;
             if s.json {
-                let fills: Vec<Value> = ex
-                    .fills
-                    .iter()
-                    .map(|f| Value::Object(f.to_json(&o.trade)))
-                    .collect();
-                json(&json!({
-                    "trade": o.trade, "opportunity": o.opportunity, "snapshot": snap.hash, "snapshot_file": kept,
-                    "asset": p.asset, "size": o.size.to_string(), "spent": ex.spent.to_string(),
-                    "returned": ex.returned.to_string(), "pnl": ex.pnl.to_string(), "stop_loss": ex.stop_loss,
-                    "failed_leg": ex.failed_leg.as_ref().map(|(k, why)| json!({"leg": k, "reason": why})),
-                    "kill_switch": o.kill_switch, "fills": fills,
-                    "first_seq": o.appended.first_seq, "entries": o.appended.count,
-                }))?;
+                json(&wealth_json::trade(&o, &snap, &kept, &p.asset))?;
             } else {
                 let mut t = table(&[
                     "leg", "venue", "market", "side", "spent", "received", "fee", "levels", "partial",
                 ]);
                 for f in &ex.fills {
-                    t.add_row(vec![
-                        f.leg.map_or("unwind".into(), |l| l.to_string()),
-                        f.venue.to_string(),
-                        f.market.clone(),
-                        f.side.as_str().into(),
-                        format!("{} {}", f.fill.spent, f.from),
-                        format!("{} {}", f.fill.received, f.to),
-                        f.fill.fee.to_string(),
-                        f.fill.levels.to_string(),
-                        f.fill.partial.to_string(),
-                    ]);
+                    row(
+                        &mut t,
+                        vec![
+                            f.leg.map_or("unwind".into(), |l| l.to_string()),
+                            f.venue.to_string(),
+                            f.market.clone(),
+                            f.side.as_str().into(),
+                            format!("{} {}", f.fill.spent, f.from),
+                            format!("{} {}", f.fill.received, f.to),
+                            f.fill.fee.to_string(),
+                            f.fill.levels.to_string(),
+                            f.fill.partial.to_string(),
+                        ],
+                    );
                 }
                 out(t.to_string())?;
                 out(format!(
@@ -409,7 +380,7 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                     ex.pnl
                 ))?;
                 if let Some((k, why)) = &ex.failed_leg {
-                    out(format!("leg {k} failed: {why}"))?;
+                    out(printable(&format!("leg {k} failed: {why}")))?;
                 }
                 if ex.stop_loss {
                     out(format!(
@@ -434,7 +405,7 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             snapshot,
             snapshot_dir: dir,
         } => {
-            let ledger = Ledger::open_read_only(&s.db)?;
+            let ledger = open_read_only(s)?;
             let trades = trade::recorded_trades(&ledger)?;
             let mut by_hash = std::collections::HashMap::new();
             for p in &snapshot {
@@ -451,17 +422,18 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                     None => {
                         let p = dir.join(format!("{hash}.json"));
                         let b = read_file(&p, "snapshot").map_err(|e| {
-                            Error::input(format!(
+                            Failure::usage(format!(
                                 "trade {} used snapshot {hash}, which is not at hand: {}",
                                 t.trade, e.message
                             ))
                             .hint("pass the bundle with --snapshot FILE or --snapshot-dir DIR")
                         })?;
                         if sha256_hex(&b) != hash {
-                            return Err(Error::invalid(format!(
+                            return Err(WealthError::Altered(format!(
                                 "{} does not hash to {hash}; it was altered",
                                 p.display()
-                            )));
+                            ))
+                            .into());
                         }
                         b
                     }
@@ -472,34 +444,29 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                 rows.push(r);
             }
             if s.json {
-                let v: Vec<Value> = rows
-                    .iter()
-                    .map(|r| json!({
-                        "trade": r.trade, "recorded_pnl": r.recorded_pnl.map(|d| d.to_string()),
-                        "replayed_pnl": r.replayed_pnl.map(|d| d.to_string()), "agrees": r.differences.is_empty(),
-                        "differences": r.differences,
-                    }))
-                    .collect();
-                json(&json!({"trades": v, "agrees": !failed}))?;
+                json(&wealth_json::replay(&rows, !failed))?;
             } else {
                 let mut t = table(&["trade", "recorded P&L", "replayed P&L", "agrees"]);
                 for r in &rows {
                     let d = |v: Option<Decimal>| v.map_or("-".into(), |d| d.to_string());
-                    t.add_row(vec![
-                        r.trade.clone(),
-                        d(r.recorded_pnl),
-                        d(r.replayed_pnl),
-                        if r.differences.is_empty() {
-                            "yes".into()
-                        } else {
-                            "NO".into()
-                        },
-                    ]);
+                    row(
+                        &mut t,
+                        vec![
+                            r.trade.clone(),
+                            d(r.recorded_pnl),
+                            d(r.replayed_pnl),
+                            if r.differences.is_empty() {
+                                "yes".into()
+                            } else {
+                                "NO".into()
+                            },
+                        ],
+                    );
                 }
                 out(t.to_string())?;
                 for r in rows.iter().filter(|r| !r.differences.is_empty()) {
                     for d in &r.differences {
-                        eprintln!("trade {}: {d}", r.trade);
+                        eprintln!("trade {}: {}", r.trade, printable(d));
                     }
                 }
                 out(format!(
@@ -515,7 +482,7 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             Ok(if failed { 1 } else { 0 })
         }
         WealthCommand::Pnl => {
-            let ledger = Ledger::open_read_only(&s.db)?;
+            let ledger = open_read_only(s)?;
             let trades = trade::recorded_trades(&ledger)?;
             let latched = trade::kill_switch(&ledger)?;
             let mut totals: std::collections::BTreeMap<String, Decimal> = Default::default();
@@ -530,46 +497,35 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                     .unwrap_or(false)
             };
             if s.json {
-                let rows: Vec<Value> = trades
-                    .iter()
-                    .map(|t| json!({
-                        "trade": t.trade, "ts": t.ts, "asset": t.asset(),
-                        "size": t.decision.get("size"), "pnl": t.pnl().map(|d| d.to_string()), "stop_loss": stop(t),
-                        "snapshot": t.snapshot(),
-                    }))
-                    .collect();
-                let totals: serde_json::Map<String, Value> = totals
-                    .iter()
-                    .map(|(a, d)| (a.clone(), Value::String(d.normalize().to_string())))
-                    .collect();
-                json(
-                    &json!({"trades": rows, "totals": totals, "kill_switch": {"latched": latched.is_some(), "reason": latched}}),
-                )?;
+                json(&wealth_json::pnl(&trades, &totals, latched.as_deref(), stop))?;
             } else {
                 let mut t = table(&["trade", "time", "size", "P&L", "stop-loss"]);
                 for r in &trades {
                     let size = r.decision.get("size").and_then(Value::as_str).unwrap_or("-");
-                    t.add_row(vec![
-                        r.trade.clone(),
-                        r.ts.clone(),
-                        format!("{size} {}", r.asset()),
-                        r.pnl().map_or("-".into(), |d| d.to_string()),
-                        if stop(r) { "fired".into() } else { "".into() },
-                    ]);
+                    row(
+                        &mut t,
+                        vec![
+                            r.trade.clone(),
+                            r.ts.clone(),
+                            format!("{size} {}", r.asset()),
+                            r.pnl().map_or("-".into(), |d| d.to_string()),
+                            if stop(r) { "fired".into() } else { "".into() },
+                        ],
+                    );
                 }
                 out(t.to_string())?;
                 for (a, d) in &totals {
                     out(format!("total {a}: {}", d.normalize()))?;
                 }
                 if let Some(why) = latched {
-                    out(format!("kill switch LATCHED: {why}"))?;
+                    out(printable(&format!("kill switch LATCHED: {why}")))?;
                 }
             }
             Ok(0)
         }
         WealthCommand::ResetKillSwitch { reason, writer } => {
             let (mut ledger, signers) = open_for_append(s, &writer.signing)?;
-            let clock = settings::clock()?;
+            let clock = s.clock()?;
             let a = trade::reset_kill_switch(&mut ledger, &signers, &clock, &writer.source, &reason)?;
             print_appended(s, &ledger, &a)
         }

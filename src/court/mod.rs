@@ -1,17 +1,63 @@
 //! The court: contradictions between entries opened as `case` entries and decided by
 //! `ruling` entries that carry the amendments they order, all in one transaction. It
-//! appends through the ledger's API only; the writer enforces that a ruling amends only
-//! entries of its case.
+//! appends through the ledger's API only, and registers its kinds with the ledger
+//! (`kinds`): the append-time checks, the verify-time checker and the Reader Edition's
+//! view of rulings.
+
+pub mod kinds;
 
 use crate::clock::Clock;
-use crate::error::{Error, Result};
 use crate::ledger::amend::{Amendment, AmendmentType};
-use crate::ledger::entry::{KIND_CASE, KIND_RULING};
+use crate::ledger::kinds::KIND_GENESIS;
 use crate::ledger::{
-    Appended, EntryView, Ledger, LogFilter, NewEntry, StoredEntry, SystemEntry, FIRST_IN_BATCH,
+    Appended, EntryView, Ledger, LedgerError, LogFilter, NewEntry, StoredEntry, SystemEntry, FIRST_IN_BATCH,
 };
 use crate::sign::Signers;
 use serde_json::{Map, Value};
+
+pub use kinds::Court;
+
+/// Written by `court open` and `watchtower scan --open-cases`.
+pub const KIND_CASE: &str = "case";
+/// Written by `court rule`, together with the amendments it orders.
+pub const KIND_RULING: &str = "ruling";
+
+/// Why the court refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum CourtError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("a case needs a description")]
+    NoDescription,
+    #[error("the genesis entry cannot be part of a case")]
+    GenesisInCase,
+    #[error("a case is about two or more conflicting entries")]
+    TooFewEntries,
+    #[error("a ruling must name exactly one case")]
+    RulingRefs,
+    #[error("entry {id} is a {kind}, not a case")]
+    NotACase { id: String, kind: String },
+    #[error("case {0} not found")]
+    CaseNotFound(String),
+    #[error("a ruling needs a decision and its reasoning")]
+    NoDecision,
+    #[error("case {case} is closed: ruling {ruling} decided it")]
+    Closed { case: String, ruling: String },
+    #[error("entry {entry} is not part of case {case}")]
+    NotInCase { entry: String, case: String },
+}
+
+pub type Result<T, E = CourtError> = std::result::Result<T, E>;
+
+/// A case entry about `entries` (court open, watchtower scan --open-cases).
+pub fn case_entry(source: &str, entries: Vec<String>, description: &str) -> NewEntry {
+    NewEntry {
+        kind: KIND_CASE.into(),
+        source: source.into(),
+        content: object(vec![("description", Value::String(description.to_owned()))]),
+        refs: entries,
+    }
+}
 
 /// A case and, once decided, its ruling.
 #[derive(Clone, Debug)]
@@ -58,34 +104,28 @@ pub fn open(
     description: &str,
 ) -> Result<Appended> {
     if description.trim().is_empty() {
-        return Err(Error::input("a case needs a description (--description)"));
+        return Err(CourtError::NoDescription);
     }
     let mut ids: Vec<String> = Vec::new();
     for e in entries {
-        let seq = ledger.resolve(e)?;
-        let stored = ledger
-            .entry_by_seq(seq)?
-            .ok_or_else(|| Error::input(format!("entry {e} not found")))?;
-        if stored.entry.kind == crate::ledger::entry::KIND_GENESIS {
-            return Err(Error::input("the genesis entry cannot be part of a case"));
+        let stored = entry(ledger, e)?;
+        if stored.entry.kind == KIND_GENESIS {
+            return Err(CourtError::GenesisInCase);
         }
         if !ids.contains(&stored.entry.id) {
             ids.push(stored.entry.id);
         }
     }
-    if ids.len() < 2 {
-        return Err(Error::input(
-            "a case is about two or more conflicting entries (--entry ID --entry ID)",
-        ));
-    }
-    let content = object(vec![("description", Value::String(description.to_owned()))]);
-    let entry = NewEntry {
-        kind: KIND_CASE.into(),
-        source: source.into(),
-        content,
-        refs: ids,
-    };
-    ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(entry)])
+    kinds::rules::case_entries(ids.len())?;
+    let entry = case_entry(source, ids, description);
+    Ok(ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(entry)])?)
+}
+
+/// The entry with this id (or seq).
+fn entry(ledger: &Ledger, id: &str) -> Result<StoredEntry> {
+    let seq = ledger.resolve(id)?;
+    let stored = ledger.entry_by_seq(seq)?;
+    stored.ok_or_else(|| LedgerError::damaged(format!("entry {seq} is missing")).into())
 }
 
 /// Every case, oldest first, with its ruling if any.
@@ -110,7 +150,7 @@ pub fn list(ledger: &Ledger) -> Result<Vec<Case>> {
             entries,
             ruling: None,
         });
-        Ok(())
+        Ok::<(), CourtError>(())
     })?;
     let filter = LogFilter {
         kind: Some(KIND_RULING.into()),
@@ -123,27 +163,24 @@ pub fn list(ledger: &Ledger) -> Result<Vec<Case>> {
         {
             case.ruling.get_or_insert(r);
         }
-        Ok(())
+        Ok::<(), CourtError>(())
     })?;
     Ok(cases)
 }
 
 /// One case by id (or seq).
 pub fn get(ledger: &Ledger, id: &str) -> Result<Case> {
-    let seq = ledger.resolve(id)?;
-    let stored = ledger
-        .entry_by_seq(seq)?
-        .ok_or_else(|| Error::input(format!("case {id} not found")))?;
+    let stored = entry(ledger, id)?;
     if stored.entry.kind != KIND_CASE {
-        return Err(
-            Error::input(format!("entry {id} is a {}, not a case", stored.entry.kind))
-                .hint("list cases with 'echoctl court list'"),
-        );
+        return Err(CourtError::NotACase {
+            id: id.to_owned(),
+            kind: stored.entry.kind,
+        });
     }
     list(ledger)?
         .into_iter()
         .find(|c| c.case.entry.id == stored.entry.id)
-        .ok_or_else(|| Error::input(format!("case {id} not found")))
+        .ok_or_else(|| CourtError::CaseNotFound(id.to_owned()))
 }
 
 /// A case with its entries' current state.
@@ -153,7 +190,7 @@ pub fn show(ledger: &Ledger, id: &str) -> Result<CaseView> {
         .entries
         .iter()
         .map(|e| ledger.show(e))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, LedgerError>>()?;
     Ok(CaseView { case, entries })
 }
 
@@ -198,16 +235,14 @@ pub fn rule(
     quorum: Option<Value>,
 ) -> Result<Appended> {
     if decision.trim().is_empty() || reasoning.trim().is_empty() {
-        return Err(Error::input(
-            "a ruling needs a decision and its reasoning (--decision, --reasoning)",
-        ));
+        return Err(CourtError::NoDecision);
     }
     let case = get(ledger, case_id)?;
     if let Some(r) = &case.ruling {
-        return Err(Error::input(format!(
-            "case {} is closed: ruling {} decided it",
-            case.case.entry.id, r.entry.id
-        )));
+        return Err(CourtError::Closed {
+            case: case.case.entry.id.clone(),
+            ruling: r.entry.id.clone(),
+        });
     }
     let mut entries = vec![SystemEntry::Entry(NewEntry {
         kind: KIND_RULING.into(),
@@ -228,11 +263,10 @@ pub fn rule(
         let seq = ledger.resolve(&o.target)?;
         let target = ledger.entry_by_seq(seq)?.map(|e| e.entry.id).unwrap_or_default();
         if !case.entries.contains(&target) {
-            return Err(Error::input(format!(
-                "entry {target} is not part of case {}",
-                case.case.entry.id
-            ))
-            .hint("a ruling may only amend the entries of its case ('echoctl court show CASE')"));
+            return Err(CourtError::NotInCase {
+                entry: target,
+                case: case.case.entry.id.clone(),
+            });
         }
         let superseded_by = match o.superseded_by {
             Some(r) => {
@@ -247,8 +281,8 @@ pub fn rule(
             reason: format!("ruling on case {}: {decision}", case.case.entry.id),
             content: o.content,
             superseded_by,
-            ruling: Some(FIRST_IN_BATCH.into()),
+            ordered_by: Some(FIRST_IN_BATCH.into()),
         }));
     }
-    ledger.append_system(signers, clock, source, entries)
+    Ok(ledger.append_system(signers, clock, source, entries)?)
 }

@@ -15,16 +15,19 @@
 //! end <hex SHA-256 of every byte before this line>
 //! ```
 
+use super::amend::Amendment;
 use super::checkpoint::{Checkpoint, MAX_NOTE_BYTES};
-use super::entry::{Entry, KIND_AMENDMENT, MAX_ENTRY_BYTES};
-use super::merkle::{self, Frontier};
+use super::entry::{Entry, MAX_ENTRY_BYTES};
+use super::error::{Document, LedgerError, Result};
+use super::kinds::{Kinds, KIND_AMENDMENT};
+use super::scan::{self, Batch, Feed};
+use super::store::{self, Access, Reads};
 use super::verify::{Anchors, Report};
-use super::{amend::Amendment, store, Ledger};
-use crate::error::{Error, Result};
+use super::writer::{Columns, EntryWriter};
+use super::Ledger;
 use crate::sign::VerifierKey;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use rusqlite::params;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -59,64 +62,109 @@ impl Write for Hashing<'_> {
     }
 }
 
+/// Checkpoints read at a time while exporting.
+const CHECKPOINTS_AHEAD: usize = 4096;
+
 /// Streams the whole ledger into `out` as a bundle.
 pub fn export(ledger: &Ledger, out: &mut dyn Write, progress: &mut dyn FnMut(u64, u64)) -> Result<Exported> {
-    let io = |e: std::io::Error| Error::env(format!("cannot write the bundle: {e}"));
-    // One snapshot for the whole export.
-    let tx = ledger.conn.unchecked_transaction()?;
-    let entries: u64 = tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", [], |r| r.get(0))?;
-    let checkpoints: u64 = tx.query_row("SELECT COUNT(*) FROM checkpoints", [], |r| r.get(0))?;
-    let mut w = Hashing {
-        inner: out,
-        hash: Sha256::new(),
-    };
+    let store = ledger.store();
+    // One snapshot for the counts and checkpoints; entries below its size never change.
+    let snap = store.read()?;
+    let entries = snap.size()?;
+    let checkpoints = snap.checkpoint_count()?;
     let mut head = format!("{BUNDLE_HEADER}\norigin {}\n", ledger.genesis.origin);
     for k in &ledger.genesis.keys {
         head.push_str(&format!("key {k}\n"));
     }
     head.push_str(&format!("entries {entries}\ncheckpoints {checkpoints}\n\n"));
-    w.write_all(head.as_bytes()).map_err(io)?;
-    let mut cps = tx.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
-    let mut cps = cps.query([])?;
-    let mut next_cp: Option<(u64, String)> = match cps.next()? {
-        Some(r) => Some((r.get(0)?, r.get(1)?)),
-        None => None,
+    let mut ex = Exporter {
+        w: Hashing {
+            inner: out,
+            hash: Sha256::new(),
+        },
+        snap: snap.as_ref(),
+        pending: Vec::new(),
+        last_size: None,
+        more: true,
+        written: 0,
     };
-    let mut stmt = tx.prepare("SELECT seq, body FROM entries ORDER BY seq")?;
-    let mut rows = stmt.query([])?;
-    let mut written = 0u64;
-    while let Some(row) = rows.next()? {
-        let body = row
-            .get_ref(1)?
-            .as_blob()
-            .map_err(|e| Error::env(format!("the ledger is damaged: {e}")))?;
-        w.write_all(b"E ")
-            .and_then(|()| w.write_all(body))
-            .and_then(|()| w.write_all(b"\n"))
-            .map_err(io)?;
-        written += 1;
-        while let Some((size, note)) = next_cp.take_if(|(size, _)| *size == written) {
-            let _ = size;
-            let note = super::witness::with_cosignatures(&tx, &note)?;
-            writeln!(w, "C {}", B64.encode(note)).map_err(io)?;
-            next_cp = match cps.next()? {
-                Some(r) => Some((r.get(0)?, r.get(1)?)),
-                None => None,
-            };
-        }
-        if written % 65536 == 0 {
-            progress(written, entries);
-        }
-    }
-    let sha = format!("{:x}", w.hash.finalize_reset());
-    writeln!(w.inner, "end {sha}").map_err(io)?;
-    w.inner.flush().map_err(io)?;
-    progress(written, entries);
+    ex.w.write_all(head.as_bytes())
+        .map_err(LedgerError::io("write the bundle"))?;
+    ex.refill()?;
+    let feed = Feed::Store {
+        store,
+        from: 0,
+        to: entries,
+        columns: false,
+        access: Access::Sequential,
+    };
+    let take = |batch: &mut Batch, (): ()| std::mem::take(batch);
+    let mut sink = |ex: &mut Exporter<'_, '_>, batch: Batch| -> Result<()> {
+        ex.write_batch(&batch)?;
+        progress(ex.written, entries);
+        Ok(())
+    };
+    scan::run(&mut ex, feed, 4096, &take, &mut sink)?;
+    let sha = format!("{:x}", ex.w.hash.finalize_reset());
+    writeln!(ex.w.inner, "end {sha}").map_err(LedgerError::io("write the bundle"))?;
+    ex.w.inner.flush().map_err(LedgerError::io("write the bundle"))?;
     Ok(Exported {
-        entries: written,
+        entries: ex.written,
         checkpoints,
         sha256: sha,
     })
+}
+
+/// The export's state between batches.
+struct Exporter<'w, 's> {
+    w: Hashing<'w>,
+    snap: &'s dyn Reads,
+    /// Checkpoints read ahead, smallest last.
+    pending: Vec<(u64, String)>,
+    last_size: Option<u64>,
+    /// Whether the store may hold checkpoints beyond those read.
+    more: bool,
+    written: u64,
+}
+
+impl Exporter<'_, '_> {
+    fn refill(&mut self) -> Result<()> {
+        let mut page = self.snap.checkpoints_above(self.last_size, CHECKPOINTS_AHEAD)?;
+        self.more = page.len() == CHECKPOINTS_AHEAD;
+        if let Some((size, _)) = page.last() {
+            self.last_size = Some(*size);
+        }
+        page.reverse();
+        self.pending = page;
+        Ok(())
+    }
+
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        for row in &batch.rows {
+            let body = batch
+                .body(row)
+                .ok_or_else(|| LedgerError::damaged(format!("entry {} is not a byte string", row.seq)))?;
+            self.w
+                .write_all(b"E ")
+                .and_then(|()| self.w.write_all(body))
+                .and_then(|()| self.w.write_all(b"\n"))
+                .map_err(LedgerError::io("write the bundle"))?;
+            self.written += 1;
+            loop {
+                if self.pending.is_empty() && self.more {
+                    self.refill()?;
+                }
+                match self.pending.last() {
+                    Some((size, _)) if *size == self.written => {}
+                    _ => break,
+                }
+                let (_, note) = self.pending.pop().unwrap_or_default();
+                let note = super::witness::with_cosignatures(self.snap, &note)?;
+                writeln!(self.w, "C {}", B64.encode(note)).map_err(LedgerError::io("write the bundle"))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One record of a bundle.
@@ -139,9 +187,8 @@ pub struct BundleReader<R: BufRead> {
     seen_checkpoints: u64,
 }
 
-fn malformed(line: u64, why: impl std::fmt::Display) -> Error {
-    Error::input(format!("malformed bundle, line {line}: {why}"))
-        .hint("a bundle is written by 'echoctl ledger export'; see docs/FORMAT.md")
+fn malformed(line: u64, why: impl std::fmt::Display) -> LedgerError {
+    LedgerError::malformed(Document::Bundle, format!("line {line}: {why}"))
 }
 
 impl<R: BufRead> BundleReader<R> {
@@ -184,7 +231,7 @@ impl<R: BufRead> BundleReader<R> {
                 "origin" if r.origin.is_empty() => r.origin = value.to_owned(),
                 "key" if r.keys.len() < 64 => r
                     .keys
-                    .push(VerifierKey::parse(value).map_err(|e| malformed(n, e.message))?),
+                    .push(VerifierKey::parse(value).map_err(|e| malformed(n, e))?),
                 "entries" if counts.0.is_none() => counts.0 = Some(number()?),
                 "checkpoints" if counts.1.is_none() => counts.1 = Some(number()?),
                 _ => return Err(malformed(n, format!("unexpected header line {key:?}"))),
@@ -209,7 +256,7 @@ impl<R: BufRead> BundleReader<R> {
         let input: &mut R = &mut self.input;
         let n = std::io::Read::take(input, MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::env(format!("cannot read the bundle: {e}")))?;
+            .map_err(LedgerError::io("read the bundle"))?;
         if n == 0 {
             return Ok(None);
         }
@@ -218,7 +265,7 @@ impl<R: BufRead> BundleReader<R> {
             if n > MAX_LINE {
                 return Err(malformed(self.line_no, "a line is longer than any record can be"));
             }
-            return Err(Error::invalid(format!(
+            return Err(LedgerError::Invalid(format!(
                 "the bundle is truncated (line {} ends without a newline)",
                 self.line_no
             )));
@@ -236,7 +283,7 @@ impl<R: BufRead> BundleReader<R> {
     fn record(&mut self) -> Result<Record> {
         let at = self.line_no + 1;
         let Some(line) = self.line()? else {
-            return Err(Error::invalid(format!(
+            return Err(LedgerError::Invalid(format!(
                 "the bundle is truncated: {} of {} entries and {} of {} checkpoints, and no end line",
                 self.seen_entries, self.entries, self.seen_checkpoints, self.checkpoints
             )));
@@ -244,8 +291,8 @@ impl<R: BufRead> BundleReader<R> {
         if let Some(declared) = line.strip_prefix(b"end ") {
             let want = format!("{:x}", self.hash.clone().finalize());
             if declared != want.as_bytes() {
-                return Err(Error::invalid(
-                    "the bundle's end line does not match its content: it was changed or cut",
+                return Err(LedgerError::Invalid(
+                    "the bundle's end line does not match its content: it was changed or cut".into(),
                 ));
             }
             return self.finish_end();
@@ -258,7 +305,7 @@ impl<R: BufRead> BundleReader<R> {
                 }
                 self.seen_entries += 1;
                 if self.seen_entries > self.entries {
-                    return Err(Error::invalid(format!(
+                    return Err(LedgerError::Invalid(format!(
                         "the bundle holds more entries than the {} it declares",
                         self.entries
                     )));
@@ -272,7 +319,7 @@ impl<R: BufRead> BundleReader<R> {
                 let note = String::from_utf8(note).map_err(|_| malformed(at, "a checkpoint is not UTF-8"))?;
                 self.seen_checkpoints += 1;
                 if self.seen_checkpoints > self.checkpoints {
-                    return Err(Error::invalid(format!(
+                    return Err(LedgerError::Invalid(format!(
                         "the bundle holds more checkpoints than the {} it declares",
                         self.checkpoints
                     )));
@@ -285,7 +332,7 @@ impl<R: BufRead> BundleReader<R> {
 
     fn finish_end(&mut self) -> Result<Record> {
         if self.seen_entries != self.entries || self.seen_checkpoints != self.checkpoints {
-            return Err(Error::invalid(format!(
+            return Err(LedgerError::Invalid(format!(
                 "the bundle declares {} entries and {} checkpoints but holds {} and {}",
                 self.entries, self.checkpoints, self.seen_entries, self.seen_checkpoints
             )));
@@ -304,13 +351,19 @@ impl<R: BufRead> BundleReader<R> {
 }
 
 /// Verifies a bundle in one streaming pass.
-pub fn verify<R: BufRead>(input: R, anchors: &Anchors, progress: &mut dyn FnMut(u64, u64)) -> Result<Report> {
+pub fn verify<R: BufRead>(
+    input: R,
+    kinds: &Kinds,
+    anchors: &Anchors,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Report> {
     let mut reader = BundleReader::open(input)?;
     let total = reader.entries;
     let keys = reader.keys.clone();
     let mut seq = 0u64;
     let mut ended = false;
     super::verify::verify_stream(
+        kinds,
         anchors,
         keys,
         total,
@@ -336,65 +389,53 @@ pub fn verify<R: BufRead>(input: R, anchors: &Anchors, progress: &mut dyn FnMut(
     .inspect(|report| debug_assert!(ended || report.failure.is_some()))
 }
 
-/// Rebuilds a ledger at `db` from a bundle (the caller verified it first); one
-/// transaction, and nothing left behind on failure.
+/// Rebuilds a ledger at `db` from a bundle (the caller verified it first) through the
+/// same entry writer as `append`; one transaction, and nothing left behind on failure.
 pub fn import<R: BufRead>(db: &Path, input: R, progress: &mut dyn FnMut(u64, u64)) -> Result<u64> {
     let mut reader = BundleReader::open(input)?;
-    let conn = store::create(db)?;
+    let mut store = store::create(db)?;
     let result = (|| -> Result<u64> {
-        let tx = conn.unchecked_transaction()?;
-        let mut frontier = Frontier::new();
+        let mut tx = store.write()?;
+        let mut writer = EntryWriter::resume(tx.as_ref())?;
         let mut ids: HashMap<String, u64> = HashMap::new();
-        let mut seq = 0u64;
-        {
-            let mut insert_entry = tx.prepare(
-                "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            let mut insert_node =
-                tx.prepare("INSERT INTO tree_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
-            let mut insert_amend = tx.prepare("INSERT INTO amendments (target_seq, seq) VALUES (?1, ?2)")?;
-            let mut insert_cp = tx.prepare("INSERT INTO checkpoints (size, note) VALUES (?1, ?2)")?;
-            loop {
-                match reader.record()? {
-                    Record::Entry(body) => {
-                        let e = Entry::parse_canonical(&body).map_err(Error::invalid)?;
-                        let leaf = merkle::leaf_hash(&body);
-                        insert_entry.execute(params![seq, e.id, e.kind, e.ts, &leaf[..], body])?;
-                        let mut err = None;
-                        frontier.push(leaf, |level, idx, h| {
-                            if err.is_none() {
-                                err = insert_node.execute(params![level, idx, &h[..]]).err();
-                            }
-                        });
-                        if let Some(e) = err {
-                            return Err(e.into());
-                        }
-                        if e.kind == KIND_AMENDMENT {
-                            let a = Amendment::from_content(&e.content).map_err(Error::invalid)?;
-                            let target = ids
-                                .get(&a.target)
-                                .copied()
-                                .ok_or_else(|| Error::invalid("amendment of a missing entry"))?;
-                            insert_amend.execute(params![target, seq])?;
-                        }
-                        ids.insert(e.id, seq);
-                        seq += 1;
-                        if seq % 65536 == 0 {
-                            progress(seq, reader.entries);
-                        }
+        loop {
+            match reader.record()? {
+                Record::Entry(body) => {
+                    let e = Entry::parse_canonical(&body).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+                    let amends = if e.kind == KIND_AMENDMENT {
+                        let a = Amendment::from_content(&e.content)
+                            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+                        let target = ids
+                            .get(&a.target)
+                            .copied()
+                            .ok_or_else(|| LedgerError::Invalid("amendment of a missing entry".into()))?;
+                        Some(target)
+                    } else {
+                        None
+                    };
+                    let cols = Columns {
+                        id: &e.id,
+                        kind: &e.kind,
+                        ts: &e.ts,
+                    };
+                    writer.put(tx.as_mut(), &cols, &body, amends)?;
+                    ids.insert(e.id, writer.next_seq() - 1);
+                    if writer.next_seq() % 65536 == 0 {
+                        progress(writer.next_seq(), reader.entries);
                     }
-                    Record::Checkpoint(note) => {
-                        let cp = Checkpoint::parse(&note)?;
-                        insert_cp.execute(params![cp.size, note])?;
-                    }
-                    Record::End => break,
                 }
+                Record::Checkpoint(note) => {
+                    let cp = Checkpoint::parse(&note)?;
+                    tx.insert_checkpoint(cp.size, &note)?;
+                }
+                Record::End => break,
             }
         }
+        let n = writer.next_seq();
         tx.commit()?;
-        Ok(seq)
+        Ok(n)
     })();
-    drop(conn);
+    drop(store);
     if result.is_err() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));

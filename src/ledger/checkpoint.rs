@@ -3,9 +3,9 @@
 //! optional extension lines), a blank line, and one signature line per signer:
 //! `— <key name> <base64(key ID (4 bytes, BE) ‖ Ed25519 signature)>`.
 
+use super::error::{Document, LedgerError, Result};
 use super::merkle::Hash;
-use crate::error::{Error, Result};
-use crate::sign::{Signer, VerifierKey};
+use crate::sign::{SignError, Signer, VerifierKey};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 
@@ -70,7 +70,7 @@ impl Checkpoint {
     }
 
     /// Adds a signature by `signer` over the body.
-    pub fn sign(&mut self, signer: &dyn Signer) -> Result<()> {
+    pub fn sign(&mut self, signer: &dyn Signer) -> Result<(), SignError> {
         let sig = signer.sign(self.body().as_bytes())?;
         let vk = signer.verifier();
         self.signatures.push(NoteSignature {
@@ -99,7 +99,7 @@ impl Checkpoint {
 
     /// Parses a signed note holding a checkpoint.
     pub fn parse(note: &str) -> Result<Self> {
-        let bad = |why: &str| Error::input(format!("malformed checkpoint: {why}"));
+        let bad = |why: &str| LedgerError::malformed(Document::Checkpoint, why);
         if note.len() > MAX_NOTE_BYTES {
             return Err(bad("larger than 1 MiB"));
         }

@@ -13,8 +13,40 @@ use super::checkpoint::Checkpoint;
 use crate::sign::VerifierKey;
 use serde_json::{Map, Value};
 
-/// The `kind` of key-history entries.
-pub const KIND_KEY: &str = "key";
+pub use super::kinds::KIND_KEY;
+
+/// Why a `key` entry is malformed or breaks the key rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRuleError {
+    #[error("a key entry needs a string {0:?}")]
+    Field(&'static str),
+    #[error("{field}: {why}")]
+    BadKey { field: &'static str, why: String },
+    #[error("{0} must be a signing key (type 0x01)")]
+    NotSigning(&'static str),
+    #[error("a key entry needs a non-empty reason")]
+    NoReason,
+    #[error("unknown key action {0:?} (expected add, revoke or rotate)")]
+    Action(String),
+    #[error("a key {0} entry has unexpected fields")]
+    Fields(&'static str),
+    #[error("key {0} was revoked and cannot come back")]
+    CannotReturn(String),
+    #[error("key {0} is already a key of this ledger")]
+    AlreadyKnown(String),
+    #[error("another key already has the identity {0}")]
+    IdentityTaken(String),
+    #[error("key {0} is not an active key of this ledger")]
+    NotActive(String),
+    #[error("revoking {0} would leave the ledger without a signing key")]
+    LastKey(String),
+    #[error("a rotation must name a different key")]
+    SameKey,
+    #[error("it carries a signature by {key}, which was revoked at seq {at}")]
+    RevokedSigner { key: String, at: u64 },
+    #[error("signer {0} is not a key of this ledger")]
+    UnknownSigner(String),
+}
 
 /// What a `key` entry does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,22 +65,25 @@ pub enum KeyChange {
 
 impl KeyChange {
     /// Parses the content of a `key` entry: `{"action", "key", "replaces"?, "reason"}`.
-    pub fn from_content(c: &Map<String, Value>) -> Result<Self, String> {
-        let text = |field: &str| -> Result<&str, String> {
+    pub fn from_content(c: &Map<String, Value>) -> Result<Self, KeyRuleError> {
+        let text = |field: &'static str| -> Result<&str, KeyRuleError> {
             c.get(field)
                 .and_then(Value::as_str)
-                .ok_or_else(|| format!("a key entry needs a string {field:?}"))
+                .ok_or(KeyRuleError::Field(field))
         };
-        let vkey = |field: &str| -> Result<VerifierKey, String> {
-            let k = VerifierKey::parse(text(field)?).map_err(|e| e.message)?;
+        let vkey = |field: &'static str| -> Result<VerifierKey, KeyRuleError> {
+            let k = VerifierKey::parse(text(field)?).map_err(|e| KeyRuleError::BadKey {
+                field,
+                why: e.to_string(),
+            })?;
             if k.alg != crate::sign::ALG_ED25519 {
-                return Err(format!("{field} must be a signing key (type 0x01)"));
+                return Err(KeyRuleError::NotSigning(field));
             }
             Ok(k)
         };
         let reason = text("reason")?.to_owned();
         if reason.trim().is_empty() {
-            return Err("a key entry needs a non-empty reason".into());
+            return Err(KeyRuleError::NoReason);
         }
         let action = text("action")?;
         let (change, fields) = match action {
@@ -74,14 +109,14 @@ impl KeyChange {
                 },
                 4,
             ),
-            other => {
-                return Err(format!(
-                    "unknown key action {other:?} (expected add, revoke or rotate)"
-                ))
-            }
+            other => return Err(KeyRuleError::Action(other.to_owned())),
         };
         if c.len() != fields {
-            return Err(format!("a key {action} entry has unexpected fields"));
+            return Err(KeyRuleError::Fields(match action {
+                "add" => "add",
+                "revoke" => "revoke",
+                _ => "rotate",
+            }));
         }
         Ok(change)
     }
@@ -180,7 +215,7 @@ impl KeyHistory {
     /// Checks the signatures of a checkpoint newly covering entries `from..to`: the
     /// indices of the keys whose valid signatures count, or why it must be refused (a
     /// valid signature by a key revoked before `from`).
-    pub fn check_checkpoint(&self, cp: &Checkpoint, from: u64, to: u64) -> Result<Vec<usize>, String> {
+    pub fn check_checkpoint(&self, cp: &Checkpoint, from: u64, to: u64) -> Result<Vec<usize>, KeyRuleError> {
         let keys: Vec<VerifierKey> = self.keys.iter().map(|r| r.key.clone()).collect();
         let valid = cp.valid_signers(&keys);
         let mut counted = Vec::new();
@@ -191,10 +226,10 @@ impl KeyHistory {
             if r.counts_for(from, to) {
                 counted.push(i);
             } else if let Some(rev) = r.revoked.filter(|&rev| rev < from) {
-                return Err(format!(
-                    "it carries a signature by {}, which was revoked at seq {rev}",
-                    r.key.identity()
-                ));
+                return Err(KeyRuleError::RevokedSigner {
+                    key: r.key.identity(),
+                    at: rev,
+                });
             }
         }
         Ok(counted)
@@ -208,19 +243,18 @@ impl KeyHistory {
         signer: usize,
         change: &KeyChange,
         pinned: &[VerifierKey],
-    ) -> Result<(), String> {
+    ) -> Result<(), KeyRuleError> {
         let signer_trusted = self.keys.get(signer).is_some_and(|r| r.trusted);
-        let add = |h: &mut Self, key: &VerifierKey| -> Result<(), String> {
+        let add = |h: &mut Self, key: &VerifierKey| -> Result<(), KeyRuleError> {
             if let Some(i) = h.position_of(key) {
-                let state = if h.keys[i].revoked.is_some() {
-                    "was revoked and cannot come back"
+                return Err(if h.keys[i].revoked.is_some() {
+                    KeyRuleError::CannotReturn(key.identity())
                 } else {
-                    "is already a key of this ledger"
-                };
-                return Err(format!("key {} {state}", key.identity()));
+                    KeyRuleError::AlreadyKnown(key.identity())
+                });
             }
             if h.keys.iter().any(|r| r.key.identity() == key.identity()) {
-                return Err(format!("another key already has the identity {}", key.identity()));
+                return Err(KeyRuleError::IdentityTaken(key.identity()));
             }
             h.keys.push(KeyRecord {
                 key: key.clone(),
@@ -230,18 +264,12 @@ impl KeyHistory {
             });
             Ok(())
         };
-        let revoke = |h: &mut Self, key: &VerifierKey, others_after: usize| -> Result<(), String> {
+        let revoke = |h: &mut Self, key: &VerifierKey, others_after: usize| -> Result<(), KeyRuleError> {
             let Some(i) = h.position_of(key).filter(|&i| h.keys[i].active_at(seq)) else {
-                return Err(format!(
-                    "key {} is not an active key of this ledger",
-                    key.identity()
-                ));
+                return Err(KeyRuleError::NotActive(key.identity()));
             };
             if h.active_at(seq).count() + others_after <= 1 {
-                return Err(format!(
-                    "revoking {} would leave the ledger without a signing key",
-                    key.identity()
-                ));
+                return Err(KeyRuleError::LastKey(key.identity()));
             }
             h.keys[i].revoked = Some(seq);
             Ok(())
@@ -251,7 +279,7 @@ impl KeyHistory {
             KeyChange::Revoke { key, .. } => revoke(self, key, 0),
             KeyChange::Rotate { key, replaces, .. } => {
                 if key == replaces.as_ref() {
-                    return Err("a rotation must name a different key".into());
+                    return Err(KeyRuleError::SameKey);
                 }
                 revoke(self, replaces, 1)?;
                 add(self, key)
@@ -312,7 +340,11 @@ mod tests {
             key: key(1),
             reason: reason.clone(),
         };
-        assert!(h.apply(5, 1, &back, &[]).unwrap_err().contains("revoked"));
+        assert!(h
+            .apply(5, 1, &back, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("revoked"));
         let twice = KeyChange::Add { key: key(2), reason };
         assert!(h.apply(5, 1, &twice, &[]).is_err());
     }

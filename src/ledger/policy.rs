@@ -4,8 +4,8 @@
 //! lines; evaluation is a pure function of a checkpoint.
 
 use super::checkpoint::Checkpoint;
+use super::error::{Document, LedgerError, Result};
 use super::witness::valid_cosigners;
-use crate::error::{Error, Result};
 use crate::sign::{VerifierKey, ALG_COSIGNATURE_V1, ALG_ED25519};
 use std::collections::HashMap;
 
@@ -35,17 +35,20 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The policy `--trust-witness K... --witness-quorum N` describes.
+    /// The policy of `witnesses`, `quorum` of which must cosign.
     pub fn from_witnesses(
         logs: Vec<VerifierKey>,
         witnesses: Vec<VerifierKey>,
         quorum: usize,
     ) -> Result<Self> {
         if quorum > witnesses.len() {
-            return Err(Error::input(format!(
-                "--witness-quorum {quorum} is more than the {} trusted witnesses",
-                witnesses.len()
-            )));
+            return Err(LedgerError::malformed(
+                Document::Policy,
+                format!(
+                    "a quorum of {quorum} is more than the {} trusted witnesses",
+                    witnesses.len()
+                ),
+            ));
         }
         let mut p = Policy {
             logs,
@@ -53,10 +56,10 @@ impl Policy {
         };
         for (i, w) in witnesses.into_iter().enumerate() {
             if w.alg != ALG_COSIGNATURE_V1 {
-                return Err(
-                    Error::input(format!("--trust-witness {w} is not a witness key (type 0x04)"))
-                        .hint("print a witness key with 'echoctl key show --witness --key FILE'"),
-                );
+                return Err(LedgerError::malformed(
+                    Document::Policy,
+                    format!("{w} is not a witness key (type 0x04)"),
+                ));
             }
             p.witnesses.push((format!("w{i}"), w));
         }
@@ -76,13 +79,14 @@ impl Policy {
 
     pub fn parse(text: &str) -> Result<Self> {
         if text.len() > MAX_POLICY_BYTES {
-            return Err(Error::input("policy file is larger than 1 MiB"));
+            return Err(LedgerError::malformed(Document::Policy, "larger than 1 MiB"));
         }
         let mut p = Policy::default();
         let mut names: HashMap<String, Member> = HashMap::new();
         let mut quorum_seen = false;
         for (n, raw) in text.split('\n').enumerate() {
-            let bad = |why: String| Error::input(format!("policy line {}: {why}", n + 1));
+            let bad =
+                |why: String| LedgerError::malformed(Document::Policy, format!("line {}: {why}", n + 1));
             if raw.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
                 return Err(bad("control characters are not allowed".into()));
             }
@@ -93,7 +97,7 @@ impl Policy {
             let words: Vec<&str> = line.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
             match words[0] {
                 "log" if (2..=3).contains(&words.len()) => {
-                    let k = VerifierKey::parse(words[1]).map_err(|e| bad(e.message))?;
+                    let k = VerifierKey::parse(words[1]).map_err(|e| bad(e.to_string()))?;
                     if k.alg != ALG_ED25519 {
                         return Err(bad("a log key must be a checkpoint key (type 0x01)".into()));
                     }
@@ -103,7 +107,7 @@ impl Policy {
                     p.logs.push(k);
                 }
                 "witness" if (3..=4).contains(&words.len()) => {
-                    let k = VerifierKey::parse(words[2]).map_err(|e| bad(e.message))?;
+                    let k = VerifierKey::parse(words[2]).map_err(|e| bad(e.to_string()))?;
                     if k.alg != ALG_COSIGNATURE_V1 {
                         return Err(bad("a witness key must be a cosigner key (type 0x04)".into()));
                     }
@@ -163,9 +167,7 @@ impl Policy {
             }
         }
         if !quorum_seen {
-            return Err(
-                Error::input("the policy has no quorum line").hint("add 'quorum none' or 'quorum <group>'")
-            );
+            return Err(LedgerError::malformed(Document::Policy, "no quorum line"));
         }
         Ok(p)
     }

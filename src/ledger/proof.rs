@@ -4,12 +4,13 @@
 
 use super::checkpoint::Checkpoint;
 use super::entry::Entry;
+use super::error::{Document, LedgerError, Result};
+use super::kinds::Kinds;
 use super::merkle::{self, Hash};
+use super::tree::{consistency_path, inclusion_path};
 use super::Ledger;
-use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 /// The first line of a receipt.
@@ -46,7 +47,7 @@ impl Receipt {
     }
 
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |why: &str| Error::input(format!("malformed receipt: {why}"));
+        let bad = |why: &str| LedgerError::malformed(Document::Receipt, why);
         if text.len() > MAX_PROOF_BYTES {
             return Err(bad("larger than 1 MiB"));
         }
@@ -91,13 +92,20 @@ impl Receipt {
         })
     }
 
-    /// Verifies the receipt offline: the entry is canonical and at `index`, it is included
-    /// in the checkpoint's tree, and `trusted` accepts the checkpoint. Returns the entry
-    /// and checkpoint.
-    pub fn verify(&self, trusted: &dyn Fn(&Checkpoint) -> Result<(), String>) -> Result<(Entry, Checkpoint)> {
-        let invalid = |why: String| Error::invalid(format!("the receipt does not verify: {why}"));
+    /// Verifies the receipt offline: the entry is canonical, of a known kind and at
+    /// `index`, it is included in the checkpoint's tree, and `trusted` accepts the
+    /// checkpoint. Returns the entry and checkpoint.
+    pub fn verify(
+        &self,
+        kinds: &Kinds,
+        trusted: &dyn Fn(&Checkpoint) -> Result<(), String>,
+    ) -> Result<(Entry, Checkpoint)> {
+        let invalid = |why: String| LedgerError::Invalid(format!("the receipt does not verify: {why}"));
         let cp = Checkpoint::parse(&self.note)?;
-        let entry = Entry::parse_canonical(&self.entry).map_err(invalid)?;
+        let entry = Entry::parse_canonical(&self.entry).map_err(|e| invalid(e.to_string()))?;
+        if !kinds.knows(&entry.kind) {
+            return Err(invalid(format!("unknown kind {:?}", entry.kind)));
+        }
         if entry.seq != self.index {
             return Err(invalid(format!(
                 "the entry says it is entry {}, the proof is for index {}",
@@ -128,21 +136,28 @@ pub struct ConsistencyProof {
 impl ConsistencyProof {
     pub fn parse(text: &str) -> Result<Self> {
         if text.len() > MAX_PROOF_BYTES {
-            return Err(Error::input("malformed consistency proof: larger than 1 MiB"));
+            return Err(LedgerError::malformed(
+                Document::ConsistencyProof,
+                "larger than 1 MiB",
+            ));
         }
         let p: ConsistencyProof = serde_json::from_str(text)
-            .map_err(|e| Error::input(format!("malformed consistency proof: {e}")))?;
+            .map_err(|e| LedgerError::malformed(Document::ConsistencyProof, e.to_string()))?;
         if p.format != CONSISTENCY_FORMAT {
-            return Err(Error::input(format!(
-                "malformed consistency proof: format must be {CONSISTENCY_FORMAT}"
-            )));
+            return Err(LedgerError::malformed(
+                Document::ConsistencyProof,
+                format!("format must be {CONSISTENCY_FORMAT}"),
+            ));
         }
         Ok(p)
     }
 
     fn path(&self) -> Result<Vec<Hash>> {
         if self.proof.len() > 128 {
-            return Err(Error::input("malformed consistency proof: too many hashes"));
+            return Err(LedgerError::malformed(
+                Document::ConsistencyProof,
+                "too many hashes",
+            ));
         }
         self.proof
             .iter()
@@ -151,7 +166,7 @@ impl ConsistencyProof {
                     .ok()
                     .and_then(|v| Hash::try_from(v).ok())
                     .ok_or_else(|| {
-                        Error::input("malformed consistency proof: a hash is not 32 bytes of base64")
+                        LedgerError::malformed(Document::ConsistencyProof, "a hash is not 32 bytes of base64")
                     })
             })
             .collect()
@@ -163,7 +178,8 @@ impl ConsistencyProof {
         &self,
         trusted: &dyn Fn(&Checkpoint) -> Result<(), String>,
     ) -> Result<(Checkpoint, Checkpoint)> {
-        let invalid = |why: String| Error::invalid(format!("the consistency proof does not verify: {why}"));
+        let invalid =
+            |why: String| LedgerError::Invalid(format!("the consistency proof does not verify: {why}"));
         let old = Checkpoint::parse(&self.old)?;
         let new = Checkpoint::parse(&self.new)?;
         if old.origin != new.origin {
@@ -177,27 +193,19 @@ impl ConsistencyProof {
     }
 }
 
-/// The note of the stored checkpoint of `size` with its stored cosignatures, if any.
+/// The note of the stored checkpoint of `size` (default: the newest) with its stored
+/// cosignatures, if any.
 pub fn stored_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<String> {
-    let conn = &ledger.conn;
-    let note: Option<String> = match size {
-        Some(s) => conn
-            .query_row("SELECT note FROM checkpoints WHERE size = ?1", [s], |r| r.get(0))
-            .optional()?,
-        None => conn
-            .query_row(
-                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?,
-    };
-    let note = note.ok_or_else(|| match size {
-        Some(s) => Error::input(format!("there is no checkpoint of size {s}"))
-            .hint("'echoctl ledger log' lists entries; every command that appended wrote one checkpoint"),
-        None => Error::env("the ledger has no checkpoint"),
+    let r = ledger.store();
+    let found = r.checkpoint(size)?;
+    let (_, note) = found.ok_or_else(|| match size {
+        Some(size) => LedgerError::NoCheckpoint {
+            size,
+            nearest: r.nearest_checkpoints(size, 5).unwrap_or_default(),
+        },
+        None => LedgerError::NoCheckpoints,
     })?;
-    super::witness::with_cosignatures(conn, &note)
+    super::witness::with_cosignatures(r, &note)
 }
 
 /// Builds a receipt for the entry at `seq` against the checkpoint of `size` (default:
@@ -206,27 +214,24 @@ pub fn receipt(ledger: &Ledger, seq: u64, size: Option<u64>) -> Result<Receipt> 
     let note = stored_checkpoint(ledger, size)?;
     let cp = Checkpoint::parse(&note)?;
     if seq >= cp.size {
-        return Err(Error::input(format!(
-            "entry {seq} is not covered by the checkpoint of size {}",
-            cp.size
-        ))
-        .hint("choose a later checkpoint with --size"));
+        return Err(LedgerError::NotCovered { seq, size: cp.size });
     }
-    let entry: Vec<u8> = ledger
-        .conn
-        .query_row("SELECT body FROM entries WHERE seq = ?1", [seq], |r| r.get(0))?;
-    let path = super::inclusion_path(&ledger.conn, seq, cp.size)?;
-    let r = Receipt {
+    let r = ledger.store();
+    let entry = r
+        .body(seq)?
+        .ok_or_else(|| LedgerError::damaged(format!("entry {seq} is missing")))?;
+    let path = inclusion_path(r, seq, cp.size)?;
+    let receipt = Receipt {
         index: seq,
         entry,
         path,
         note,
     };
     // Never hand out a receipt that does not verify: the stored nodes may be damaged.
-    r.verify(&|_| Ok(())).map_err(|e| {
-        Error::env(format!("the ledger is damaged: {}", e.message)).hint("run 'echoctl ledger verify'")
-    })?;
-    Ok(r)
+    receipt
+        .verify(ledger.kinds(), &|_| Ok(()))
+        .map_err(|e| LedgerError::damaged(e.to_string()))?;
+    Ok(receipt)
 }
 
 /// Builds the consistency proof from the checkpoint `old` to `new` (default: the newest
@@ -242,25 +247,26 @@ pub fn consistency(
         None => stored_checkpoint(ledger, None)?,
     };
     let new = Checkpoint::parse(&new_note)?;
-    if old.origin != ledger.genesis.origin || new.origin != ledger.genesis.origin {
-        return Err(Error::input(
-            "the checkpoint is not of this ledger (another origin)",
+    let origin = &ledger.genesis.origin;
+    if old.origin != *origin || new.origin != *origin {
+        return Err(LedgerError::Mismatch(
+            "the checkpoint is not of this ledger (another origin)".into(),
         ));
     }
     if old.size > new.size {
-        return Err(Error::input(format!(
+        return Err(LedgerError::Mismatch(format!(
             "the old checkpoint ({}) is larger than the new one ({})",
             old.size, new.size
         )));
     }
     let size = ledger.size()?;
     if new.size > size {
-        return Err(Error::invalid(format!(
+        return Err(LedgerError::Invalid(format!(
             "the ledger holds {size} entries, fewer than the checkpoint's {}",
             new.size
         )));
     }
-    let path = consistency_path(&ledger.conn, old.size, new.size)?;
+    let path = consistency_path(ledger.store(), old.size, new.size)?;
     let proof = ConsistencyProof {
         format: CONSISTENCY_FORMAT.into(),
         old: old_note.to_owned(),
@@ -268,46 +274,9 @@ pub fn consistency(
         proof: path.iter().map(|h| B64.encode(h)).collect(),
     };
     proof.verify(&|_| Ok(())).map_err(|e| {
-        Error::invalid(format!(
-            "this ledger is not consistent with the given checkpoint: {}",
-            e.message
+        LedgerError::Invalid(format!(
+            "this ledger is not consistent with the given checkpoint: {e}"
         ))
     })?;
     Ok(proof)
-}
-
-/// RFC 9162 §2.1.4.1 SUBPROOF(m, D[0:n], true) from stored nodes.
-pub(crate) fn consistency_path(conn: &rusqlite::Connection, m: u64, n: u64) -> Result<Vec<Hash>> {
-    if m == 0 || m >= n {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    subproof(conn, m, 0, n, true, &mut out)?;
-    Ok(out)
-}
-
-fn subproof(
-    conn: &rusqlite::Connection,
-    m: u64,
-    lo: u64,
-    hi: u64,
-    b: bool,
-    out: &mut Vec<Hash>,
-) -> Result<()> {
-    let n = hi - lo;
-    if m == n {
-        if !b {
-            out.push(super::range_hash(conn, lo, hi)?);
-        }
-        return Ok(());
-    }
-    let k = merkle::largest_power_of_two_below(n);
-    if m <= k {
-        subproof(conn, m, lo, lo + k, b, out)?;
-        out.push(super::range_hash(conn, lo + k, hi)?);
-    } else {
-        subproof(conn, m - k, lo + k, hi, false, out)?;
-        out.push(super::range_hash(conn, lo, lo + k)?);
-    }
-    Ok(())
 }

@@ -4,13 +4,13 @@
 //! memory is a small state file per origin, written atomically.
 
 use super::checkpoint::Checkpoint;
+use super::error::{Document, LedgerError, Result};
 use super::proof::ConsistencyProof;
-use crate::error::{Error, Result};
+use super::store::{Reads, Writes};
 use crate::sign::file::KeyFile;
 use crate::sign::{Signer, VerifierKey, ALG_COSIGNATURE_V1};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -36,7 +36,9 @@ pub fn cosigner_key(key: &KeyFile) -> VerifierKey {
 
 /// A cosignature line for `cp` at `timestamp` (seconds since the epoch).
 pub fn cosign(key: &KeyFile, cp: &Checkpoint, timestamp: u64) -> Result<String> {
-    let sig = key.sign(cosigned_message(cp, timestamp).as_bytes())?;
+    let sig = key
+        .sign(cosigned_message(cp, timestamp).as_bytes())
+        .map_err(LedgerError::from)?;
     let vk = cosigner_key(key);
     let mut raw = vk.key_id.to_be_bytes().to_vec();
     raw.extend_from_slice(&timestamp.to_be_bytes());
@@ -73,7 +75,9 @@ pub fn check_consistent(
 ) -> Result<WitnessState> {
     if let Some(k) = log_key {
         if cp.valid_signers(std::slice::from_ref(k)).is_empty() {
-            return Err(Error::invalid("the checkpoint is not signed by the log's key"));
+            return Err(LedgerError::Invalid(
+                "the checkpoint is not signed by the log's key".into(),
+            ));
         }
     }
     let root = B64.encode(cp.root);
@@ -86,20 +90,20 @@ pub fn check_consistent(
         return Ok(next);
     };
     if last.origin != cp.origin {
-        return Err(Error::input(format!(
+        return Err(LedgerError::Mismatch(format!(
             "the witness state is for {}, the checkpoint for {}",
             last.origin, cp.origin
         )));
     }
     if cp.size < last.size {
-        return Err(Error::invalid(format!(
+        return Err(LedgerError::Invalid(format!(
             "stale checkpoint: size {} is older than the size {} this witness already cosigned",
             cp.size, last.size
         )));
     }
     if cp.size == last.size {
         if root != last.root {
-            return Err(Error::invalid(format!(
+            return Err(LedgerError::Invalid(format!(
                 "split view: the log shows two different trees of size {}; refusing to cosign",
                 cp.size
             )));
@@ -107,8 +111,8 @@ pub fn check_consistent(
         return Ok(next);
     }
     let Some(proof) = proof else {
-        return Err(Error::invalid(format!(
-            "this witness cosigned size {} before: a consistency proof from it to size {} is required (--proof)",
+        return Err(LedgerError::Invalid(format!(
+            "this witness cosigned size {} before: a consistency proof from it to size {} is required",
             last.size, cp.size
         )));
     };
@@ -119,14 +123,14 @@ pub fn check_consistent(
         _ => Ok(()),
     })?;
     if old.size != last.size || B64.encode(old.root) != last.root {
-        return Err(Error::invalid(
-            "split view: the consistency proof starts from a checkpoint this witness never cosigned",
+        return Err(LedgerError::Invalid(
+            "split view: the consistency proof starts from a checkpoint this witness never cosigned".into(),
         ));
     }
     if new.body() != cp.body() {
         let _ = note;
-        return Err(Error::invalid(
-            "the consistency proof ends at another checkpoint than the one to cosign",
+        return Err(LedgerError::Invalid(
+            "the consistency proof ends at another checkpoint than the one to cosign".into(),
         ));
     }
     Ok(next)
@@ -136,23 +140,27 @@ pub fn load_state(path: &Path) -> Result<Option<WitnessState>> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| Error::env(format!("witness state {} is damaged: {e}", path.display()))),
+            .map_err(|e| LedgerError::malformed(Document::WitnessState, format!("{}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::env(format!(
-            "cannot read witness state {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(LedgerError::Io {
+            what: format!("read witness state {}", path.display()),
+            source: e,
+        }),
     }
 }
 
 /// Writes the state through a temporary file and a rename, so a crash leaves the old
 /// state or the new one, never half of either.
 pub fn save_state(path: &Path, state: &WitnessState) -> Result<()> {
+    let failed = |e: std::io::Error| LedgerError::Io {
+        what: format!("write witness state {}", path.display()),
+        source: e,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(failed)?;
     }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let json = serde_json::to_vec(state).map_err(|e| Error::env(e.to_string()))?;
+    let json = serde_json::to_vec(state).unwrap_or_default();
     let write = || -> std::io::Result<()> {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp)?;
@@ -162,34 +170,15 @@ pub fn save_state(path: &Path, state: &WitnessState) -> Result<()> {
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::env(format!("cannot write witness state {}: {e}", path.display()))
+        failed(e)
     })
 }
 
-/// Whether the ledger file has the cosignatures table (schema v2).
-fn has_table(conn: &Connection) -> Result<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cosignatures'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
-}
-
 /// `note` with the cosignature lines stored for its checkpoint appended.
-pub fn with_cosignatures(conn: &Connection, note: &str) -> Result<String> {
-    if !has_table(conn)? {
-        return Ok(note.to_owned());
-    }
+pub fn with_cosignatures(r: &dyn Reads, note: &str) -> Result<String> {
     let cp = Checkpoint::parse(note)?;
-    let mut stmt = conn.prepare_cached("SELECT line FROM cosignatures WHERE size = ?1 ORDER BY line")?;
-    let lines = stmt
-        .query_map([cp.size], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
     let mut out = note.to_owned();
-    for line in lines {
+    for line in r.cosignatures(cp.size)? {
         if !out.contains(&line) {
             out.push_str(&line);
         }
@@ -197,30 +186,33 @@ pub fn with_cosignatures(conn: &Connection, note: &str) -> Result<String> {
     Ok(out)
 }
 
-/// Stores cosignature lines for the checkpoint of `size`. Each must be a well-formed
-/// cosignature/v1 line; who made it is checked when verifying with witness keys.
-pub fn add_cosignatures(conn: &Connection, size: u64, lines: &str) -> Result<usize> {
-    let note: Option<String> = conn
-        .query_row("SELECT note FROM checkpoints WHERE size = ?1", [size], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let note = note.ok_or_else(|| Error::input(format!("there is no checkpoint of size {size}")))?;
+/// Stores cosignature lines for the checkpoint of `size` (default: the newest). Each
+/// must be a well-formed cosignature/v1 line; who made it is checked when verifying with
+/// witness keys.
+pub(crate) fn add_cosignatures(tx: &mut dyn Writes, size: Option<u64>, lines: &str) -> Result<usize> {
+    let stored = tx.checkpoint(size)?;
+    let (size, note) = stored.ok_or_else(|| match size {
+        Some(size) => LedgerError::NoCheckpoint {
+            size,
+            nearest: Vec::new(),
+        },
+        None => LedgerError::NoCheckpoints,
+    })?;
     let cp = Checkpoint::parse(&note)?;
     let mut added = 0;
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
         let probe = format!("{}\n{line}\n", cp.body());
-        let parsed = Checkpoint::parse(&probe).map_err(|e| e.context("cosignature"))?;
-        let sig = &parsed.signatures[0];
-        if sig.sig.len() != 72 {
-            return Err(Error::input(
+        let parsed = Checkpoint::parse(&probe).map_err(|e| match e {
+            LedgerError::Malformed { why, .. } => LedgerError::malformed(Document::Cosignature, why),
+            other => other,
+        })?;
+        if parsed.signatures[0].sig.len() != 72 {
+            return Err(LedgerError::malformed(
+                Document::Cosignature,
                 "not a cosignature/v1 line (timestamp and Ed25519 signature)",
             ));
         }
-        added += conn.execute(
-            "INSERT OR IGNORE INTO cosignatures (size, line) VALUES (?1, ?2)",
-            params![size, format!("{line}\n")],
-        )?;
+        added += usize::from(tx.insert_cosignature(size, &format!("{line}\n"))?);
     }
     Ok(added)
 }

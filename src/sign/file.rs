@@ -2,8 +2,7 @@
 //! `PRIVATE+KEY+name+hex8+base64(0x01 ‖ seed)`, one line, mode 0600. A key file that is
 //! group- or world-readable is refused, as ssh does.
 
-use super::{key_id, valid_key_name, Signer, ALG_ED25519};
-use crate::error::{Error, Result};
+use super::{key_id, valid_key_name, Result, SignError, Signer, ALG_ED25519};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
@@ -20,9 +19,7 @@ impl KeyFile {
     /// A key from a 32-byte seed.
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self> {
         if !valid_key_name(name) {
-            return Err(Error::input(format!(
-                "invalid key name {name:?}: it must be non-empty, without '+' or spaces"
-            )));
+            return Err(SignError::KeyName(name.to_owned()));
         }
         Ok(KeyFile {
             name: name.to_owned(),
@@ -46,11 +43,11 @@ impl KeyFile {
 
     /// Parses a private key string.
     pub fn decode(text: &str) -> Result<Self> {
-        let bad = |why: &str| Error::input(format!("not an echoctl key file: {why}"));
+        let bad = SignError::KeyFileFormat;
         let rest = text
             .trim()
             .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("it does not start with PRIVATE+KEY+"))?;
+            .ok_or(bad("it does not start with PRIVATE+KEY+"))?;
         let mut parts = rest.splitn(3, '+');
         let (Some(name), Some(hex8), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad("expected name+keyid+key"));
@@ -70,33 +67,40 @@ impl KeyFile {
 
     /// Loads a key file, refusing one that others can read.
     pub fn load(path: &Path) -> Result<Self> {
-        let shown = path.display();
-        let meta = std::fs::metadata(path).map_err(|e| {
-            Error::env(format!("cannot read key file {shown}: {e}"))
-                .hint("pass the key with --key FILE or ECHOCTL_KEY; create one with 'echoctl key generate'")
-        })?;
+        let unreadable = |source| SignError::ReadKeyFile {
+            path: path.to_owned(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
-                return Err(
-                    Error::env(format!("key file {shown} is readable by others (mode {mode:o})"))
-                        .hint(format!("restrict it with 'chmod 600 {shown}'")),
-                );
+                return Err(SignError::KeyFileMode {
+                    path: path.to_owned(),
+                    mode,
+                });
             }
         }
         let _ = meta;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::env(format!("cannot read key file {shown}: {e}")))?;
-        KeyFile::decode(&text).map_err(|e| e.context(format!("key file {shown}")))
+        let text = std::fs::read_to_string(path).map_err(unreadable)?;
+        KeyFile::decode(&text).map_err(|e| SignError::KeyFile {
+            path: path.to_owned(),
+            why: match e {
+                SignError::KeyFileFormat(why) => why.to_owned(),
+                other => other.to_string(),
+            },
+        })
     }
 
     /// Writes the key to a new file with mode 0600; never overwrites.
     pub fn write_new(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::env(format!("cannot create directory {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|source| SignError::Directory {
+                path: dir.to_owned(),
+                source,
+            })?;
         }
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
@@ -105,17 +109,20 @@ impl KeyFile {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
+        let failed = |source| SignError::CreateKeyFile {
+            path: path.to_owned(),
+            source,
+        };
         let mut f = opts.open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::input(format!("key file {} already exists", path.display()))
-                    .hint("keys are never overwritten: choose another path with --out")
+                SignError::KeyFileExists(path.to_owned())
             } else {
-                Error::env(format!("cannot create key file {}: {e}", path.display()))
+                failed(e)
             }
         })?;
-        f.write_all(format!("{}\n", self.encode()).as_bytes())?;
-        f.sync_all()?;
-        Ok(())
+        f.write_all(format!("{}\n", self.encode()).as_bytes())
+            .map_err(failed)?;
+        f.sync_all().map_err(failed)
     }
 }
 

@@ -6,11 +6,85 @@
 pub mod file;
 pub mod yubihsm;
 
-use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+/// What can go wrong with keys and signing. HSM failures name the HSM; none of these
+/// messages names a flag: the CLI words the hints.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("no signing key given")]
+    NoKey,
+    #[error("key {0} is given twice")]
+    Twice(String),
+    #[error("invalid verifier key {text:?}: {why}")]
+    VerifierKey { text: String, why: &'static str },
+    #[error("invalid key name {0:?}: it must be non-empty, without '+' or spaces")]
+    KeyName(String),
+    #[error("key name {0:?} is too long for an HSM label (at most 40 bytes)")]
+    LabelTooLong(String),
+    #[error("not an echoctl key file: {0}")]
+    KeyFileFormat(&'static str),
+    #[error("key file {}: not an echoctl key file: {why}", .path.display())]
+    KeyFile { path: PathBuf, why: String },
+    #[error("cannot read key file {}: {source}", .path.display())]
+    ReadKeyFile { path: PathBuf, source: std::io::Error },
+    #[error("key file {} is readable by others (mode {mode:o})", .path.display())]
+    KeyFileMode { path: PathBuf, mode: u32 },
+    #[error("key file {} already exists", .0.display())]
+    KeyFileExists(PathBuf),
+    #[error("cannot create key file {}: {source}", .path.display())]
+    CreateKeyFile { path: PathBuf, source: std::io::Error },
+    #[error("cannot create directory {}: {source}", .path.display())]
+    Directory { path: PathBuf, source: std::io::Error },
+    #[error("invalid HSM address {0:?}")]
+    HsmAddress(String),
+    #[error("invalid YubiHSM2 serial number {0:?}")]
+    HsmSerial(String),
+    #[error("this echoctl was built without USB support for the YubiHSM2")]
+    NoUsb,
+    #[error("the HSM at {address} already holds a key with id {key_id}")]
+    HsmKeyTaken { address: String, key_id: u16 },
+    #[error("{what}: the HSM at {address} has no such key")]
+    HsmNoKey { what: String, address: String },
+    #[error("{what}: the HSM already holds an object with that id")]
+    HsmObjectExists { what: String },
+    #[error("{what}: the authentication key may not do this")]
+    HsmPermission { what: String },
+    #[error("{what}: the HSM at {address} failed: {detail}")]
+    HsmFailed {
+        what: String,
+        address: String,
+        detail: String,
+    },
+    #[error("key {key_id} in the HSM at {address} is not an Ed25519 key")]
+    HsmNotEd25519 { key_id: u16, address: String },
+    #[error("key {key_id} in the HSM has the label {label:?}, which is not a valid key name")]
+    HsmLabel { key_id: u16, label: String },
+    #[error("key {0} has a public key that is not 32 bytes")]
+    HsmPublicKey(u16),
+    #[error("HSM key {0} returned a signature that does not verify")]
+    HsmBadSignature(u16),
+    #[error("the HSM at {address} has no free session: {detail}")]
+    HsmNoSession { address: String, detail: String },
+    #[error(
+        "the HSM at {address} refused authentication key {auth_key}: wrong password or key id ({detail})"
+    )]
+    HsmAuth {
+        address: String,
+        auth_key: u16,
+        detail: String,
+    },
+    #[error("cannot reach the YubiHSM at {address}: {detail}")]
+    HsmUnreachable { address: String, detail: String },
+    #[error("the HSM holds a different public key than the file's")]
+    HsmMismatch,
+}
+
+pub type Result<T, E = SignError> = std::result::Result<T, E>;
 
 /// Signature type byte for Ed25519 in C2SP signed notes.
 pub const ALG_ED25519: u8 = 0x01;
@@ -42,16 +116,11 @@ impl Signers {
     /// Signers in order; the first is the primary. Refuses an empty list and duplicates.
     pub fn new(list: Vec<Box<dyn Signer>>) -> Result<Self> {
         if list.is_empty() {
-            return Err(
-                Error::input("no signing key given").hint("pass --key FILE (or hsm:ID with --hsm URL)")
-            );
+            return Err(SignError::NoKey);
         }
         for (i, s) in list.iter().enumerate() {
             if list[..i].iter().any(|o| o.public_key() == s.public_key()) {
-                return Err(Error::input(format!(
-                    "key {} is given twice",
-                    s.verifier().identity()
-                )));
+                return Err(SignError::Twice(s.verifier().identity()));
             }
         }
         Ok(Signers { list })
@@ -137,9 +206,9 @@ impl VerifierKey {
 
     /// Parses `name+hex8+base64(type ‖ key)`, checking the key ID.
     pub fn parse(s: &str) -> Result<Self> {
-        let bad = |why: &str| {
-            Error::input(format!("invalid verifier key {s:?}: {why}"))
-                .hint("a verifier key looks like 'origin+1a2b3c4d+AbCd…', as printed by 'echoctl key show'")
+        let bad = |why: &'static str| SignError::VerifierKey {
+            text: s.to_owned(),
+            why,
         };
         let mut parts = s.trim().splitn(3, '+');
         let (Some(name), Some(hex8), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {

@@ -12,8 +12,7 @@
 //! session for the HSM to expire after 30 s idle. A YubiHSM2 has 16; a burst of more
 //! HSM-signed commands than that within 30 s gets a clear "no free session" error.
 
-use super::{valid_key_name, Signer};
-use crate::error::{Error, Result};
+use super::{valid_key_name, Result, SignError, Signer};
 use std::time::Duration;
 use yubihsm::{asymmetric, object, Capability, Client, Connector, Credentials, Domain};
 
@@ -26,10 +25,7 @@ pub enum HsmAddress {
 
 impl HsmAddress {
     pub fn parse(s: &str) -> Result<Self> {
-        let bad = || {
-            Error::input(format!("invalid --hsm {s:?}"))
-                .hint("use http://HOST:PORT (a yubihsm-connector) or usb[:SERIAL]")
-        };
+        let bad = || SignError::HsmAddress(s.to_owned());
         if let Some(rest) = s.strip_prefix("http://") {
             let rest = rest.trim_end_matches('/');
             let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
@@ -65,7 +61,7 @@ impl HsmAddress {
                 let serial = match serial {
                     Some(s) => Some(
                         s.parse::<yubihsm::device::SerialNumber>()
-                            .map_err(|_| Error::input(format!("invalid YubiHSM2 serial number {s:?}")))?,
+                            .map_err(|_| SignError::HsmSerial(s.clone()))?,
                     ),
                     None => None,
                 };
@@ -75,12 +71,7 @@ impl HsmAddress {
                 }))
             }
             #[cfg(not(feature = "usb"))]
-            HsmAddress::Usb { .. } => Err(Error::env(
-                "this echoctl was built without USB support for the YubiHSM2",
-            )
-            .hint(
-                "run yubihsm-connector and pass --hsm http://127.0.0.1:12345, or build echoctl with --features usb",
-            )),
+            HsmAddress::Usb { .. } => Err(SignError::NoUsb),
         }
     }
 }
@@ -158,11 +149,10 @@ impl Hsm {
     /// Refuses an object id that already holds a key: nothing is ever overwritten.
     fn refuse_taken(&self, key_id: u16) -> Result<()> {
         match self.retry(|c| c.get_object_info(key_id, object::Type::AsymmetricKey)) {
-            Ok(_) => Err(Error::input(format!(
-                "the HSM at {} already holds a key with id {key_id}",
-                self.address
-            ))
-            .hint("choose another --key-id; echoctl never overwrites a key")),
+            Ok(_) => Err(SignError::HsmKeyTaken {
+                address: self.address.to_string(),
+                key_id,
+            }),
             Err(e) if e.device_error() == Some(yubihsm::device::ErrorKind::ObjectNotFound) => Ok(()),
             Err(e) => Err(self.op_error(&format!("cannot check key id {key_id}"), &e)),
         }
@@ -174,10 +164,10 @@ impl Hsm {
             .retry(|c| c.get_object_info(key_id, object::Type::AsymmetricKey))
             .map_err(|e| self.op_error(&format!("cannot read key {key_id}"), &e))?;
         if info.algorithm != yubihsm::Algorithm::Asymmetric(asymmetric::Algorithm::Ed25519) {
-            return Err(Error::env(format!(
-                "key {key_id} in the HSM at {} is not an Ed25519 key",
-                self.address
-            )));
+            return Err(SignError::HsmNotEd25519 {
+                key_id,
+                address: self.address.to_string(),
+            });
         }
         let name = info
             .label
@@ -185,9 +175,7 @@ impl Hsm {
             .map(|s| s.trim_end_matches('\0').to_owned())
             .unwrap_or_default();
         if !valid_key_name(&name) {
-            return Err(Error::env(format!(
-                "key {key_id} in the HSM has the label {name:?}, which is not a valid key name"
-            )));
+            return Err(SignError::HsmLabel { key_id, label: name });
         }
         let pk = self
             .retry(|c| c.get_public_key(key_id))
@@ -195,7 +183,7 @@ impl Hsm {
         let public_key: [u8; 32] = pk
             .as_ref()
             .try_into()
-            .map_err(|_| Error::env(format!("key {key_id} has a public key that is not 32 bytes")))?;
+            .map_err(|_| SignError::HsmPublicKey(key_id))?;
         Ok(HsmSigner {
             hsm: Hsm {
                 client: self.client.clone(),
@@ -222,65 +210,60 @@ impl Hsm {
         }
     }
 
-    fn op_error(&self, what: &str, e: &yubihsm::client::Error) -> Error {
+    fn op_error(&self, what: &str, e: &yubihsm::client::Error) -> SignError {
         use yubihsm::device::ErrorKind as D;
+        let what = what.to_owned();
         match e.device_error() {
-            Some(D::ObjectNotFound) => Error::env(format!(
-                "{what}: the HSM at {} has no such key",
-                self.address
-            ))
-            .hint("list its keys with yubihsm-shell, or create one with 'echoctl key generate --hsm URL --key-id N'"),
-            Some(D::ObjectExists) => Error::input(format!("{what}: the HSM already holds an object with that id"))
-                .hint("choose another --key-id"),
-            Some(D::InsufficientPermissions) => Error::env(format!(
-                "{what}: the authentication key may not do this"
-            )),
-            _ => Error::env(format!("{what}: the HSM at {} failed: {e}", self.address))
-                .hint("check that the HSM and its connector are up, then retry"),
+            Some(D::ObjectNotFound) => SignError::HsmNoKey {
+                what,
+                address: self.address.to_string(),
+            },
+            Some(D::ObjectExists) => SignError::HsmObjectExists { what },
+            Some(D::InsufficientPermissions) => SignError::HsmPermission { what },
+            _ => SignError::HsmFailed {
+                what,
+                address: self.address.to_string(),
+                detail: e.to_string(),
+            },
         }
     }
 }
 
 fn label(name: &str) -> Result<object::Label> {
     if !valid_key_name(name) {
-        return Err(Error::input(format!(
-            "invalid key name {name:?}: it must be non-empty, without '+' or spaces"
-        )));
+        return Err(SignError::KeyName(name.to_owned()));
     }
-    object::Label::from_bytes(name.as_bytes()).map_err(|_| {
-        Error::input(format!(
-            "key name {name:?} is too long for an HSM label (at most 40 bytes)"
-        ))
-    })
+    object::Label::from_bytes(name.as_bytes()).map_err(|_| SignError::LabelTooLong(name.to_owned()))
 }
 
-fn open_error(address: &HsmAddress, auth: &HsmAuth, e: &yubihsm::client::Error) -> Error {
-    let text = format!("{e}");
-    let chain = {
-        let mut s = text.clone();
-        let mut src = std::error::Error::source(e);
-        while let Some(x) = src {
-            let m = x.to_string();
-            if !s.contains(&m) {
-                s.push_str(&format!(": {m}"));
-            }
-            src = x.source();
+fn open_error(address: &HsmAddress, auth: &HsmAuth, e: &yubihsm::client::Error) -> SignError {
+    let mut chain = format!("{e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(x) = src {
+        let m = x.to_string();
+        if !chain.contains(&m) {
+            chain.push_str(&format!(": {m}"));
         }
-        s
-    };
+        src = x.source();
+    }
     let lower = chain.to_lowercase();
+    let address = address.to_string();
     if lower.contains("sessionsfull") || lower.contains("sessions full") || lower.contains("session count") {
-        Error::env(format!("the HSM at {address} has no free session: {chain}"))
-            .hint("a YubiHSM2 holds 16 sessions and frees idle ones after 30 s; wait and retry (see README, 'Keys in a YubiHSM2')")
+        SignError::HsmNoSession {
+            address,
+            detail: chain,
+        }
     } else if lower.contains("auth") || lower.contains("cryptogram") || lower.contains("mac") {
-        Error::env(format!(
-            "the HSM at {address} refused authentication key {}: wrong password or key id ({chain})",
-            auth.key_id
-        ))
-        .hint("set ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or enter the password when asked")
+        SignError::HsmAuth {
+            address,
+            auth_key: auth.key_id,
+            detail: chain,
+        }
     } else {
-        Error::env(format!("cannot reach the YubiHSM at {address}: {chain}"))
-            .hint("is yubihsm-connector running (and the HSM plugged in)? check --hsm / ECHOCTL_HSM")
+        SignError::HsmUnreachable {
+            address,
+            detail: chain,
+        }
     }
 }
 
@@ -322,10 +305,7 @@ impl Signer for HsmSigner {
         let bytes = sig.to_bytes();
         // Never trust a device blindly: a wrong signature would poison the ledger.
         if !self.verifier().verify(msg, &bytes) {
-            return Err(Error::env(format!(
-                "HSM key {} returned a signature that does not verify",
-                self.key_id
-            )));
+            return Err(SignError::HsmBadSignature(self.key_id));
         }
         Ok(bytes)
     }

@@ -3,13 +3,71 @@
 //! ROI = (value − cost) / cost is rounded half-to-even to 6 decimal places.
 
 use crate::clock::Clock;
-use crate::error::{Error, Result};
-use crate::ledger::entry::KIND_TASK;
-use crate::ledger::{Appended, Ledger, LogFilter, NewEntry, SystemEntry};
+use crate::ledger::error::Refusal;
+use crate::ledger::kinds::{Draft, Feature, Lookup};
+use crate::ledger::{Appended, Ledger, LedgerError, LogFilter, NewEntry, SystemEntry};
 use crate::sign::Signers;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 use std::str::FromStr;
+
+/// Written by `treasury record` and `treasury settle`.
+pub const KIND_TASK: &str = "task";
+
+/// Why the treasury refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum TreasuryError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("a task needs a name")]
+    NoName,
+    #[error("unknown risk {0:?}")]
+    Risk(String),
+    #[error("{what} {text:?} is not an amount")]
+    Amount { what: &'static str, text: String },
+    #[error("a task's cost must be more than zero (ROI divides by it)")]
+    ZeroCost,
+    #[error("task {0:?} is already recorded")]
+    Recorded(String),
+    #[error("task {0:?} is not recorded")]
+    NotRecorded(String),
+    #[error("task {0:?} is already settled")]
+    Settled(String),
+    #[error("a task entry needs an action of record or settle")]
+    Action,
+}
+
+pub type Result<T, E = TreasuryError> = std::result::Result<T, E>;
+
+/// The treasury's kind, registered with the ledger.
+pub struct Treasury;
+
+impl Feature for Treasury {
+    fn name(&self) -> &'static str {
+        "treasury"
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND_TASK]
+    }
+
+    /// A task entry records or settles a task, with exact amounts.
+    fn check_append(&self, draft: &Draft<'_>, _: &dyn Lookup) -> std::result::Result<(), Refusal> {
+        let c = draft.content;
+        let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default();
+        match field("action") {
+            "record" => {
+                amount(field("cost"), "cost")?;
+                amount(field("expected_value"), "expected value")?;
+            }
+            "settle" => {
+                amount(field("actual_value"), "actual value")?;
+            }
+            _ => return Err(TreasuryError::Action.into()),
+        }
+        Ok(())
+    }
+}
 
 /// Decimal places of ROI figures.
 pub const ROI_PLACES: u32 = 6;
@@ -49,10 +107,10 @@ fn roi(cost: Decimal, value: Decimal) -> Option<Decimal> {
 }
 
 /// Parses an exact, non-negative decimal amount ("1234.50"; no exponent, no sign).
-pub fn amount(s: &str, what: &str) -> Result<Decimal> {
-    let bad = || {
-        Error::input(format!("{what} {s:?} is not an amount"))
-            .hint("write amounts as plain decimals, e.g. 1250.00")
+pub fn amount(s: &str, what: &'static str) -> Result<Decimal> {
+    let bad = || TreasuryError::Amount {
+        what,
+        text: s.to_owned(),
     };
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') || s.matches('.').count() > 1 {
         return Err(bad());
@@ -91,7 +149,7 @@ pub fn tasks(ledger: &Ledger) -> Result<Vec<Task>> {
             }
             _ => {}
         }
-        Ok(())
+        Ok::<(), TreasuryError>(())
     })?;
     Ok(out)
 }
@@ -110,23 +168,18 @@ pub fn record(
     proof_burden: &str,
 ) -> Result<Appended> {
     if task.trim().is_empty() {
-        return Err(Error::input("a task needs a name (--task)"));
+        return Err(TreasuryError::NoName);
     }
     if !RISKS.contains(&risk) {
-        return Err(
-            Error::input(format!("unknown risk {risk:?}")).hint("risk is low, medium, high or critical")
-        );
+        return Err(TreasuryError::Risk(risk.to_owned()));
     }
     let cost_value = amount(cost, "cost")?;
     if cost_value.is_zero() {
-        return Err(Error::input(
-            "a task's cost must be more than zero (ROI divides by it)",
-        ));
+        return Err(TreasuryError::ZeroCost);
     }
     amount(expected_value, "expected value")?;
     if tasks(ledger)?.iter().any(|t| t.task == task) {
-        return Err(Error::input(format!("task {task:?} is already recorded"))
-            .hint("settle it with 'echoctl treasury settle'"));
+        return Err(TreasuryError::Recorded(task.to_owned()));
     }
     let mut content = Map::new();
     for (k, v) in [
@@ -145,7 +198,7 @@ pub fn record(
         content,
         refs: vec![],
     };
-    ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(e)])
+    Ok(ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(e)])?)
 }
 
 /// Settles a recorded task with its actual value.
@@ -159,12 +212,12 @@ pub fn settle(
 ) -> Result<Appended> {
     amount(actual_value, "actual value")?;
     let all = tasks(ledger)?;
-    let t = all.iter().find(|t| t.task == task).ok_or_else(|| {
-        Error::input(format!("task {task:?} is not recorded"))
-            .hint("record it with 'echoctl treasury record'")
-    })?;
+    let t = all
+        .iter()
+        .find(|t| t.task == task)
+        .ok_or_else(|| TreasuryError::NotRecorded(task.to_owned()))?;
     if t.actual_value.is_some() {
-        return Err(Error::input(format!("task {task:?} is already settled")));
+        return Err(TreasuryError::Settled(task.to_owned()));
     }
     let mut content = Map::new();
     for (k, v) in [
@@ -180,7 +233,7 @@ pub fn settle(
         content,
         refs: vec![t.id.clone()],
     };
-    ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(e)])
+    Ok(ledger.append_system(signers, clock, source, vec![SystemEntry::Entry(e)])?)
 }
 
 #[cfg(test)]

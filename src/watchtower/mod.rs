@@ -11,15 +11,31 @@
 //!   an active outcome breaks a constraint rule in force at the outcome's time.
 
 use crate::clock::{parse_entry_ts, Clock};
-use crate::error::Result;
+use crate::court::KIND_CASE;
 use crate::ledger::amend::{Amendment, AmendmentType, Status};
 use crate::ledger::constraint::{Rule, SEVERITIES};
-use crate::ledger::entry::{KIND_AMENDMENT, KIND_CASE, KIND_WATCHTOWER};
+use crate::ledger::kinds::{Feature, KIND_AMENDMENT};
 use crate::ledger::verify::{self, Anchors};
-use crate::ledger::{canon, Appended, Ledger, LogFilter, NewEntry, SystemEntry};
+use crate::ledger::{canon, Appended, Ledger, LedgerError, LogFilter, NewEntry, SystemEntry};
 use crate::sign::Signers;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
+
+/// Written by `watchtower scan`.
+pub const KIND_WATCHTOWER: &str = "watchtower";
+
+/// The watchtower's kind, registered with the ledger.
+pub struct Watchtower;
+
+impl Feature for Watchtower {
+    fn name(&self) -> &'static str {
+        "watchtower"
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND_WATCHTOWER]
+    }
+}
 
 /// One thing the watchtower can prove.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,8 +78,8 @@ pub fn scan(
     clock: &Clock,
     source: &str,
     open_cases: bool,
-) -> Result<Scan> {
-    let report = verify::verify(ledger.path(), &Anchors::default(), &mut |_, _| {})?;
+) -> Result<Scan, LedgerError> {
+    let report = verify::verify(ledger.path(), ledger.kinds(), &Anchors::default(), &mut |_, _| {})?;
     if let Some(f) = report.failure {
         let finding = Finding {
             event: "integrity_violation".into(),
@@ -121,7 +137,7 @@ pub fn scan(
                 status: Status::Active,
             },
         );
-        Ok(())
+        Ok::<(), LedgerError>(())
     })?;
     let active = |id: &String| states.get(id).filter(|s| s.status == Status::Active);
 
@@ -213,17 +229,9 @@ pub fn scan(
             }));
         }
         if open_cases && !open_case_sets.contains(&f.entries) {
-            let mut content = Map::new();
-            content.insert(
-                "description".into(),
-                Value::String(format!("watchtower: {}", f.detail)),
-            );
-            to_write.push(SystemEntry::Entry(NewEntry {
-                kind: KIND_CASE.into(),
-                source: source.into(),
-                content,
-                refs: f.entries.clone(),
-            }));
+            let description = format!("watchtower: {}", f.detail);
+            let case = crate::court::case_entry(source, f.entries.clone(), &description);
+            to_write.push(SystemEntry::Entry(case));
             cases_opened += 1;
         }
     }

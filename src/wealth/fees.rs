@@ -4,7 +4,7 @@
 
 use super::book::Market;
 use super::Venue;
-use crate::error::{Error, Result};
+use super::{Result, WealthError};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::str::FromStr;
@@ -42,15 +42,15 @@ fn rate(v: &toml::Value, what: &str) -> Result<Decimal> {
         toml::Value::String(s) => s.clone(),
         toml::Value::Integer(i) => i.to_string(),
         _ => {
-            return Err(Error::input(format!(
-                "fees: {what} must be a decimal string, e.g. \"0.001\""
+            return Err(WealthError::Fees(format!(
+                "{what} must be a decimal string, e.g. \"0.001\""
             )))
         }
     };
     let d = Decimal::from_str(&text)
-        .map_err(|_| Error::input(format!("fees: {what} {text:?} is not a decimal")))?;
+        .map_err(|_| WealthError::Fees(format!("{what} {text:?} is not a decimal")))?;
     if d < Decimal::ZERO {
-        return Err(Error::input(format!("fees: {what} is negative")));
+        return Err(WealthError::Fees(format!("{what} is negative")));
     }
     Ok(d)
 }
@@ -61,23 +61,20 @@ impl FeeSchedule {
     /// `[kraken] volume_30d = "0"` (picks the tier) or `taker = "0.0026"`.
     pub fn from_toml(text: &str) -> Result<Self> {
         let table: toml::Table =
-            toml::from_str(text).map_err(|e| Error::input(format!("fees: not TOML: {e}")))?;
+            toml::from_str(text).map_err(|e| WealthError::Fees(format!("not TOML: {e}")))?;
         let mut f = FeeSchedule::default();
         for (venue, section) in &table {
-            let v = Venue::parse(venue).map_err(|e| Error::input(format!("fees: {}", e.message)))?;
+            let v = Venue::parse(venue).map_err(|e| WealthError::Fees(e.to_string()))?;
             let section = section
                 .as_table()
-                .ok_or_else(|| Error::input(format!("fees: [{venue}] is not a table")))?;
+                .ok_or_else(|| WealthError::Fees(format!("[{venue}] is not a table")))?;
             for (k, val) in section {
                 match (v, k.as_str()) {
                     (Venue::Binance, "taker") => f.binance_taker = rate(val, "binance.taker")?,
                     (Venue::Coinbase, "taker") => f.coinbase_taker = rate(val, "coinbase.taker")?,
                     (Venue::Kraken, "taker") => f.kraken_taker = Some(rate(val, "kraken.taker")?),
                     (Venue::Kraken, "volume_30d") => f.kraken_volume_30d = rate(val, "kraken.volume_30d")?,
-                    _ => {
-                        return Err(Error::input(format!("fees: unknown key {venue}.{k}"))
-                            .hint("keys: taker; kraken also volume_30d"))
-                    }
+                    _ => return Err(WealthError::FeeKey(format!("{venue}.{k}"))),
                 }
             }
         }
@@ -86,8 +83,8 @@ impl FeeSchedule {
             .flatten()
         {
             if r > Decimal::ONE {
-                return Err(Error::input(format!(
-                    "fees: a taker rate of {r} is more than 100%"
+                return Err(WealthError::Fees(format!(
+                    "a taker rate of {r} is more than 100%"
                 )));
             }
         }

@@ -4,12 +4,35 @@
 //! reads the environment or places a live order.
 
 pub mod book;
+pub mod error;
 pub mod exchange;
 pub mod fees;
 pub mod scan;
 pub mod trade;
 
-use crate::error::{Error, Result};
+use crate::ledger::kinds::{Feature, Shown};
+pub use error::{Result, WealthError};
+
+/// Written by `wealth scan --record`, `wealth trade` and `wealth reset-kill-switch`.
+pub const KIND_TRADE: &str = "trade";
+
+/// The wealth engine's kind, registered with the ledger: a trade's result (which carries
+/// its summary, under the section "Trades") is a paragraph of the Reader Edition.
+pub struct Wealth;
+
+impl Feature for Wealth {
+    fn name(&self) -> &'static str {
+        "wealth"
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &[KIND_TRADE]
+    }
+
+    fn shown(&self, _kind: &str) -> Shown {
+        Shown::WithField("summary")
+    }
+}
 
 /// The venues echoctl reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,9 +54,10 @@ impl Venue {
     }
 
     pub fn parse(s: &str) -> Result<Venue> {
-        Venue::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
-            Error::input(format!("unknown venue {s:?}")).hint("venues: binance, kraken, coinbase")
-        })
+        Venue::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| WealthError::Venue(s.to_owned()))
     }
 }
 

@@ -8,9 +8,9 @@ use super::exchange::snapshot::Snapshot;
 use super::fees::FeeSchedule;
 use super::scan::{Leg, Opportunity, ScanParams};
 use super::Venue;
+use super::{Result, WealthError, KIND_TRADE};
 use crate::clock::{format_ts, Clock, Millis};
-use crate::error::{Error, Result};
-use crate::ledger::entry::{hex, KIND_TRADE};
+use crate::ledger::entry::hex;
 use crate::ledger::{Appended, Ledger, LogFilter, NewEntry, SystemEntry};
 use crate::sign::Signers;
 use rust_decimal::Decimal;
@@ -464,7 +464,7 @@ fn each_trade_entry(ledger: &Ledger, mut f: impl FnMut(&str, &Map<String, Value>
     };
     ledger.log(&filter, |e| {
         f(&e.entry.ts, &e.entry.content);
-        Ok(())
+        Ok::<(), WealthError>(())
     })
 }
 
@@ -513,18 +513,15 @@ pub fn trade(
     p: &TradeParams,
 ) -> Result<TradeOutcome> {
     if let Some(why) = kill_switch(ledger)? {
-        return Err(
-            Error::invalid(format!("the kill switch is latched ({why}); no trade was made"))
-                .hint("after review, clear it with 'echoctl wealth reset-kill-switch --reason TEXT'"),
-        );
+        return Err(WealthError::KillSwitch(why));
     }
     let size = p.size.unwrap_or(opp.size);
     let limit = p.scan.position_limit();
     if size <= Decimal::ZERO {
-        return Err(Error::input("the size must be more than zero"));
+        return Err(WealthError::ZeroSize);
     }
     if size > limit {
-        return Err(Error::invalid(format!(
+        return Err(WealthError::Risk(format!(
             "position {size} {} is more than the limit {limit} ({} of capital {}); refused",
             p.scan.asset,
             p.risk.max_position.normalize(),
@@ -654,7 +651,7 @@ pub fn record_scan(
         }
         c.insert("truncated".into(), Value::Bool(true));
     }
-    ledger.append_system(signers, clock, source, vec![entry(source, c)])
+    Ok(ledger.append_system(signers, clock, source, vec![entry(source, c)])?)
 }
 
 /// Clears a latched kill switch, with the operator's reason.
@@ -666,13 +663,13 @@ pub fn reset_kill_switch(
     reason: &str,
 ) -> Result<Appended> {
     if reason.trim().is_empty() {
-        return Err(Error::input("a reset needs a reason (--reason)"));
+        return Err(WealthError::NoReason);
     }
     if kill_switch(ledger)?.is_none() {
-        return Err(Error::input("the kill switch is not latched; nothing to reset"));
+        return Err(WealthError::NotLatched);
     }
     let c = object(json!({"event": "kill_switch", "state": "reset", "reason": reason}));
-    ledger.append_system(signers, clock, source, vec![entry(source, c)])
+    Ok(ledger.append_system(signers, clock, source, vec![entry(source, c)])?)
 }
 
 /// A recorded trade, as the ledger holds it.
@@ -824,7 +821,7 @@ fn replay_execution(rec: &Recorded, snap: &Snapshot) -> std::result::Result<Exec
                 .and_then(Value::as_str)
                 .ok_or(format!("plan leg {k} has no {f}"))
         };
-        let venue = Venue::parse(g("venue")?).map_err(|e| e.message)?;
+        let venue = Venue::parse(g("venue")?).map_err(|e| e.to_string())?;
         let market = snap
             .market(venue, g("market")?)
             .ok_or(format!("plan leg {k}: market not in the snapshot"))?;

@@ -169,16 +169,26 @@ impl Cluster {
         }
     }
 
-    /// Appends to ledger `db`, by hand, node `from`'s first decision with one byte of one
-    /// precommit signature changed: a certificate that must not verify.
+    /// Node `from`'s first decision with one byte of one precommit signature changed: a
+    /// certificate that must not verify. `ledger append` refuses it (exit 2, nothing
+    /// written); it is then written into ledger `db` behind echoctl's back.
     pub fn append_forged_decision(&self, from: usize, db: &str) {
         let mut forged = self.decisions(from)[0].clone();
         let sig = forged["precommits"][0]["sig"].as_str().unwrap().to_owned();
         let mut bytes = sig.into_bytes();
         bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
         forged["precommits"][0]["sig"] = json!(String::from_utf8(bytes).unwrap());
-        let content = json!({"text": "forged", "bft": forged}).to_string();
-        self.env
+        let content = json!({"text": "forged", "bft": forged});
+        let text = content.to_string();
+        let size = |env: &TestEnv| {
+            env.run(&["--db", db, "--json", "ledger", "log"])
+                .ok()
+                .json_lines()
+                .len()
+        };
+        let before = size(&self.env);
+        let r = self
+            .env
             .run(&[
                 "--db",
                 db,
@@ -189,9 +199,17 @@ impl Cluster {
                 "--source",
                 "x",
                 "--content",
-                &content,
+                &text,
             ])
-            .ok();
+            .code(2);
+        assert!(r.stderr.contains("does not verify"), "{}", r.stderr);
+        assert_eq!(size(&self.env), before, "a refused append writes nothing");
+        crate::harness::forge_after_last_in(&self.env.path(db), |e| {
+            e.kind = "decision".into();
+            e.source = "x".into();
+            e.refs = vec![];
+            e.content = content.as_object().unwrap().clone();
+        });
     }
 
     /// Validator 3's key file, for playing the malicious validator.
@@ -498,13 +516,13 @@ fn validators_files_are_checked_at_load() {
         .join("[[validator]]");
     assert!(ValidatorSet::parse(&three)
         .unwrap_err()
-        .message
+        .to_string()
         .contains("at least 4"));
     // The same key twice.
     let dup = good.replace(&c.keys[1], &c.keys[0]);
     assert!(ValidatorSet::parse(&dup)
         .unwrap_err()
-        .message
+        .to_string()
         .contains("same key"));
     // The CLI says so with exit 2.
     std::fs::write(c.env.path("bad.toml"), dup).unwrap();
@@ -640,16 +658,30 @@ fn evidence(c: &Cluster, nodes: &[usize]) -> Vec<u64> {
         .collect()
 }
 
+/// The votes a validator stored (docs/FORMAT.md §1: records of space "bft/votes", key
+/// subject ‖ 0x00 ‖ round (u64 BE) ‖ step), by round and step.
 fn stored_votes(c: &Cluster, i: usize) -> Vec<(String, i64, i64, String)> {
     let conn = crate::harness::sqlite(&c.env.path(&format!("n{i}.db")));
     let mut stmt = conn
-        .prepare("SELECT subject, round, step, frame FROM bft_votes ORDER BY round, step")
+        .prepare("SELECT key, value FROM records WHERE space = 'bft/votes' ORDER BY key")
         .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    let mut rows: Vec<(String, i64, i64, String)> = stmt
+        .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))
         .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
+        .map(|r| {
+            let (key, value) = r.unwrap();
+            let nul = key.iter().position(|b| *b == 0).unwrap();
+            let round = u64::from_be_bytes(key[nul + 1..nul + 9].try_into().unwrap());
+            let subject = String::from_utf8(key[..nul].to_vec()).unwrap();
+            (
+                subject,
+                round as i64,
+                i64::from(key[nul + 9]),
+                String::from_utf8(value).unwrap(),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.1, r.2));
     rows
 }
 
@@ -718,9 +750,11 @@ fn the_vote_guard_sends_the_stored_vote_not_a_new_one() {
     let stored = Vote::sign(&set, &key0, "guarded", 0, Kind::Prevote(None), 0).unwrap();
     let frame = wire::vote_json(&stored, None).to_string();
     {
-        let conn = crate::harness::sqlite(&c.env.path("n0.db"));
-        echoctl::bft::guard::init(&conn).unwrap();
-        echoctl::bft::guard::store(&conn, "guarded", 0, 2, &frame).unwrap();
+        use echoctl::ledger::store::{self, Mode};
+        let mut s = store::open(&c.env.path("n0.db"), Mode::ReadWrite).unwrap();
+        let mut tx = s.write().unwrap();
+        echoctl::bft::guard::store(tx.as_mut(), "guarded", 0, 2, &frame).unwrap();
+        tx.commit().unwrap();
     }
     c.start_all();
     let v = c.propose("guarded", r#"{"text":"g"}"#, "20").ok().json();
@@ -1202,17 +1236,18 @@ fn a_court_ruling_can_require_the_validators_quorum() {
     // The check verify applies: the certificate must approve this very ruling. Reused
     // under another decision text (the writer refuses a second ruling on a closed case,
     // so this is what an attacker rewriting the file would produce), it fails.
-    let refs = vec![case.clone()];
+    use echoctl::ledger::kinds::Feature;
+    let mut entry = ruling.clone();
+    entry.as_object_mut().unwrap().remove("leaf");
+    let entry: echoctl::ledger::entry::Entry = serde_json::from_value(entry).unwrap();
+    assert!(echoctl::court::Court.inspect(&entry).is_ok());
     assert!(
-        echoctl::bft::check_ruling_quorum(ruling["content"].as_object().unwrap(), &refs)
-            .unwrap()
-            .is_ok()
+        echoctl::bft::Bft.inspect(&entry).unwrap().is_some(),
+        "the certificate verifies"
     );
-    let mut forged = ruling["content"].clone();
-    forged["decision"] = json!("db1 was up");
-    let err = echoctl::bft::check_ruling_quorum(forged.as_object().unwrap(), &refs)
-        .unwrap()
-        .unwrap_err();
+    let mut forged = entry.clone();
+    forged.content.insert("decision".into(), json!("db1 was up"));
+    let err = echoctl::court::Court.inspect(&forged).err().unwrap();
     assert!(err.contains("another ruling"), "{err}");
 }
 

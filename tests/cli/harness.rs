@@ -168,7 +168,12 @@ pub fn sqlite(path: &Path) -> rusqlite::Connection {
 /// of the newest entry, changed by `edit`, chained correctly after it, with no checkpoint.
 /// Returns its seq.
 pub fn forge_after_last(env: &TestEnv, edit: impl FnOnce(&mut echoctl::ledger::entry::Entry)) -> u64 {
-    let conn = sqlite(&env.db());
+    forge_after_last_in(&env.db(), edit)
+}
+
+/// `forge_after_last` in the ledger file at `path`.
+pub fn forge_after_last_in(path: &Path, edit: impl FnOnce(&mut echoctl::ledger::entry::Entry)) -> u64 {
+    let conn = sqlite(path);
     let (body, leaf, seq): (Vec<u8>, Vec<u8>, u64) = conn
         .query_row(
             "SELECT body, leaf, seq FROM entries ORDER BY seq DESC LIMIT 1",

@@ -134,7 +134,7 @@ proptest! {
         let db = dir.path().join("l.db");
         let key = echoctl::sign::Signers::one(KeyFile::from_seed("prop.example/log", [5; 32]).unwrap());
         let clock = Clock { now: 1_790_000_000_000, seed: Some([9; 32]) };
-        let made = Ledger::init(&db, "prop.example/log", &key, &clock).unwrap();
+        let made = Ledger::init(&db, echoctl::cli::registry(), "prop.example/log", &key, &clock).unwrap();
         let mut ledger = made.ledger;
         let mut total = 1u64;
         for texts in &batches {
@@ -143,11 +143,11 @@ proptest! {
                 content.insert("text".into(), t.clone().into());
                 Ok(NewEntry { kind: "observation".into(), source: "prop".into(), content, refs: vec![] })
             });
-            ledger.append(&key, &clock, entries, &mut |_| {}).unwrap();
+            ledger.append::<echoctl::ledger::LedgerError>(&key, &clock, entries, &mut |_| {}).unwrap();
             total += texts.len() as u64;
         }
         drop(ledger);
-        let report = verify::verify(&db, &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(&db, &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         prop_assert!(report.valid(), "{:?}", report.failure);
         prop_assert_eq!(report.entries, total);
 
@@ -159,7 +159,7 @@ proptest! {
         body[i] ^= mask;
         conn.execute("UPDATE entries SET body = ?1 WHERE seq = ?2", rusqlite::params![body, seq]).unwrap();
         drop(conn);
-        let report = verify::verify(&db, &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(&db, &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         let failure = report.failure.expect("a flipped byte is always caught");
         prop_assert_eq!(failure.seq, seq, "{}", failure.reason);
     }
@@ -174,7 +174,7 @@ fn receipts_for_every_entry_at_every_size_verify() {
         now: 1_790_000_000_000,
         seed: Some([9; 32]),
     };
-    let mut ledger = Ledger::init(&db, "prop.example/log", &key, &clock)
+    let mut ledger = Ledger::init(&db, echoctl::cli::registry(), "prop.example/log", &key, &clock)
         .unwrap()
         .ledger;
     for i in 0..40 {
@@ -187,7 +187,7 @@ fn receipts_for_every_entry_at_every_size_verify() {
             refs: vec![],
         };
         ledger
-            .append(&key, &clock, std::iter::once(Ok(e)), &mut |_| {})
+            .append::<echoctl::ledger::LedgerError>(&key, &clock, std::iter::once(Ok(e)), &mut |_| {})
             .unwrap();
     }
     let vk = key.primary().verifier();

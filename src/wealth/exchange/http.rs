@@ -7,9 +7,9 @@ use super::{
     binance, book_path, exchange_error, markets_path, parse_markets, ENDPOINT_BOOK, ENDPOINT_MARKETS,
 };
 use crate::clock::{format_ts, Clock, Millis};
-use crate::error::{Error, Result};
 use crate::wealth::book::Market;
 use crate::wealth::Venue;
+use crate::wealth::{Result, WealthError};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,7 @@ impl Fetcher {
             .timeout(opts.timeout)
             .user_agent(concat!("echoctl/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::env(format!("cannot start the HTTP client: {e}")))?;
+            .map_err(|e| WealthError::HttpClient(e.to_string()))?;
         Ok(Fetcher {
             client,
             opts,
@@ -102,7 +102,7 @@ impl Fetcher {
             let now = Clock::system().now;
             let wait = Duration::from_millis((60_000 - now.rem_euclid(60_000)) as u64);
             if wait > self.opts.max_wait {
-                return Err(Error::env(format!(
+                return Err(WealthError::RateLimited(format!(
                     "binance: request weight {} of {BINANCE_WEIGHT_PER_MINUTE} used this minute; the next request would exceed it",
                     self.binance_used
                 )));
@@ -134,11 +134,9 @@ impl Fetcher {
                         format!("failed: {}", root_cause(&e))
                     };
                     if last_try {
-                        return Err(
-                            Error::env(format!("{v}: GET {url} {what} ({attempt} attempts)")).hint(
-                                "check the network, or run offline from a recording with --snapshot FILE",
-                            ),
-                        );
+                        return Err(WealthError::Network(format!(
+                            "{v}: GET {url} {what} ({attempt} attempts)"
+                        )));
                     }
                     std::thread::sleep(backoff);
                     backoff *= 2;
@@ -168,7 +166,7 @@ impl Fetcher {
                     continue;
                 }
                 Err(e) => {
-                    return Err(Error::env(format!(
+                    return Err(WealthError::Network(format!(
                         "{v}: GET {url}: reading the body failed: {}",
                         root_cause(&e)
                     )))
@@ -180,7 +178,7 @@ impl Fetcher {
             match status {
                 200 => {
                     if let Some(e) = exchange_error(v, &body) {
-                        return Err(Error::env(format!("{v} refused GET {url}: {e}")));
+                        return Err(WealthError::Exchange(format!("{v} refused GET {url}: {e}")));
                     }
                     return Ok((url, body, Clock::system().now));
                 }
@@ -192,24 +190,27 @@ impl Fetcher {
                         "rate limited the request"
                     };
                     if last_try || wait > self.opts.max_wait {
-                        return Err(Error::env(format!(
+                        return Err(WealthError::RateLimited(format!(
                             "{v} {why} (HTTP {status}, Retry-After {} s){said}: GET {url}",
                             retry_after.map_or("-".into(), |s| s.to_string())
-                        ))
-                        .hint("wait and try again, or run offline from a recording with --snapshot FILE"));
+                        )));
                     }
                     std::thread::sleep(wait);
                 }
                 500..=599 => {
                     if last_try {
-                        return Err(Error::env(format!(
+                        return Err(WealthError::Exchange(format!(
                             "{v}: GET {url}: HTTP {status}{said} ({attempt} attempts)"
                         )));
                     }
                     std::thread::sleep(backoff);
                     backoff *= 2;
                 }
-                _ => return Err(Error::env(format!("{v} refused GET {url}: HTTP {status}{said}"))),
+                _ => {
+                    return Err(WealthError::Exchange(format!(
+                        "{v} refused GET {url}: HTTP {status}{said}"
+                    )))
+                }
             }
         }
     }
@@ -239,14 +240,12 @@ pub fn record(
     for &v in venues {
         progress(&format!("{v}: market list"));
         let (url, body, at) = fetcher.get(v, markets_path(v), binance::MARKETS_WEIGHT)?;
-        let markets = parse_markets(v, &body).map_err(|e| Error::env(format!("{v}: GET {url}: {e}")))?;
+        let markets =
+            parse_markets(v, &body).map_err(|e| WealthError::Exchange(format!("{v}: GET {url}: {e}")))?;
         responses.push(Recorded::new(v, ENDPOINT_MARKETS, None, 0, url, at, 200, body));
         let picked: Vec<Market> = markets.into_iter().filter(|m| selection.wants(m)).collect();
         if picked.is_empty() {
-            return Err(
-                Error::input(format!("{v} lists no market for the selected symbols or assets"))
-                    .hint("name pairs as BASE/QUOTE with --symbols, e.g. --symbols BTC/USDT,ETH/BTC"),
-            );
+            return Err(WealthError::NoMarkets(v.to_string()));
         }
         chosen.extend(picked);
     }
@@ -257,7 +256,8 @@ pub fn record(
         for m in &chosen {
             progress(&format!("{} {} (round {round})", m.venue, m.symbol));
             let (url, body, at) = fetcher.get(m.venue, &book_path(m, depth), binance::book_weight(depth))?;
-            super::parse_book(m, &body).map_err(|e| Error::env(format!("{}: GET {url}: {e}", m.venue)))?;
+            super::parse_book(m, &body)
+                .map_err(|e| WealthError::Exchange(format!("{}: GET {url}: {e}", m.venue)))?;
             responses.push(Recorded::new(
                 m.venue,
                 ENDPOINT_BOOK,

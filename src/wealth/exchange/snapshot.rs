@@ -4,10 +4,10 @@
 
 use super::{parse_book, parse_markets, ENDPOINT_BOOK, ENDPOINT_MARKETS};
 use crate::clock::{format_ts, parse_rfc3339, Millis};
-use crate::error::{Error, Result};
 use crate::ledger::entry::hex;
 use crate::wealth::book::{Book, Market};
 use crate::wealth::Venue;
+use crate::wealth::{Result, WealthError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -108,8 +108,7 @@ impl Snapshot {
         for (i, r) in bundle.responses.iter().enumerate() {
             if r.endpoint == ENDPOINT_MARKETS {
                 check(i, r)?;
-                let venue =
-                    Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {}", at(i, r), e.message)))?;
+                let venue = Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {e}", at(i, r))))?;
                 for m in parse_markets(venue, &r.body).map_err(|e| bad(format!("{}: {e}", at(i, r))))? {
                     index.insert((venue, m.symbol.clone()), markets.len());
                     markets.push(m);
@@ -140,10 +139,7 @@ impl Snapshot {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::env("a snapshot parser thread stopped")))
-                })
+                .map(|h| h.join().unwrap_or_else(|_| Err(WealthError::Worker)))
                 .collect()
         });
         let mut books = Vec::with_capacity(wanted.len());
@@ -197,8 +193,8 @@ impl Snapshot {
     }
 }
 
-fn bad(m: String) -> Error {
-    Error::input(format!("snapshot: {m}"))
+fn bad(m: String) -> WealthError {
+    WealthError::Snapshot(m)
 }
 
 fn at(i: usize, r: &Recorded) -> String {
@@ -208,11 +204,10 @@ fn at(i: usize, r: &Recorded) -> String {
 /// The body matches its hash and the fetch time is a time.
 fn check(i: usize, r: &Recorded) -> Result<()> {
     if sha256_hex(r.body.as_bytes()) != r.sha256 {
-        return Err(bad(format!(
+        return Err(WealthError::Altered(format!(
             "{}: the body does not match its sha256; the bundle was altered",
             at(i, r)
-        ))
-        .into_invalid());
+        )));
     }
     parse_rfc3339(&r.fetched_at).ok_or_else(|| bad(format!("{}: fetched_at is not RFC 3339", at(i, r))))?;
     Ok(())
@@ -225,7 +220,7 @@ fn book_of(
     markets: &[Market],
 ) -> Result<Book> {
     check(i, r)?;
-    let venue = Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {}", at(i, r), e.message)))?;
+    let venue = Venue::parse(&r.venue).map_err(|e| bad(format!("{}: {e}", at(i, r))))?;
     let symbol = r
         .symbol
         .clone()
@@ -249,16 +244,4 @@ fn book_of(
         round: r.round,
         body_sha256: r.sha256.clone(),
     })
-}
-
-trait IntoInvalid {
-    fn into_invalid(self) -> Error;
-}
-
-impl IntoInvalid for Error {
-    /// A bundle whose bodies no longer match their hashes was tampered with: a negative
-    /// result (exit 1), like a ledger that fails verification.
-    fn into_invalid(self) -> Error {
-        Error::invalid(self.message)
-    }
 }

@@ -1,6 +1,9 @@
-//! Ledger entries (format v1): the fields, the closed set of kinds, the canonical bytes
-//! (RFC 8785) that are stored and hashed, and the strict parser a verifier applies to
-//! stored bytes. An entry is never changed once written.
+//! Ledger entries (format v1): the fields, the canonical bytes (RFC 8785) that are stored
+//! and hashed, and the two ways to read stored bytes: the strict parser a verifier applies
+//! (here) and the borrowing view the Reader Edition renders from (`view`). Which kinds
+//! exist is the registry's business (`kinds`). An entry is never changed once written.
+
+pub mod view;
 
 use super::canon::{write_canonical, write_object, write_string};
 use super::merkle::Hash;
@@ -14,37 +17,37 @@ pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
 /// The longest `source` accepted.
 pub const MAX_SOURCE_BYTES: usize = 1024;
 
-/// Kinds an operator appends with `ledger append`.
-pub const USER_KINDS: &[&str] = &["observation", "decision", "outcome", "constraint", "test"];
-/// The entry 0 kind, written by `echoctl init` only.
-pub const KIND_GENESIS: &str = "genesis";
-/// Written by `ledger amend` only.
-pub const KIND_AMENDMENT: &str = "amendment";
-/// Written by `court open` and `watchtower scan --open-cases`.
-pub const KIND_CASE: &str = "case";
-/// Written by `court rule`, together with the amendments it orders.
-pub const KIND_RULING: &str = "ruling";
-/// Written by `treasury record` and `treasury settle`.
-pub const KIND_TASK: &str = "task";
-/// Written by `watchtower scan`.
-pub const KIND_WATCHTOWER: &str = "watchtower";
-/// Written by `wealth scan --record`, `wealth trade` and `wealth reset-kill-switch`.
-pub const KIND_TRADE: &str = "trade";
-/// Kinds only echoctl's own commands write.
-pub const SYSTEM_KINDS: &[&str] = &[
-    KIND_GENESIS,
-    KIND_AMENDMENT,
-    KIND_CASE,
-    KIND_RULING,
-    KIND_TASK,
-    KIND_WATCHTOWER,
-    KIND_TRADE,
-    super::keys::KIND_KEY,
-];
+/// Why stored bytes are not a well-formed entry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("entry is {0} bytes, above the 64 KiB limit")]
+    TooLarge(usize),
+    #[error("not a well-formed entry: {0}")]
+    Json(String),
+    #[error("stored bytes are not the RFC 8785 canonical form of the entry")]
+    NotCanonical,
+    #[error("unsupported entry format version {0}")]
+    Version(u32),
+    #[error("id {0:?} is not a canonical ULID")]
+    Id(String),
+    #[error("ts {0:?} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)")]
+    Ts(String),
+    #[error("kind {0:?} is not a kind name")]
+    Kind(String),
+    #[error("source must be 1 to 1024 bytes")]
+    Source,
+    #[error("ref {0:?} is not a canonical ULID")]
+    Ref(String),
+}
 
-/// Whether `kind` is in the closed set of kinds of format v1.
-pub fn is_known_kind(kind: &str) -> bool {
-    USER_KINDS.contains(&kind) || SYSTEM_KINDS.contains(&kind)
+/// Whether `kind` has the shape of a kind name: 1 to 64 lower-case ASCII letters, digits
+/// and underscores. Which kinds exist is the registry's business.
+pub fn is_kind_name(kind: &str) -> bool {
+    !kind.is_empty()
+        && kind.len() <= 64
+        && kind
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
 }
 
 /// A ledger entry.
@@ -113,41 +116,37 @@ impl Entry {
 
     /// Parses stored bytes and checks that they are exactly the canonical form of a
     /// well-formed v1 entry. Returns why not, otherwise the entry.
-    pub fn parse_canonical(bytes: &[u8]) -> Result<Entry, String> {
+    pub fn parse_canonical(bytes: &[u8]) -> Result<Entry, EntryError> {
         if bytes.len() > MAX_ENTRY_BYTES {
-            return Err(format!("entry is {} bytes, above the 64 KiB limit", bytes.len()));
+            return Err(EntryError::TooLarge(bytes.len()));
         }
-        let e: Entry =
-            serde_json::from_slice(bytes).map_err(|err| format!("not a well-formed entry: {err}"))?;
+        let e: Entry = serde_json::from_slice(bytes).map_err(|err| EntryError::Json(err.to_string()))?;
         if e.to_canonical() != bytes {
-            return Err("stored bytes are not the RFC 8785 canonical form of the entry".into());
+            return Err(EntryError::NotCanonical);
         }
         e.check_fields()?;
         Ok(e)
     }
 
-    /// Field rules that do not depend on other entries.
-    pub fn check_fields(&self) -> Result<(), String> {
+    /// Field rules that do not depend on other entries (nor on which kinds exist).
+    pub fn check_fields(&self) -> Result<(), EntryError> {
         if self.v != FORMAT_VERSION {
-            return Err(format!("unsupported entry format version {}", self.v));
+            return Err(EntryError::Version(self.v));
         }
         if !is_valid_ulid(&self.id) {
-            return Err(format!("id {:?} is not a canonical ULID", self.id));
+            return Err(EntryError::Id(self.id.clone()));
         }
         if !crate::clock::is_entry_ts(&self.ts) {
-            return Err(format!(
-                "ts {:?} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)",
-                self.ts
-            ));
+            return Err(EntryError::Ts(self.ts.clone()));
         }
-        if !is_known_kind(&self.kind) {
-            return Err(format!("unknown kind {:?}", self.kind));
+        if !is_kind_name(&self.kind) {
+            return Err(EntryError::Kind(self.kind.clone()));
         }
         if self.source.is_empty() || self.source.len() > MAX_SOURCE_BYTES {
-            return Err("source must be 1 to 1024 bytes".into());
+            return Err(EntryError::Source);
         }
         if let Some(bad) = self.refs.iter().find(|r| !is_valid_ulid(r)) {
-            return Err(format!("ref {bad:?} is not a canonical ULID"));
+            return Err(EntryError::Ref(bad.clone()));
         }
         Ok(())
     }
@@ -248,9 +247,10 @@ mod tests {
     fn non_canonical_bytes_are_refused() {
         let bytes = sample().to_canonical();
         let spaced = String::from_utf8(bytes).unwrap().replacen(":", ": ", 1);
-        assert!(Entry::parse_canonical(spaced.as_bytes())
-            .unwrap_err()
-            .contains("canonical"));
+        assert_eq!(
+            Entry::parse_canonical(spaced.as_bytes()),
+            Err(EntryError::NotCanonical)
+        );
     }
 
     #[test]
