@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod architecture;
 mod audit;
 mod bad_input;
 mod bft;
@@ -16,5 +17,6 @@ mod ledger;
 mod proofs;
 mod properties;
 pub mod reader;
+mod settings;
 mod tamper;
 mod wealth;

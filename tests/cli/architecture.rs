@@ -1,0 +1,98 @@
+//! The architecture, checked on the source: the ledger is the base and knows no feature,
+//! and only the CLI's settings read the environment (issue 14).
+
+use std::path::{Path, PathBuf};
+
+const FEATURES: [&str; 5] = ["bft", "court", "treasury", "watchtower", "wealth"];
+/// Kinds that features own: the ledger must not name them.
+const FEATURE_KINDS: [&str; 5] = ["case", "ruling", "task", "watchtower", "trade"];
+
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The code of a file: its lines before any `#[cfg(test)]` module, comments dropped.
+fn code(path: &Path) -> Vec<(usize, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| l.trim() != "#[cfg(test)]")
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .map(|(i, l)| (i + 1, l.to_owned()))
+        .collect()
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+#[test]
+fn issue_14_the_ledger_imports_no_feature_and_names_no_feature_kind() {
+    let mut found = Vec::new();
+    for path in sources(&src().join("ledger")) {
+        for (n, line) in code(&path) {
+            for f in FEATURES.iter().chain(&["cli"]) {
+                if line.contains(&format!("crate::{f}")) || line.contains(&format!("echoctl::{f}")) {
+                    found.push(format!("{}:{n}: names crate::{f}: {line}", path.display()));
+                }
+            }
+            // The amendment format's field `ruling` (the entry that ordered it) is the
+            // one place a feature's word is part of the ledger's own format (FORMAT.md §5).
+            if line.contains("pub const ORDER_FIELD") {
+                continue;
+            }
+            for k in FEATURE_KINDS {
+                if line.contains(&format!("\"{k}\"")) {
+                    found.push(format!("{}:{n}: names the kind {k:?}: {line}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "src/ledger must know no feature:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn issue_14_only_the_settings_read_the_environment() {
+    let settings = src().join("cli/settings.rs");
+    let mut found = Vec::new();
+    for path in sources(&src()) {
+        if path == settings {
+            continue;
+        }
+        for (n, line) in code(&path) {
+            let reads = ["env::var(", "env::var_os(", "env::vars(", "env::vars_os("];
+            if reads.iter().any(|r| line.contains(r)) {
+                found.push(format!("{}:{n}: {line}", path.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "only src/cli/settings.rs reads the environment:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The check above must see a violation when there is one.
+#[test]
+fn the_source_checks_see_what_they_look_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.rs");
+    std::fs::write(&f, "use crate::court::Court;\n// crate::bft in a comment\nfn f() {}\n#[cfg(test)]\nmod t { use crate::wealth; }\n").unwrap();
+    let lines = code(&f);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].1.contains("crate::court"));
+}
