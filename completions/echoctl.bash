@@ -2511,13 +2511,17 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__checkpoint)
-            opts="-q -h --add-cosignature --size --db --json --quiet --color --help"
+            opts="-q -h --add-cosignature --witness-key --size --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --add-cosignature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --witness-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -229,7 +229,8 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l add-cosignature -d 'Store the witness cosignature line(s) in FILE (\'-\' for stdin) with the checkpoint' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l add-cosignature -d 'Store the witness cosignature line(s) in FILE (\'-\' for stdin) with the checkpoint; each must verify for it under a --witness-key' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l witness-key -d 'A witness verifier key (type 0x04, \'echoctl key show --witness\') whose cosignatures --add-cosignature accepts (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l size -d 'The checkpoint of this tree size (default: the newest)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''

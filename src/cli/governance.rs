@@ -111,7 +111,7 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
         } => {
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let a = court::open(&mut ledger, &key, &clock, &writer.source, &entries, &description)?;
-            print_appended(s, &ledger, &a)
+            print_appended(s, &a)
         }
         CourtCommand::List { open, closed } => {
             let ledger = open_read_only(s)?;
@@ -261,7 +261,7 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
                 orders,
                 certificate,
             )?;
-            print_appended(s, &ledger, &a)
+            print_appended(s, &a)
         }
     }
 }
@@ -341,7 +341,7 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
                 &expected_value,
                 &proof_burden,
             )?;
-            print_appended(s, &ledger, &a)
+            print_appended(s, &a)
         }
         TreasuryCommand::Settle {
             task,
@@ -350,7 +350,7 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
         } => {
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let a = treasury::settle(&mut ledger, &key, &clock, &writer.source, &task, &actual_value)?;
-            print_appended(s, &ledger, &a)
+            print_appended(s, &a)
         }
         TreasuryCommand::Roi { task } => {
             let ledger = open_read_only(s)?;

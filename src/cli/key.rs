@@ -186,7 +186,7 @@ fn change(
     let history = ledger.key_history()?;
     let change = make(&history, &signers.primary().verifier())?;
     let appended = ledger.change_keys(&signers, &clock, &writer.source, &change)?;
-    print_appended(s, &ledger, &appended)
+    print_appended(s, &appended)
 }
 
 fn parse_signing_vkey(text: &str) -> Result<VerifierKey> {

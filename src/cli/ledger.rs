@@ -204,7 +204,7 @@ fn append(s: &Settings, a: AppendArgs) -> Result<u8> {
         let pb = output::progress(s, 0, "appending");
         let appended = ledger.append(&key, &clock, lines, &mut |n| pb.set_position(n));
         pb.finish_and_clear();
-        return print_appended(s, &ledger, &appended?);
+        return print_appended(s, &appended?);
     }
     let content = content_arg(a.content, a.content_file)?;
     if let Some(r) = a.refs.iter().find(|r| !is_valid_ulid(r)) {
@@ -219,7 +219,7 @@ fn append(s: &Settings, a: AppendArgs) -> Result<u8> {
         refs: a.refs,
     };
     let appended = ledger.append::<Failure>(&key, &clock, std::iter::once(Ok(e)), &mut |_| {})?;
-    print_appended(s, &ledger, &appended)
+    print_appended(s, &appended)
 }
 
 /// JSON Lines batch input; errors name the line.
@@ -324,32 +324,26 @@ struct AppendedEntry<'a> {
     seq: u64,
 }
 
-pub(super) fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Result<u8> {
-    let filter = LogFilter {
-        from_seq: Some(a.first_seq),
-        limit: Some(a.count),
-        ..Default::default()
-    };
+pub(super) fn print_appended(s: &Settings, a: &Appended) -> Result<u8> {
+    let seqs = (a.first_seq..).zip(&a.entries);
     if s.json {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let w = |r: std::io::Result<()>| r.map_err(output::stdout_error);
         w(write!(stdout, "{{\"entries\":["))?;
-        let mut first = true;
-        ledger.log(&filter, |e| {
-            let sep = if first { "" } else { "," };
-            first = false;
+        for (i, (seq, e)) in seqs.enumerate() {
+            let sep = if i == 0 { "" } else { "," };
             let item = AppendedEntry {
-                id: &e.entry.id,
-                kind: &e.entry.kind,
+                id: &e.id_text(),
+                kind: e.kind,
                 leaf: hex(&e.leaf),
-                seq: e.entry.seq,
+                seq,
             };
             w(write!(
                 stdout,
                 "{sep}{}",
                 serde_json::to_string(&item).unwrap_or_default()
-            ))
-        })?;
+            ))?;
+        }
         let cp = serde_json::to_string(&CheckpointJson::from(&a.checkpoint)).unwrap_or_default();
         w(writeln!(stdout, "],\"checkpoint\":{cp}}}"))?;
         w(stdout.flush())?;
@@ -357,13 +351,12 @@ pub(super) fn print_appended(s: &Settings, ledger: &Ledger, a: &Appended) -> Res
     }
     if a.count <= 50 {
         let mut t = table(&["seq", "id", "kind", "leaf hash"]);
-        ledger.log(&filter, |e| {
+        for (seq, e) in seqs {
             row(
                 &mut t,
-                vec![e.entry.seq.to_string(), e.entry.id, e.entry.kind, hex(&e.leaf)],
+                vec![seq.to_string(), e.id_text(), e.kind.to_owned(), hex(&e.leaf)],
             );
-            Ok::<(), Failure>(())
-        })?;
+        }
         out(t.to_string())?;
     } else {
         out(format!(
@@ -418,7 +411,7 @@ fn amend(s: &Settings, a: AmendArgs) -> Result<u8> {
         ordered_by: None,
     };
     let appended = ledger.amend(&key, &clock, &a.source, amendment)?;
-    print_appended(s, &ledger, &appended)
+    print_appended(s, &appended)
 }
 
 fn log(s: &Settings, a: LogArgs) -> Result<u8> {

@@ -224,10 +224,11 @@ fn trust_from(t: &TrustArgs) -> Result<(Trust, Vec<String>)> {
     }
     let check: Trust = Box::new(move |cp: &Checkpoint| match &policy {
         Some(p) => p.check(cp, &keys),
-        None if cp.valid_signers(&keys).is_empty() => {
-            Err("the checkpoint carries no valid signature by a trusted key".into())
-        }
-        None => Ok(()),
+        None => match cp.valid_signers(&keys) {
+            Err(e) => Err(e.to_string()),
+            Ok(v) if v.is_empty() => Err("the checkpoint carries no valid signature by a trusted key".into()),
+            Ok(_) => Ok(()),
+        },
     });
     Ok((check, anchors))
 }
@@ -247,9 +248,14 @@ struct NoteJson<'a> {
 
 pub fn checkpoint(s: &Settings, a: CheckpointArgs) -> Result<u8> {
     if let Some(file) = &a.add_cosignature {
+        let witnesses = a
+            .witness_key
+            .iter()
+            .map(|k| super::ledger::parse_vkey(k))
+            .collect::<Result<Vec<_>>>()?;
         let lines = read_input(file, "cosignature file")?;
         let mut ledger = Ledger::open(&s.db, super::registry())?;
-        let added = ledger.add_cosignatures(a.size, &lines)?;
+        let added = ledger.add_cosignatures(a.size, &lines, &witnesses)?;
         if s.json {
             json(&AddedJson { added })?;
         } else {

@@ -42,7 +42,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            if !e.use_stderr() {
+                return ExitCode::from(exit::OK);
+            }
+            eprintln!("hint: {}", help_hint());
+            return ExitCode::from(exit::USAGE);
         }
     };
     let settings = match Settings::resolve(&cli) {
@@ -65,6 +69,32 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(e) => exit::report(&e, settings.color),
+        Err(e) => {
+            // Every refusal says what to do next; where the domain had no better word,
+            // the command's help.
+            let e = match e.code {
+                exit::USAGE | exit::ENVIRONMENT => e.or_hint(help_hint()),
+                _ => e,
+            };
+            exit::report(&e, settings.color)
+        }
     }
+}
+
+/// "'echoctl ledger append --help' ...": the help of the (sub)command the arguments name.
+fn help_hint() -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = vec!["echoctl".to_owned()];
+    for arg in std::env::args().skip(1) {
+        let Some(sub) = cmd.find_subcommand(&arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_owned());
+        cmd = sub;
+    }
+    format!(
+        "'{} --help' shows its arguments and examples; exit statuses are listed in the README",
+        path.join(" ")
+    )
 }

@@ -410,6 +410,8 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             let mut by_hash = std::collections::HashMap::new();
             for p in &snapshot {
                 let bytes = read_file(p, "snapshot")?;
+                // A bundle passed by hand is checked even if no trade needs it.
+                Snapshot::from_bytes(&bytes)?;
                 by_hash.insert(sha256_hex(&bytes), bytes);
             }
             let dir = snapshot_dir(s, &dir);
@@ -527,7 +529,7 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             let (mut ledger, signers) = open_for_append(s, &writer.signing)?;
             let clock = s.clock()?;
             let a = trade::reset_kill_switch(&mut ledger, &signers, &clock, &writer.source, &reason)?;
-            print_appended(s, &ledger, &a)
+            print_appended(s, &a)
         }
     }
 }

@@ -7,9 +7,11 @@ use super::amend::{Amendment, Named};
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, FORMAT_VERSION, MAX_ENTRY_BYTES, MAX_SOURCE_BYTES};
 use super::error::{LedgerError, Result};
+use super::ids::ulid_value;
 use super::keys::{KeyChange, KeyHistory, KIND_KEY};
 use super::kinds::{Draft, Kinds, Lookup, KIND_AMENDMENT, KIND_GENESIS};
 use super::store::{self, Reads};
+use super::tip::{Echo, Written};
 use super::writer::{Columns, EntryWriter};
 use super::{
     key_history, status_of, stored_entry, Appended, Genesis, Initialized, Ledger, NewEntry, StoredEntry,
@@ -193,9 +195,14 @@ impl Ledger {
     /// Stores witness cosignature lines with the checkpoint of `size` (default: the
     /// newest); returns how many were new. Cosignatures annotate checkpoints: they are not
     /// entries and need no checkpoint of their own.
-    pub fn add_cosignatures(&mut self, size: Option<u64>, lines: &str) -> Result<usize> {
+    pub fn add_cosignatures(
+        &mut self,
+        size: Option<u64>,
+        lines: &str,
+        witnesses: &[crate::sign::VerifierKey],
+    ) -> Result<usize> {
         let mut tx = self.store.write()?;
-        let added = super::witness::add_cosignatures(tx.as_mut(), size, lines)?;
+        let added = super::witness::add_cosignatures(tx.as_mut(), size, lines, witnesses)?;
         tx.commit()?;
         Ok(added)
     }
@@ -220,9 +227,20 @@ impl Ledger {
             0 => KeyHistory::from_genesis(&genesis.keys, &[]),
             _ => key_history(tx.as_ref(), genesis)?,
         };
+        if size > 0 {
+            super::tip::check(
+                tx.as_ref(),
+                &history,
+                &genesis.origin,
+                size,
+                &writer.root(),
+                &writer.prev(),
+            )?;
+        }
         for s in signers.iter() {
             check_may_sign(&history, &s.verifier(), size)?;
         }
+        let mut echo = Echo::default();
         let ts = format_ts(clock.now);
         let signer_id = vk.identity();
         let mut ids = clock.ulids(size).map_err(LedgerError::from)?;
@@ -278,7 +296,13 @@ impl Ledger {
                 kind: &e.kind,
                 ts: &e.ts,
             };
-            writer.put(tx.as_mut(), &cols, &body, amends)?;
+            let leaf = writer.put(tx.as_mut(), &cols, &body, amends)?;
+            let written = Written {
+                id: ulid_value(&e.id).unwrap_or_default(),
+                kind: kinds.name(&e.kind).unwrap_or(KIND_GENESIS),
+                leaf,
+            };
+            echo.wrote(written, &body);
             if (seq + 1 - size) % 4096 == 0 {
                 progress(seq + 1 - size);
             }
@@ -293,14 +317,16 @@ impl Ledger {
         for s in signers.iter() {
             cp.sign(s).map_err(LedgerError::from)?;
         }
-        tx.insert_checkpoint(end, &cp.to_note())
-            .map_err(LedgerError::from)?;
+        let note = cp.to_note();
+        tx.insert_checkpoint(end, &note).map_err(LedgerError::from)?;
+        echo.check(tx.as_ref(), size, &writer.root(), &note)?;
         tx.commit().map_err(LedgerError::from)?;
         progress(end - size);
         Ok(Appended {
             first_seq: size,
             count: end - size,
             checkpoint: cp,
+            entries: echo.written,
         })
     }
 }

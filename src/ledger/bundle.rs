@@ -167,6 +167,12 @@ impl Exporter<'_, '_> {
     }
 }
 
+/// A decimal number written as export writes it: digits, no sign, no leading zero.
+fn canonical_decimal(s: &str) -> Option<u64> {
+    let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    ok.then(|| s.parse().ok()).flatten()
+}
+
 /// One record of a bundle.
 enum Record {
     Entry(Vec<u8>),
@@ -210,12 +216,21 @@ impl<R: BufRead> BundleReader<R> {
             return Err(malformed(1, format!("the first line must be {BUNDLE_HEADER}")));
         }
         r.hash_line(&first);
-        let mut counts = (None, None);
+        // The header is exactly what export writes, in its order: origin, one or more
+        // keys, entries, checkpoints, a blank line. Anything else (a sign, a leading zero,
+        // a trailing space, another order) would make the same ledger export differently.
+        let mut step = 0; // 0 origin, 1 keys, 2 entries, 3 checkpoints, 4 blank
         loop {
             let n = r.line_no + 1;
             let line = r.line()?.ok_or_else(|| malformed(n, "the header ends early"))?;
             r.hash_line(&line);
             if line.is_empty() {
+                if step != 4 {
+                    return Err(malformed(
+                        n,
+                        "the header needs origin, key, entries and checkpoints, in that order",
+                    ));
+                }
                 break;
             }
             let text = std::str::from_utf8(&line).map_err(|_| malformed(n, "not UTF-8"))?;
@@ -223,31 +238,36 @@ impl<R: BufRead> BundleReader<R> {
                 .split_once(' ')
                 .ok_or_else(|| malformed(n, "expected 'name value'"))?;
             let number = || {
-                value
-                    .parse::<u64>()
-                    .map_err(|_| malformed(n, format!("{key} is not a number")))
+                canonical_decimal(value).ok_or_else(|| malformed(n, format!("{key} is not a decimal number")))
             };
-            match key {
-                "origin" if r.origin.is_empty() => r.origin = value.to_owned(),
-                "key" if r.keys.len() < 64 => r
-                    .keys
-                    .push(VerifierKey::parse(value).map_err(|e| malformed(n, e))?),
-                "entries" if counts.0.is_none() => counts.0 = Some(number()?),
-                "checkpoints" if counts.1.is_none() => counts.1 = Some(number()?),
+            match (key, step) {
+                ("origin", 0) => {
+                    if !crate::sign::valid_key_name(value) {
+                        return Err(malformed(n, "the origin is not a valid log name"));
+                    }
+                    r.origin = value.to_owned();
+                    step = 1;
+                }
+                ("key", 1 | 2) if r.keys.len() < 64 => {
+                    let k = VerifierKey::parse(value).map_err(|e| malformed(n, e))?;
+                    if k.to_string() != value {
+                        return Err(malformed(n, "the key is not written as a verifier key string"));
+                    }
+                    r.keys.push(k);
+                    step = 2;
+                }
+                ("entries", 2) => {
+                    r.entries = number()?;
+                    step = 3;
+                }
+                ("checkpoints", 3) => {
+                    r.checkpoints = number()?;
+                    step = 4;
+                }
                 _ => return Err(malformed(n, format!("unexpected header line {key:?}"))),
             }
         }
-        match counts {
-            (Some(e), Some(c)) if !r.origin.is_empty() && !r.keys.is_empty() => {
-                r.entries = e;
-                r.checkpoints = c;
-                Ok(r)
-            }
-            _ => Err(malformed(
-                r.line_no,
-                "the header needs origin, key, entries and checkpoints",
-            )),
-        }
+        Ok(r)
     }
 
     /// The next line without its newline; None at the end of the file.
@@ -264,6 +284,10 @@ impl<R: BufRead> BundleReader<R> {
         if buf.last() != Some(&b'\n') {
             if n > MAX_LINE {
                 return Err(malformed(self.line_no, "a line is longer than any record can be"));
+            }
+            // A first line that is not even the start of the header: not a bundle at all.
+            if self.line_no == 1 && !BUNDLE_HEADER.as_bytes().starts_with(&buf) {
+                return Err(malformed(1, format!("not an {BUNDLE_HEADER} file")));
             }
             return Err(LedgerError::Invalid(format!(
                 "the bundle is truncated (line {} ends without a newline)",
@@ -317,6 +341,14 @@ impl<R: BufRead> BundleReader<R> {
                     .decode(&line[2..])
                     .map_err(|_| malformed(at, "a checkpoint is not base64"))?;
                 let note = String::from_utf8(note).map_err(|_| malformed(at, "a checkpoint is not UTF-8"))?;
+                // Each checkpoint sits right after the entry that completes its tree.
+                let size = Checkpoint::parse(&note).map_err(|e| malformed(at, e))?.size;
+                if size != self.seen_entries {
+                    return Err(LedgerError::Invalid(format!(
+                        "the checkpoint at line {at} covers {size} entries but follows entry {}: a checkpoint sits right after the entry that completes its tree",
+                        self.seen_entries
+                    )));
+                }
                 self.seen_checkpoints += 1;
                 if self.seen_checkpoints > self.checkpoints {
                     return Err(LedgerError::Invalid(format!(
@@ -360,11 +392,13 @@ pub fn verify<R: BufRead>(
     let mut reader = BundleReader::open(input)?;
     let total = reader.entries;
     let keys = reader.keys.clone();
+    let origin = reader.origin.clone();
     let mut seq = 0u64;
     let mut ended = false;
     super::verify::verify_stream(
         kinds,
         anchors,
+        origin,
         keys,
         total,
         progress,

@@ -15,7 +15,54 @@ pub fn parse_strict(text: &str) -> Result<Value, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let v = StrictValue.deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
+    // Integers too large even for 64 bits reach the parser as doubles: their literals
+    // are checked in the text.
+    check_integer_literals(text)?;
     Ok(v)
+}
+
+/// Refuses any integer literal (no fraction, no exponent) beyond ±(2^53 − 1) in JSON text
+/// that already parsed.
+fn check_integer_literals(text: &str) -> Result<(), String> {
+    let b = text.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if c == b'-' || c.is_ascii_digit() {
+            let start = i;
+            while i < b.len() && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                i += 1;
+            }
+            let token = &text[start..i];
+            if !token.contains(['.', 'e', 'E']) {
+                let digits = token.trim_start_matches('-');
+                let big = digits.len() > 16 || digits.parse::<u64>().map_or(true, |m| m > MAX_SAFE_INTEGER);
+                if big {
+                    return Err(format!(
+                        "integer {token} is beyond ±(2^53-1) and cannot be represented exactly in \
+                         canonical JSON (RFC 8785); store it as a string"
+                    ));
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 struct StrictValue;
@@ -271,6 +318,22 @@ mod tests {
             canon(r#"{"\ufb33":1,"😀":2,"a":3}"#),
             "{\"a\":3,\"😀\":2,\"\u{fb33}\":1}"
         );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_refused_too() {
+        for big in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "12345678901234567890123",
+            "9007199254740992",
+        ] {
+            let err = parse_strict(&format!(r#"{{"n":{big},"s":"{big}"}}"#)).unwrap_err();
+            assert!(err.contains("beyond"), "{big}: {err}");
+        }
+        // In strings, as fractions or with exponents they are fine.
+        parse_strict(r#"{"s":"18446744073709551616","f":1.8446744073709552e19,"g":12345678901234567890123.5,"k":9007199254740991}"#).unwrap();
+        parse_strict(r#"{"esc":"\\\"18446744073709551616","n":-9007199254740991}"#).unwrap();
     }
 
     #[test]

@@ -14,6 +14,11 @@ pub const MAX_NOTE_BYTES: usize = 1 << 20;
 /// At most this many signature lines are examined.
 pub const MAX_SIGNATURES: usize = 100;
 
+/// A signature line under a known key's name and key ID that does not verify.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("it carries a signature under the name and key ID of {0} that does not verify")]
+pub struct BadSignature(pub String);
+
 /// One signature line of a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoteSignature {
@@ -81,20 +86,31 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// The keys among `keys` that made a valid signature on this checkpoint.
-    pub fn valid_signers<'k>(&self, keys: &'k [VerifierKey]) -> Vec<&'k VerifierKey> {
+    /// The keys among `keys` that made a valid signature on this checkpoint. A signature
+    /// line under the name and key ID of one of `keys` that does not verify rejects the
+    /// whole note (C2SP signed-note; stricter than Go's `note.Open`, which looks only at
+    /// the first such line): a valid line beside it changes nothing.
+    pub fn valid_signers<'k>(&self, keys: &'k [VerifierKey]) -> Result<Vec<&'k VerifierKey>, BadSignature> {
         let body = self.body();
-        keys.iter()
-            .filter(|k| k.alg == crate::sign::ALG_ED25519)
-            .filter(|k| {
-                self.signatures.iter().any(|s| {
-                    s.name == k.name
-                        && s.key_id == k.key_id
-                        && <[u8; 64]>::try_from(s.sig.as_slice())
-                            .is_ok_and(|sig| k.verify(body.as_bytes(), &sig))
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for k in keys.iter().filter(|k| k.alg == crate::sign::ALG_ED25519) {
+            let mut lines = self
+                .signatures
+                .iter()
+                .filter(|s| s.name == k.name && s.key_id == k.key_id)
+                .peekable();
+            if lines.peek().is_none() {
+                continue;
+            }
+            let all_valid = lines.all(|s| {
+                <[u8; 64]>::try_from(s.sig.as_slice()).is_ok_and(|sig| k.verify(body.as_bytes(), &sig))
+            });
+            if !all_valid {
+                return Err(BadSignature(k.identity()));
+            }
+            out.push(k);
+        }
+        Ok(out)
     }
 
     /// Parses a signed note holding a checkpoint.
@@ -187,12 +203,27 @@ mod tests {
         let parsed = Checkpoint::parse(&note).unwrap();
         assert_eq!(parsed, cp);
         let vk = k.verifier();
-        assert_eq!(parsed.valid_signers(std::slice::from_ref(&vk)).len(), 1);
+        assert_eq!(parsed.valid_signers(std::slice::from_ref(&vk)).unwrap().len(), 1);
         let forged = note.replacen("\n5\n", "\n6\n", 1);
         assert!(Checkpoint::parse(&forged)
             .unwrap()
-            .valid_signers(&[vk])
-            .is_empty());
+            .valid_signers(std::slice::from_ref(&vk))
+            .is_err());
+        // An invalid line beside a valid one, under the same name and key ID, rejects it.
+        let bad = parsed.signatures[0].clone();
+        let mut twice = parsed.clone();
+        let mut broken = bad.clone();
+        broken.sig[0] ^= 1;
+        twice.signatures.push(broken);
+        assert_eq!(
+            twice.valid_signers(std::slice::from_ref(&vk)),
+            Err(BadSignature(vk.identity()))
+        );
+        // Lines of other keys are ignored.
+        let other = KeyFile::from_seed("example.com/other", [2u8; 32])
+            .unwrap()
+            .verifier();
+        assert!(twice.valid_signers(&[other]).unwrap().is_empty());
         assert!(Checkpoint::parse("x\n1\n").is_err());
     }
 }

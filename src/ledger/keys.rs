@@ -46,6 +46,8 @@ pub enum KeyRuleError {
     RevokedSigner { key: String, at: u64 },
     #[error("signer {0} is not a key of this ledger")]
     UnknownSigner(String),
+    #[error("{0}")]
+    BadSignature(String),
 }
 
 /// What a `key` entry does.
@@ -217,7 +219,9 @@ impl KeyHistory {
     /// valid signature by a key revoked before `from`).
     pub fn check_checkpoint(&self, cp: &Checkpoint, from: u64, to: u64) -> Result<Vec<usize>, KeyRuleError> {
         let keys: Vec<VerifierKey> = self.keys.iter().map(|r| r.key.clone()).collect();
-        let valid = cp.valid_signers(&keys);
+        let valid = cp
+            .valid_signers(&keys)
+            .map_err(|e| KeyRuleError::BadSignature(e.to_string()))?;
         let mut counted = Vec::new();
         for (i, r) in self.keys.iter().enumerate() {
             if !valid.contains(&&r.key) {

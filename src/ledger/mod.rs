@@ -21,12 +21,14 @@ pub mod proof;
 pub mod reader;
 pub mod scan;
 pub mod store;
+mod tip;
 mod tree;
 pub mod verify;
 pub mod witness;
 mod writer;
 
 pub use error::{LedgerError, Result};
+pub use tip::Written;
 
 use crate::sign::VerifierKey;
 use amend::{Amendment, AmendmentType, Status};
@@ -68,6 +70,8 @@ pub struct Appended {
     pub first_seq: u64,
     pub count: u64,
     pub checkpoint: Checkpoint,
+    /// Every entry written, in seq order from `first_seq`.
+    pub entries: Vec<Written>,
 }
 
 /// A stored entry with its leaf hash.

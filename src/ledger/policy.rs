@@ -191,7 +191,7 @@ impl Policy {
     pub fn check_quorum(&self, cp: &Checkpoint) -> std::result::Result<(), String> {
         let Some(q) = &self.quorum else { return Ok(()) };
         let keys: Vec<VerifierKey> = self.witnesses.iter().map(|(_, k)| k.clone()).collect();
-        let valid = valid_cosigners(cp, &keys);
+        let valid = valid_cosigners(cp, &keys).map_err(|e| e.to_string())?;
         let cosigned: Vec<bool> = keys.iter().map(|k| valid.contains(&k)).collect();
         if self.witnessed(q, &cosigned) {
             Ok(())
@@ -211,7 +211,7 @@ impl Policy {
         } else {
             &self.logs
         };
-        if cp.valid_signers(logs).is_empty() {
+        if cp.valid_signers(logs).map_err(|e| e.to_string())?.is_empty() {
             return Err("the checkpoint carries no valid signature by a trusted log key".into());
         }
         self.check_quorum(cp)

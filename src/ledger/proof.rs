@@ -234,6 +234,26 @@ pub fn receipt(ledger: &Ledger, seq: u64, size: Option<u64>) -> Result<Receipt> 
     Ok(receipt)
 }
 
+/// Requires a valid signature on `cp` by a key of the ledger's history added below its
+/// size, and no line under a known key that does not verify (§4).
+fn signed_by_history(history: &super::keys::KeyHistory, cp: &Checkpoint, which: &str) -> Result<()> {
+    let keys: Vec<_> = history
+        .keys
+        .iter()
+        .filter(|r| r.counts_for(0, cp.size))
+        .map(|r| r.key.clone())
+        .collect();
+    let invalid =
+        |why: String| LedgerError::Invalid(format!("the {which} checkpoint (size {}) {why}", cp.size));
+    match cp.valid_signers(&keys) {
+        Err(e) => Err(invalid(e.to_string())),
+        Ok(v) if v.is_empty() => Err(invalid(
+            "carries no valid signature by a key of this ledger".into(),
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// Builds the consistency proof from the checkpoint `old` to `new` (default: the newest
 /// stored checkpoint). Fails with `Invalid` when the ledger does not extend `old`.
 pub fn consistency(
@@ -259,6 +279,9 @@ pub fn consistency(
             old.size, new.size
         )));
     }
+    let history = ledger.key_history()?;
+    signed_by_history(&history, old, "old")?;
+    signed_by_history(&history, &new, "new")?;
     let size = ledger.size()?;
     if new.size > size {
         return Err(LedgerError::Invalid(format!(

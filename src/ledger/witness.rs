@@ -3,7 +3,7 @@
 //! log, checking them, and keeping them beside the ledger's checkpoints. A witness's
 //! memory is a small state file per origin, written atomically.
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{BadSignature, Checkpoint};
 use super::error::{Document, LedgerError, Result};
 use super::proof::ConsistencyProof;
 use super::store::{Reads, Writes};
@@ -46,21 +46,44 @@ pub fn cosign(key: &KeyFile, cp: &Checkpoint, timestamp: u64) -> Result<String> 
     Ok(format!("\u{2014} {} {}\n", vk.name, B64.encode(raw)))
 }
 
-/// The witnesses among `keys` (type 0x04) with a valid cosignature on `cp`.
-pub fn valid_cosigners<'k>(cp: &Checkpoint, keys: &'k [VerifierKey]) -> Vec<&'k VerifierKey> {
-    keys.iter()
-        .filter(|k| k.alg == ALG_COSIGNATURE_V1)
-        .filter(|k| {
-            cp.signatures.iter().any(|s| {
-                if s.name != k.name || s.key_id != k.key_id || s.sig.len() != 72 {
-                    return false;
-                }
-                let timestamp = u64::from_be_bytes(s.sig[..8].try_into().unwrap_or([0; 8]));
-                let sig: [u8; 64] = s.sig[8..].try_into().unwrap_or([0; 64]);
-                timestamp < (1 << 63) && k.verify(cosigned_message(cp, timestamp).as_bytes(), &sig)
-            })
-        })
-        .collect()
+/// Whether a signature line is `key`'s valid cosignature of `cp`.
+fn cosigns(cp: &Checkpoint, key: &VerifierKey, s: &super::checkpoint::NoteSignature) -> bool {
+    if s.sig.len() != 72 {
+        return false;
+    }
+    let timestamp = u64::from_be_bytes(s.sig[..8].try_into().unwrap_or([0; 8]));
+    let sig: [u8; 64] = s.sig[8..].try_into().unwrap_or([0; 64]);
+    timestamp < (1 << 63) && key.verify(cosigned_message(cp, timestamp).as_bytes(), &sig)
+}
+
+/// The witnesses among `keys` (type 0x04) with a valid cosignature on `cp`; a line under
+/// a witness's name and key ID that does not verify rejects the note, as for signatures.
+pub fn valid_cosigners<'k>(
+    cp: &Checkpoint,
+    keys: &'k [VerifierKey],
+) -> Result<Vec<&'k VerifierKey>, BadSignature> {
+    let mut out = Vec::new();
+    for k in keys.iter().filter(|k| k.alg == ALG_COSIGNATURE_V1) {
+        let mut lines = cp
+            .signatures
+            .iter()
+            .filter(|s| s.name == k.name && s.key_id == k.key_id)
+            .peekable();
+        if lines.peek().is_none() {
+            continue;
+        }
+        if !lines.all(|s| cosigns(cp, k, s)) {
+            return Err(BadSignature(k.identity()));
+        }
+        out.push(k);
+    }
+    Ok(out)
+}
+
+/// Whether `cp` carries a valid signature by `key` (and no invalid one under its name).
+fn signed_by(cp: &Checkpoint, key: &VerifierKey) -> bool {
+    cp.valid_signers(std::slice::from_ref(key))
+        .is_ok_and(|v| !v.is_empty())
 }
 
 /// Decides whether a witness may cosign `cp`, given what it cosigned before. Returns the
@@ -74,7 +97,7 @@ pub fn check_consistent(
     log_key: Option<&VerifierKey>,
 ) -> Result<WitnessState> {
     if let Some(k) = log_key {
-        if cp.valid_signers(std::slice::from_ref(k)).is_empty() {
+        if !signed_by(cp, k) {
             return Err(LedgerError::Invalid(
                 "the checkpoint is not signed by the log's key".into(),
             ));
@@ -117,9 +140,7 @@ pub fn check_consistent(
         )));
     };
     let (old, new) = proof.verify(&|c| match log_key {
-        Some(k) if c.valid_signers(std::slice::from_ref(k)).is_empty() => {
-            Err("not signed by the log's key".into())
-        }
+        Some(k) if !signed_by(c, k) => Err("not signed by the log's key".into()),
         _ => Ok(()),
     })?;
     if old.size != last.size || B64.encode(old.root) != last.root {
@@ -186,10 +207,22 @@ pub fn with_cosignatures(r: &dyn Reads, note: &str) -> Result<String> {
     Ok(out)
 }
 
-/// Stores cosignature lines for the checkpoint of `size` (default: the newest). Each
-/// must be a well-formed cosignature/v1 line; who made it is checked when verifying with
-/// witness keys.
-pub(crate) fn add_cosignatures(tx: &mut dyn Writes, size: Option<u64>, lines: &str) -> Result<usize> {
+/// Stores cosignature lines for the checkpoint of `size` (default: the newest), all or
+/// none: each line must be a valid cosignature/v1 of that very checkpoint by one of
+/// `witnesses` (type-0x04 verifier keys). A line by another key, or one that does not
+/// verify (made for another checkpoint, or damaged), is refused (`Invalid`).
+pub(crate) fn add_cosignatures(
+    tx: &mut dyn Writes,
+    size: Option<u64>,
+    lines: &str,
+    witnesses: &[VerifierKey],
+) -> Result<usize> {
+    if let Some(k) = witnesses.iter().find(|k| k.alg != ALG_COSIGNATURE_V1) {
+        return Err(LedgerError::malformed(
+            Document::Cosignature,
+            format!("{} is not a witness key (type 0x04)", k.identity()),
+        ));
+    }
     let stored = tx.checkpoint(size)?;
     let (size, note) = stored.ok_or_else(|| match size {
         Some(size) => LedgerError::NoCheckpoint {
@@ -199,20 +232,40 @@ pub(crate) fn add_cosignatures(tx: &mut dyn Writes, size: Option<u64>, lines: &s
         None => LedgerError::NoCheckpoints,
     })?;
     let cp = Checkpoint::parse(&note)?;
-    let mut added = 0;
+    let mut accepted = Vec::new();
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
         let probe = format!("{}\n{line}\n", cp.body());
         let parsed = Checkpoint::parse(&probe).map_err(|e| match e {
             LedgerError::Malformed { why, .. } => LedgerError::malformed(Document::Cosignature, why),
             other => other,
         })?;
-        if parsed.signatures[0].sig.len() != 72 {
+        let sig = &parsed.signatures[0];
+        if sig.sig.len() != 72 {
             return Err(LedgerError::malformed(
                 Document::Cosignature,
                 "not a cosignature/v1 line (timestamp and Ed25519 signature)",
             ));
         }
-        added += usize::from(tx.insert_cosignature(size, &format!("{line}\n"))?);
+        let Some(key) = witnesses
+            .iter()
+            .find(|k| k.name == sig.name && k.key_id == sig.key_id)
+        else {
+            return Err(LedgerError::Invalid(format!(
+                "the cosignature by {} is not by any of the given witness keys",
+                sig.name
+            )));
+        };
+        if !cosigns(&cp, key, sig) {
+            return Err(LedgerError::Invalid(format!(
+                "the cosignature by {} does not verify for the checkpoint of size {size}",
+                key.identity()
+            )));
+        }
+        accepted.push(format!("{line}\n"));
+    }
+    let mut added = 0;
+    for line in accepted {
+        added += usize::from(tx.insert_cosignature(size, &line)?);
     }
     Ok(added)
 }

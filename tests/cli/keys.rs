@@ -80,7 +80,11 @@ fn a_ledger_signed_inside_the_hsm_verifies_with_its_public_key() {
     let note = newest_note(&env);
     let cp = Checkpoint::parse(&note).unwrap();
     let vk = echoctl::sign::VerifierKey::parse(&vkey).unwrap();
-    assert_eq!(cp.valid_signers(std::slice::from_ref(&vk)).len(), 1, "{note}");
+    assert_eq!(
+        cp.valid_signers(std::slice::from_ref(&vk)).unwrap().len(),
+        1,
+        "{note}"
+    );
     // A key file of the same name is not the HSM key: verify with it fails.
     let other = env
         .run(&["key", "generate", "--name", ORIGIN, "--out", "other.key"])

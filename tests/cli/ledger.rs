@@ -344,7 +344,7 @@ fn checkpoint_is_a_c2sp_signed_note() {
     // The signature verifies with the printed verifier key, by an independent check.
     let vk = echoctl::sign::VerifierKey::parse(&vkey).unwrap();
     let cp = echoctl::ledger::checkpoint::Checkpoint::parse(&note).unwrap();
-    assert_eq!(cp.valid_signers(&[vk]).len(), 1);
+    assert_eq!(cp.valid_signers(&[vk]).unwrap().len(), 1);
     let j = env.run(&["--json", "ledger", "checkpoint"]).ok().json();
     assert_eq!(j["size"], 2);
     assert_eq!(j["note"], note.as_str());

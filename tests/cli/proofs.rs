@@ -343,9 +343,25 @@ fn witness_quorum_and_policy() {
             .stdout;
         write(&env, &format!("c{i}"), &line);
     }
-    env.run(&["ledger", "checkpoint", "--add-cosignature", "c1"]).ok();
+    env.run(&[
+        "ledger",
+        "checkpoint",
+        "--add-cosignature",
+        "c1",
+        "--witness-key",
+        wk[0],
+    ])
+    .ok();
     assert_eq!(verify(&quorum2), 1, "one of two");
-    env.run(&["ledger", "checkpoint", "--add-cosignature", "c2"]).ok();
+    env.run(&[
+        "ledger",
+        "checkpoint",
+        "--add-cosignature",
+        "c2",
+        "--witness-key",
+        wk[1],
+    ])
+    .ok();
     assert_eq!(verify(&quorum2), 0, "two of two");
     // The stored cosignatures travel with the checkpoint and in receipts.
     let note = env.run(&["ledger", "checkpoint"]).ok().stdout;

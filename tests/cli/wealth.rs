@@ -59,7 +59,7 @@ fn kraken_depth(key: &str, bids: &[(&str, &str)], asks: &[(&str, &str)]) -> Stri
 
 /// A bundle of the fixture market lists and books (round 0 at T0), with `changes`:
 /// (round, fetched at, market id, body) replacing or adding books.
-fn bundle(changes: &[(u32, i64, &str, String)]) -> Vec<u8> {
+pub(crate) fn bundle(changes: &[(u32, i64, &str, String)]) -> Vec<u8> {
     let fx = fixtures();
     let mut responses = vec![
         Recorded::new(
@@ -117,7 +117,7 @@ fn bundle(changes: &[(u32, i64, &str, String)]) -> Vec<u8> {
     .to_bytes()
 }
 
-fn write_bundle(env: &TestEnv, name: &str, bytes: &[u8]) -> String {
+pub(crate) fn write_bundle(env: &TestEnv, name: &str, bytes: &[u8]) -> String {
     std::fs::write(env.path(name), bytes).expect("write bundle");
     name.to_owned()
 }
@@ -676,7 +676,7 @@ fn issue_7_rate_limits_server_errors_and_timeouts() {
     assert!(!env.path("x.json").exists());
 }
 
-fn trade(env: &TestEnv, snap: &str, extra: &[&str]) -> Run {
+pub(crate) fn trade(env: &TestEnv, snap: &str, extra: &[&str]) -> Run {
     let mut args = vec!["--json", "wealth", "trade", "--snapshot", snap];
     args.extend_from_slice(extra);
     env.run(&args)

@@ -131,9 +131,14 @@ pub enum LedgerCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
-    /// Store the witness cosignature line(s) in FILE ('-' for stdin) with the checkpoint.
-    #[arg(long, value_name = "FILE")]
+    /// Store the witness cosignature line(s) in FILE ('-' for stdin) with the checkpoint;
+    /// each must verify for it under a --witness-key.
+    #[arg(long, value_name = "FILE", requires = "witness_key")]
     pub add_cosignature: Option<PathBuf>,
+    /// A witness verifier key (type 0x04, 'echoctl key show --witness') whose cosignatures
+    /// --add-cosignature accepts (repeatable).
+    #[arg(long, value_name = "VKEY", requires = "add_cosignature")]
+    pub witness_key: Vec<String>,
     /// The checkpoint of this tree size (default: the newest).
     #[arg(long, value_name = "SIZE")]
     pub size: Option<u64>,

@@ -24,8 +24,15 @@ impl Verifier<'_> {
 
     /// Checks the genesis facts against the anchors, then trusts its keys.
     pub(super) fn adopt_genesis(&mut self, g: Genesis, id: &str) -> Step {
-        if let Some(expected) = &self.expected_keys {
-            if *expected != g.keys {
+        if let Some((origin, keys)) = &self.expected {
+            if *origin != g.origin {
+                return fail(
+                    0,
+                    Some(id),
+                    "the bundle header's origin is not the genesis entry's origin",
+                );
+            }
+            if *keys != g.keys {
                 return fail(
                     0,
                     Some(id),

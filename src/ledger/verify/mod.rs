@@ -102,12 +102,13 @@ pub(crate) type StreamSource<'a> =
 pub(crate) fn verify_stream(
     kinds: &Kinds,
     anchors: &Anchors,
+    origin: String,
     keys: Vec<VerifierKey>,
     total: u64,
     progress: &mut dyn FnMut(u64, u64),
     source: &mut StreamSource<'_>,
 ) -> Result<Report> {
-    let mut v = Verifier::new(None, kinds, anchors, Some(keys))?;
+    let mut v = Verifier::new(None, kinds, anchors, Some((origin, keys)))?;
     let mut push = |v: &mut Verifier<'_>, batch: &mut scan::Batch| -> Step<bool> {
         let mut queue = |size: u64, note: String| v.checkpoints.push_back((size, note));
         let mut add = |seq: u64, body: &[u8]| batch.push_entry(seq, body);
@@ -160,8 +161,8 @@ pub(super) struct Verifier<'c> {
     pub db: Option<&'c dyn Reads>,
     pub kinds: &'c Kinds,
     pub anchors: &'c Anchors,
-    /// The bundle header's keys, which must be the genesis keys.
-    pub expected_keys: Option<Vec<VerifierKey>>,
+    /// The bundle header's origin and keys, which must be the genesis entry's.
+    pub expected: Option<(String, Vec<VerifierKey>)>,
     /// The root at the trusted checkpoint's size, seen while streaming.
     pub anchor_root: Option<Hash>,
     /// The newest checkpoint note checked (bundle mode: with its cosignatures).
@@ -198,7 +199,7 @@ impl<'c> Verifier<'c> {
         db: Option<&'c dyn Reads>,
         kinds: &'c Kinds,
         anchors: &'c Anchors,
-        expected_keys: Option<Vec<VerifierKey>>,
+        expected: Option<(String, Vec<VerifierKey>)>,
     ) -> Result<Self> {
         let checkpoints = match db {
             Some(db) => db.checkpoints()?.into(),
@@ -208,7 +209,7 @@ impl<'c> Verifier<'c> {
             db,
             kinds,
             anchors,
-            expected_keys,
+            expected,
             anchor_root: None,
             newest_note: None,
             genesis: None,
@@ -295,9 +296,9 @@ impl<'c> Verifier<'c> {
         total: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Step {
-        let keys = match (&self.genesis, &self.expected_keys) {
+        let keys = match (&self.genesis, &self.expected) {
             (Some(g), _) => g.keys.clone(),
-            (None, Some(k)) => k.clone(),
+            (None, Some((_, k))) => k.clone(),
             (None, None) => Vec::new(),
         };
         let identities: Vec<String> = keys.iter().map(VerifierKey::identity).collect();

@@ -1,0 +1,158 @@
+//! The checks around every write: before it, that the tip of the stored ledger is whole
+//! (O(log n): the newest checkpoint, the stored frontier, the last entry); before its
+//! COMMIT, that what it wrote reads back as written. A damaged file refuses the write and
+//! is left as it was. A full check of the history is `verify`'s, not append's.
+
+use super::checkpoint::Checkpoint;
+use super::entry::Entry;
+use super::error::{LedgerError, Result};
+use super::keys::KeyHistory;
+use super::merkle::{leaf_hash, Hash};
+use super::store::Reads;
+use super::tree::load_frontier;
+use std::hash::{DefaultHasher, Hasher};
+
+/// One entry a write put into the store, as the command reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The ULID's 128 bits.
+    pub id: u128,
+    pub kind: &'static str,
+    pub leaf: Hash,
+}
+
+impl Written {
+    pub fn id_text(&self) -> String {
+        super::ids::ulid_text(self.id)
+    }
+}
+
+fn damaged(why: String) -> LedgerError {
+    LedgerError::damaged(format!("{why}; nothing was written"))
+}
+
+/// Checks the tip of a ledger of `size` entries (at least the genesis) whose stored
+/// frontier hashes to `root` and whose last leaf hash is `last_leaf`: the newest checkpoint
+/// covers every entry, commits to that root and carries a counting signature by a key of
+/// `history`; the last entry's bytes are canonical, hash to its leaf and chain onto the one
+/// before.
+pub(crate) fn check(
+    r: &dyn Reads,
+    history: &KeyHistory,
+    origin: &str,
+    size: u64,
+    root: &Hash,
+    last_leaf: &Hash,
+) -> Result<()> {
+    let Some((cp_size, note)) = r.checkpoint(None)? else {
+        return Err(damaged("the ledger has no checkpoint".into()));
+    };
+    if cp_size != size {
+        return Err(damaged(format!(
+            "the newest checkpoint covers {cp_size} of its {size} entries"
+        )));
+    }
+    let cp = Checkpoint::parse(&note).map_err(|e| damaged(format!("the newest checkpoint: {e}")))?;
+    if cp.size != size || cp.origin != origin || cp.root != *root {
+        return Err(damaged(format!(
+            "the newest checkpoint (size {size}) does not match the stored tree"
+        )));
+    }
+    let counted = history
+        .check_checkpoint(&cp, size - 1, size)
+        .map_err(|e| damaged(format!("the newest checkpoint: {e}")))?;
+    if counted.is_empty() {
+        return Err(damaged(
+            "the newest checkpoint carries no valid signature by a key of the ledger".into(),
+        ));
+    }
+    let last = size - 1;
+    let body = r
+        .body(last)?
+        .ok_or_else(|| damaged(format!("entry {last} is missing")))?;
+    let e = Entry::parse_canonical(&body).map_err(|e| damaged(format!("entry {last}: {e}")))?;
+    if e.seq != last || leaf_hash(&body) != *last_leaf {
+        return Err(damaged(format!("entry {last} does not match its leaf hash")));
+    }
+    let prev = match last {
+        0 => [0; 32],
+        _ => r
+            .leaf(last - 1)?
+            .ok_or_else(|| damaged(format!("the leaf hash of entry {} is missing", last - 1)))?,
+    };
+    if e.prev != prev {
+        return Err(damaged(format!(
+            "entry {last} does not chain onto entry {}",
+            last - 1
+        )));
+    }
+    Ok(())
+}
+
+/// What a write put in, kept to compare with what reads back: the entries, a digest of
+/// their bodies, the new root and checkpoint note.
+#[derive(Default)]
+pub(crate) struct Echo {
+    pub written: Vec<Written>,
+    bodies: DefaultHasher,
+}
+
+impl Echo {
+    pub fn wrote(&mut self, w: Written, body: &[u8]) {
+        self.written.push(w);
+        digest(&mut self.bodies, body);
+    }
+
+    /// Reads back the entries from `first` on, the tree nodes of the new size and the new
+    /// checkpoint, inside the write transaction, and requires what was written.
+    pub fn check(&self, r: &dyn Reads, first: u64, root: &Hash, note: &str) -> Result<()> {
+        let end = first + self.written.len() as u64;
+        let mut next = first;
+        let mut bodies = DefaultHasher::new();
+        let mut mismatch = None;
+        r.scan(first, end, true, &mut |row| {
+            let seq = u64::try_from(row.seq).unwrap_or(u64::MAX);
+            let Some(w) = self.written.get((next - first) as usize) else {
+                mismatch = Some(seq);
+                return false;
+            };
+            let same = seq == next
+                && row
+                    .id
+                    .and_then(|id| std::str::from_utf8(id).ok())
+                    .and_then(super::ids::ulid_value)
+                    == Some(w.id)
+                && row.kind == Some(w.kind.as_bytes())
+                && row.leaf == Some(&w.leaf[..]);
+            match row.body {
+                Some(body) if same => digest(&mut bodies, body),
+                _ => {
+                    mismatch = Some(seq);
+                    return false;
+                }
+            }
+            next += 1;
+            true
+        })?;
+        if let Some(seq) = mismatch {
+            return Err(damaged(format!("entry {seq} did not read back as written")));
+        }
+        if next != end || bodies.finish() != self.bodies.finish() {
+            return Err(damaged(format!(
+                "the entries from {first} did not read back as written"
+            )));
+        }
+        if load_frontier(r, end)?.root() != *root {
+            return Err(damaged("the tree nodes did not read back as written".into()));
+        }
+        if r.checkpoint(None)? != Some((end, note.to_owned())) {
+            return Err(damaged("the checkpoint did not read back as written".into()));
+        }
+        Ok(())
+    }
+}
+
+fn digest(h: &mut DefaultHasher, body: &[u8]) {
+    h.write_usize(body.len());
+    h.write(body);
+}
