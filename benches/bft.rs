@@ -83,7 +83,7 @@ fn main() {
     std::thread::sleep(Duration::from_millis(300));
     let decide = |subject: &str| {
         let content = json!({"text": subject}).as_object().unwrap().clone();
-        match propose(&set, subject, &content, Duration::from_secs(30)).unwrap() {
+        match propose(&set, subject, &content, None, Duration::from_secs(30)).unwrap() {
             Outcome::Decided(_) => {}
             Outcome::Undecided { .. } => panic!("{subject} undecided"),
         }

@@ -695,7 +695,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__bft__subcmd__propose)
-            opts="-q -h --validators --subject --content --new-validators --timeout --db --json --quiet --color --help"
+            opts="-q -h --validators --subject --content --new-validators --timeout --key --hsm --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,6 +718,14 @@ _echoctl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -787,13 +795,17 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__bft__subcmd__status)
-            opts="-q -h --validators --db --json --quiet --color --help"
+            opts="-q -h --validators --timeout --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --validators)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

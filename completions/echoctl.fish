@@ -348,6 +348,8 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l content -d 'The proposal: a JSON object' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l new-validators -d 'Propose moving to this validators file (the next epoch of the same cluster): the current set decides it like any proposal' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l timeout -d 'How long to wait for the decision, in seconds' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l key -d 'Sign the proposal with this proposer key (a key file, or hsm:ID with --hsm): required by validators whose file lists proposers' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l hsm -d 'The YubiHSM2 holding an hsm:ID key [env: ECHOCTL_HSM]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
@@ -373,6 +375,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l validators -d 'The validators file (TOML) [env: ECHOCTL_BFT_VALIDATORS]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l timeout -d 'How long to wait for all the answers, in seconds' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''

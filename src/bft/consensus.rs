@@ -88,6 +88,14 @@ impl Default for Timeouts {
     }
 }
 
+/// Rounds this far above the current one are kept in full; a message of a round beyond
+/// is only remembered as its sender's highest round (for the round skip, line 55), so a
+/// sender cannot make an instance hold rounds it will never reach.
+pub const WINDOW: u64 = 4;
+/// Distinct votes of one kind kept per sender and round: the first, and one conflicting
+/// vote as evidence. More say nothing new.
+const MAX_VOTES_PER_SENDER: usize = 2;
+
 /// Messages a round has collected. The proposal: the first from the round's proposer.
 /// Votes: every distinct vote per sender, each counted once for its value. A sender with
 /// two different votes of one kind is equivocating (kept as evidence); counting both is
@@ -103,6 +111,7 @@ struct RoundState {
     prevote_timeout_scheduled: bool,
     precommit_timeout_scheduled: bool,
     line36_done: bool,
+    proposal_conflict: bool,
 }
 
 impl RoundState {
@@ -140,6 +149,8 @@ pub struct Instance {
     preferred: Option<ValueId>,
     /// Pairs of conflicting messages from the same sender (kept as evidence).
     pub evidence: Vec<(Message, Message)>,
+    /// Per sender, its highest round beyond the window (not kept in `rounds`).
+    ahead: BTreeMap<usize, u64>,
 }
 
 impl Instance {
@@ -161,6 +172,7 @@ impl Instance {
             acceptable: HashSet::new(),
             preferred: None,
             evidence: Vec::new(),
+            ahead: BTreeMap::new(),
         }
     }
 
@@ -273,6 +285,14 @@ impl Instance {
         if m.from >= self.n {
             return out;
         }
+        if m.round > self.window() {
+            let hi = self.ahead.entry(m.from).or_insert(m.round);
+            *hi = (*hi).max(m.round);
+            if self.started {
+                self.recheck(&mut out);
+            }
+            return out;
+        }
         let proposer = self.proposer(m.round);
         let rs = self.rounds.entry(m.round).or_default();
         let conflict = match &m.kind {
@@ -286,15 +306,20 @@ impl Instance {
                         None
                     }
                     Some((v, vr)) if (v, vr) == (*value, *valid_round) => return out,
-                    Some((v, vr)) => Some(Kind::Proposal {
-                        value: v,
-                        valid_round: vr,
-                    }),
+                    // One conflicting proposal is evidence; more are noise.
+                    Some(_) if rs.proposal_conflict => return out,
+                    Some((v, vr)) => {
+                        rs.proposal_conflict = true;
+                        Some(Kind::Proposal {
+                            value: v,
+                            valid_round: vr,
+                        })
+                    }
                 }
             }
             Kind::Prevote(v) => {
                 let votes = rs.prevotes.entry(m.from).or_default();
-                if votes.contains(v) {
+                if votes.contains(v) || votes.len() >= MAX_VOTES_PER_SENDER {
                     return out;
                 }
                 votes.push(*v);
@@ -302,7 +327,7 @@ impl Instance {
             }
             Kind::Precommit(v) => {
                 let votes = rs.precommits.entry(m.from).or_default();
-                if votes.contains(v) {
+                if votes.contains(v) || votes.len() >= MAX_VOTES_PER_SENDER {
                     return out;
                 }
                 votes.push(*v);
@@ -326,6 +351,31 @@ impl Instance {
             self.recheck(&mut out);
         }
         out
+    }
+
+    /// The highest round whose messages are kept in full.
+    pub fn window(&self) -> u64 {
+        self.round.saturating_add(WINDOW)
+    }
+
+    /// Whether this exact message is among those the instance holds (so its signature is
+    /// worth keeping for a certificate or a justification).
+    pub fn holds(&self, m: &Message) -> bool {
+        let Some(rs) = self.rounds.get(&m.round) else {
+            return false;
+        };
+        match &m.kind {
+            Kind::Proposal { value, valid_round } => {
+                m.from == self.proposer(m.round) && rs.proposal == Some((*value, *valid_round))
+            }
+            Kind::Prevote(v) => rs.prevotes.get(&m.from).is_some_and(|x| x.contains(v)),
+            Kind::Precommit(v) => rs.precommits.get(&m.from).is_some_and(|x| x.contains(v)),
+        }
+    }
+
+    /// How many rounds the instance holds messages for.
+    pub fn rounds_held(&self) -> usize {
+        self.rounds.len()
     }
 
     /// A decision certificate another node showed: 2f+1 precommits for `value` in
@@ -396,6 +446,29 @@ impl Instance {
         }));
     }
 
+    /// The round to skip to: each sender's highest round above ours (kept in full or
+    /// beyond the window); the (f+1)-th highest of those, if f+1 senders have one.
+    fn skip_to(&self) -> Option<u64> {
+        let mut highest: BTreeMap<usize, u64> = BTreeMap::new();
+        for (r, rs) in self.rounds.range(self.round + 1..) {
+            for s in &rs.senders {
+                highest.insert(*s, *r);
+            }
+        }
+        for (s, r) in &self.ahead {
+            if *r > self.round {
+                let h = highest.entry(*s).or_insert(*r);
+                *h = (*h).max(*r);
+            }
+        }
+        if highest.len() <= self.f {
+            return None;
+        }
+        let mut rounds: Vec<u64> = highest.into_values().collect();
+        rounds.sort_unstable_by(|a, b| b.cmp(a));
+        Some(rounds[self.f])
+    }
+
     /// Applies the "upon" rules until none fires.
     fn recheck(&mut self, out: &mut Vec<Action>) {
         loop {
@@ -431,13 +504,9 @@ impl Instance {
         } else {
             return false;
         }
-        // Line 55: f+1 messages of a higher round: skip to it.
-        let skip = self
-            .rounds
-            .range(self.round + 1..)
-            .find(|(_, rs)| rs.senders.len() > self.f)
-            .map(|(r, _)| *r);
-        if let Some(r) = skip {
+        // Line 55: f+1 validators sent messages of higher rounds: skip to the highest
+        // round at least f+1 of them reached (so at least one honest validator is there).
+        if let Some(r) = self.skip_to() {
             self.start_round(r, out);
             return true;
         }
@@ -519,5 +588,48 @@ impl Instance {
             return true;
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vote(round: u64, from: usize, kind: Kind) -> Message {
+        Message { round, from, kind }
+    }
+
+    #[test]
+    fn far_rounds_are_not_kept_but_still_let_f_plus_one_skip() {
+        let mut i = Instance::new(4, 0, 0, Timeouts::default());
+        i.start();
+        // One sender (at most f) cannot move us, however high it goes, nor make us hold
+        // its rounds.
+        for r in 1..=5_000 {
+            i.on_message(vote(r, 3, Kind::Prevote(None)));
+        }
+        assert_eq!(i.round(), 0);
+        assert!(
+            i.rounds_held() <= WINDOW as usize + 1,
+            "{} rounds held",
+            i.rounds_held()
+        );
+        // A second sender beyond the window: f+1 = 2 senders are past round 900.
+        i.on_message(vote(900, 2, Kind::Prevote(None)));
+        assert_eq!(i.round(), 900);
+        assert!(i.rounds_held() <= 2 * (WINDOW as usize + 1));
+    }
+
+    #[test]
+    fn a_sender_keeps_at_most_two_votes_per_round_and_kind() {
+        let mut i = Instance::new(4, 0, 0, Timeouts::default());
+        i.start();
+        for b in 0..100u8 {
+            i.on_message(vote(0, 3, Kind::Prevote(Some([b; 32]))));
+        }
+        assert_eq!(i.evidence.len(), 1, "one pair of evidence");
+        assert!(i.holds(&vote(0, 3, Kind::Prevote(Some([0; 32])))));
+        assert!(i.holds(&vote(0, 3, Kind::Prevote(Some([1; 32])))));
+        assert!(!i.holds(&vote(0, 3, Kind::Prevote(Some([2; 32])))));
     }
 }

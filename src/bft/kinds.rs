@@ -8,12 +8,27 @@
 use super::DecisionFacts;
 use crate::ledger::error::Refusal;
 use crate::ledger::kinds::{Checked, Checker, Draft, Facts, Feature, Known, Lookup};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// The BFT feature's view of the ledger.
 pub struct Bft;
 
+/// The feature's name: its claims are kept under `claims/bft`.
+pub const FEATURE: &str = "bft";
+/// The kind validators record their decisions as.
+pub const KIND_DECISION: &str = "decision";
 /// The kinds that may carry a certificate.
-const WATCHED: &[&str] = &["decision", crate::court::KIND_RULING];
+const WATCHED: &[&str] = &[KIND_DECISION, crate::court::KIND_RULING];
+
+/// The claim of a decided subject: cluster ‖ 0x00 ‖ subject (neither holds a NUL).
+pub fn decided_key(cluster: &str, subject: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(cluster.len() + 1 + subject.len());
+    k.extend_from_slice(cluster.as_bytes());
+    k.push(0);
+    k.extend_from_slice(subject.as_bytes());
+    k
+}
 
 /// A certificate that does not verify.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +37,7 @@ pub struct BadCertificate(pub String);
 
 impl Feature for Bft {
     fn name(&self) -> &'static str {
-        "bft"
+        FEATURE
     }
 
     fn kinds(&self) -> &'static [&'static str] {
@@ -48,16 +63,31 @@ impl Feature for Bft {
         }
     }
 
+    /// A `decision` entry with a certificate takes its cluster and subject: one decision
+    /// per subject, ever (docs/PROTOCOL.md §5).
+    fn claims(&self, kind: &str, content: &Map<String, Value>) -> Vec<Vec<u8>> {
+        if kind != KIND_DECISION {
+            return Vec::new();
+        }
+        let bft = content.get("bft");
+        let text = |k: &str| bft.and_then(|b| b.get(k)).and_then(Value::as_str);
+        match (text("cluster"), text("subject")) {
+            (Some(cluster), Some(subject)) => vec![decided_key(cluster, subject)],
+            _ => Vec::new(),
+        }
+    }
+
     fn checker(&self) -> Option<Box<dyn Checker>> {
         Some(Box::new(SetChain::default()))
     }
 }
 
 /// The validator sets in force: the first one seen, then those it (or a successor)
-/// approved.
+/// approved; and the subjects decided so far, each once.
 #[derive(Default)]
 struct SetChain {
     sets: Vec<[u8; 32]>,
+    decided: HashMap<Vec<u8>, u64>,
 }
 
 impl Checker for SetChain {
@@ -65,6 +95,15 @@ impl Checker for SetChain {
         let Some(facts) = e.facts.take().and_then(|f| f.downcast::<DecisionFacts>().ok()) else {
             return Ok(());
         };
+        if e.kind == KIND_DECISION {
+            let key = decided_key(&facts.cluster, &facts.subject);
+            if let Some(first) = self.decided.insert(key, e.seq) {
+                return Err(format!(
+                    "a second BFT decision for subject {:?} (the first is entry {first})",
+                    facts.subject
+                ));
+            }
+        }
         if self.sets.is_empty() {
             self.sets.push(facts.set_hash);
         } else if !self.sets.contains(&facts.set_hash) {

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 pub const DOMAIN: &[u8] = b"echoctl/bft/v1";
 
 /// The outcome a value stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Decision {
     Approve,
     Reject,

@@ -7,9 +7,11 @@
 //! - `wire`: framing and frames; `guard`: votes made durable before they are sent;
 //! - `node`: a validator process; `client`: propose, vote, status.
 
+pub mod admission;
 pub mod client;
 pub mod consensus;
 pub mod error;
+pub mod frames;
 pub mod guard;
 pub mod kinds;
 pub mod message;
@@ -27,6 +29,8 @@ use serde_json::{Map, Value};
 /// What `ledger verify` learns from a BFT decision entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecisionFacts {
+    pub cluster: String,
+    pub subject: String,
     /// The hash of the validator set that certified it.
     pub set_hash: [u8; 32],
     /// For an approved validator-set change: the hash of the new set.
@@ -140,6 +144,7 @@ pub fn check_decision_entry(content: &Map<String, Value>) -> Option<Result<Decis
             epoch,
             validators,
             hash,
+            proposers: Vec::new(),
         };
         let cert = wire::parse_certificate(bft)?;
         cert.verify(&set)
@@ -149,6 +154,8 @@ pub fn check_decision_entry(content: &Map<String, Value>) -> Option<Result<Decis
             _ => None,
         };
         Ok(DecisionFacts {
+            cluster: cluster.to_owned(),
+            subject: cert.subject.clone(),
             set_hash: hash,
             approves_set,
         })

@@ -27,6 +27,9 @@ use std::path::Path;
 struct File {
     cluster: String,
     epoch: u64,
+    /// Verifier keys whose signed submissions this validator admits (PROTOCOL.md §6).
+    #[serde(default)]
+    proposers: Vec<String>,
     validator: Vec<Entry>,
 }
 
@@ -54,7 +57,13 @@ pub struct ValidatorSet {
     pub validators: Vec<Validator>,
     /// SHA-256 of the set's canonical encoding (PROTOCOL.md §3).
     pub hash: [u8; 32],
+    /// Who may submit proposals: none listed, anyone (within the open budgets).
+    /// Admission is each validator's own rule, not part of the set hash.
+    pub proposers: Vec<VerifierKey>,
 }
+
+/// At most this many proposers in a validators file.
+pub const MAX_PROPOSERS: usize = 16;
 
 impl ValidatorSet {
     pub fn load(path: &Path) -> Result<Self> {
@@ -129,12 +138,30 @@ impl ValidatorSet {
                 address,
             });
         }
+        if f.proposers.len() > MAX_PROPOSERS {
+            return Err(BftError::validators(format!("at most {MAX_PROPOSERS} proposers")));
+        }
+        let mut proposers: Vec<VerifierKey> = Vec::new();
+        for text in &f.proposers {
+            let key = VerifierKey::parse(text)
+                .map_err(|err| BftError::validators(format!("proposer {text:?}: {err}")))?;
+            if key.alg != crate::sign::ALG_ED25519 {
+                return Err(BftError::validators(format!(
+                    "proposer {text:?}: not a signing key"
+                )));
+            }
+            if proposers.iter().any(|p| p.identity() == key.identity()) {
+                return Err(BftError::validators(format!("proposer {text:?} appears twice")));
+            }
+            proposers.push(key);
+        }
         let hash = set_hash(&f.cluster, f.epoch, &validators);
         Ok(ValidatorSet {
             cluster: f.cluster,
             epoch: f.epoch,
             validators,
             hash,
+            proposers,
         })
     }
 
@@ -150,6 +177,11 @@ impl ValidatorSet {
     /// ⌊2n/3⌋ + 1.
     pub fn quorum(&self) -> usize {
         2 * self.n() / 3 + 1
+    }
+
+    /// The index of the proposer whose identity (`name+hex8`) is `identity`.
+    pub fn proposer(&self, identity: &str) -> Option<usize> {
+        self.proposers.iter().position(|p| p.identity() == identity)
     }
 
     /// The index of the validator with this public key.

@@ -1,35 +1,133 @@
-//! Framing and messages on the wire (docs/PROTOCOL.md §1–§2): each frame is a u32
-//! big-endian length (1 to `MAX_FRAME`) and that many bytes of one JSON object. Anything
-//! else (a zero or oversized length, bytes that are not a JSON object, an unknown type, a
-//! malformed field) is refused; the receiver answers an error and closes the connection.
+//! Framing (docs/PROTOCOL.md §1): each frame is a u32 big-endian length (1 to
+//! `MAX_FRAME`) and that many bytes of one JSON object. A receiver waits at most `idle`
+//! for a frame to start and then at most `whole` for the rest of it to arrive, reading
+//! only the bytes that came (no allocation by a declared length beyond the limit). The
+//! frames themselves are typed in `frames`; the helpers at the end give the JSON forms
+//! that ledger entries record.
 
-use super::consensus::{Kind, ValueId};
-use super::message::{Certificate, Decision, Vote};
-use crate::ledger::entry::{hex, parse_hash_hex};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use serde_json::{json, Map, Value};
-use std::io::{Read, Write};
+pub use super::frames::ProposalBody;
+use super::frames::{CertificateFrame, VoteFrame};
+use super::message::{Certificate, Vote};
+use serde::Serialize;
+use serde_json::Value;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
-/// The largest frame accepted: 1 MiB.
-pub const MAX_FRAME: u32 = 1 << 20;
+/// The largest frame accepted: 128 KiB (a proposal's content is at most 16 KiB).
+pub const MAX_FRAME: u32 = 128 * 1024;
 /// The longest subject accepted, in bytes.
 pub const MAX_SUBJECT: usize = 256;
 
-/// Reads one frame. `Ok(None)` at a clean end of stream.
-pub fn read_frame(r: &mut impl Read) -> Result<Option<Value>, String> {
-    let mut len = [0u8; 4];
-    match r.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(format!("read: {e}")),
+/// Why no frame could be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("no frame started within {0:?}")]
+    Idle(Duration),
+    #[error("a frame must arrive whole within {0:?} of its first byte")]
+    Slow(Duration),
+    #[error("frame length {0} is outside 1..={MAX_FRAME}")]
+    Length(u32),
+    #[error("the connection closed in the middle of a frame")]
+    Cut,
+    #[error("read: {0}")]
+    Io(String),
+}
+
+/// Reads one frame's bytes from `r`, with no deadline. `Ok(None)` at a clean end of stream.
+pub fn read_bytes(r: &mut impl Read) -> Result<Option<Vec<u8>>, ReadError> {
+    let mut first = [0u8; 1];
+    loop {
+        match r.read(&mut first) {
+            Ok(0) => return Ok(None),
+            Ok(_) => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        }
     }
+    rest_of_frame(r, first[0], &mut |_| Ok(()))
+}
+
+/// Reads one frame's bytes from a socket: it must start within `idle` and arrive whole
+/// within `whole` of its first byte. `Ok(None)` at a clean end of stream.
+pub fn read_bytes_by(
+    s: &mut TcpStream,
+    idle: Duration,
+    whole: Duration,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    let mut first = [0u8; 1];
+    let _ = s.set_read_timeout(Some(idle));
+    loop {
+        match s.read(&mut first) {
+            Ok(0) => return Ok(None),
+            Ok(_) => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(ReadError::Idle(idle))
+            }
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        }
+    }
+    let deadline = Instant::now() + whole;
+    let timer = s.try_clone().map_err(|e| ReadError::Io(e.to_string()))?;
+    let mut before_read = |_: ()| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReadError::Slow(whole));
+        }
+        let _ = timer.set_read_timeout(Some(left));
+        Ok(())
+    };
+    rest_of_frame(s, first[0], &mut before_read).map_err(|e| match e {
+        ReadError::Io(_) if Instant::now() >= deadline => ReadError::Slow(whole),
+        other => other,
+    })
+}
+
+/// The rest of a frame whose first byte is `first`; `before_read` runs before each read.
+fn rest_of_frame(
+    r: &mut impl Read,
+    first: u8,
+    before_read: &mut dyn FnMut(()) -> Result<(), ReadError>,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    let mut len = [first, 0, 0, 0];
+    fill(r, &mut len[1..], before_read)?;
     let n = u32::from_be_bytes(len);
     if n == 0 || n > MAX_FRAME {
-        return Err(format!("frame length {n} is outside 1..={MAX_FRAME}"));
+        return Err(ReadError::Length(n));
     }
-    let mut buf = vec![0u8; n as usize];
-    r.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    while buf.len() < n as usize {
+        let want = (n as usize - buf.len()).min(chunk.len());
+        fill(r, &mut chunk[..want], before_read)?;
+        buf.extend_from_slice(&chunk[..want]);
+    }
+    Ok(Some(buf))
+}
+
+fn fill(
+    r: &mut impl Read,
+    mut out: &mut [u8],
+    before_read: &mut dyn FnMut(()) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    while !out.is_empty() {
+        before_read(())?;
+        match r.read(out) {
+            Ok(0) => return Err(ReadError::Cut),
+            Ok(k) => out = &mut out[k..],
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        }
+    }
+    Ok(())
+}
+
+/// Reads one frame as a JSON object, with no deadline. `Ok(None)` at a clean end of stream.
+pub fn read_frame(r: &mut impl Read) -> Result<Option<Value>, String> {
+    let Some(buf) = read_bytes(r).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
     let v: Value = serde_json::from_slice(&buf).map_err(|e| format!("frame is not JSON: {e}"))?;
     if !v.is_object() {
         return Err("frame is not a JSON object".into());
@@ -37,76 +135,22 @@ pub fn read_frame(r: &mut impl Read) -> Result<Option<Value>, String> {
     Ok(Some(v))
 }
 
-/// Writes one frame.
-pub fn write_frame(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
+/// A frame's bytes: length and JSON.
+pub fn encode(v: &impl Serialize) -> std::io::Result<Vec<u8>> {
     let bytes = serde_json::to_vec(v).map_err(std::io::Error::other)?;
-    if bytes.len() > MAX_FRAME as usize {
+    if bytes.is_empty() || bytes.len() > MAX_FRAME as usize {
         return Err(std::io::Error::other("frame too large"));
     }
     let mut frame = Vec::with_capacity(4 + bytes.len());
     frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     frame.extend_from_slice(&bytes);
-    w.write_all(&frame)?;
+    Ok(frame)
+}
+
+/// Writes one frame.
+pub fn write_frame(w: &mut impl Write, v: &impl Serialize) -> std::io::Result<()> {
+    w.write_all(&encode(v)?)?;
     w.flush()
-}
-
-/// The proposal a `proposal` vote carries, from which its value id is recomputed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProposalBody {
-    pub decision: Decision,
-    pub content: Map<String, Value>,
-}
-
-fn kind_name(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Proposal { .. } => "proposal",
-        Kind::Prevote(_) => "prevote",
-        Kind::Precommit(_) => "precommit",
-    }
-}
-
-/// A vote as a frame.
-pub fn vote_json(v: &Vote, body: Option<&ProposalBody>) -> Value {
-    let value = match &v.kind {
-        Kind::Proposal { value, .. } => Some(*value),
-        Kind::Prevote(x) | Kind::Precommit(x) => *x,
-    };
-    let mut j = json!({
-        "type": "vote", "kind": kind_name(&v.kind), "subject": v.subject, "round": v.round,
-        "from": v.from, "value": value.map(|x| hex(&x)), "sig": B64.encode(v.sig),
-    });
-    if let Kind::Proposal { valid_round, .. } = &v.kind {
-        j["valid_round"] = json!(valid_round);
-        if let Some(b) = body {
-            j["decision"] = json!(b.decision.as_str());
-            j["content"] = Value::Object(b.content.clone());
-        }
-    }
-    j
-}
-
-fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, String> {
-    v.get(name).ok_or_else(|| format!("missing field {name:?}"))
-}
-
-fn text(v: &Value, name: &str) -> Result<String, String> {
-    field(v, name)?
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("field {name:?} must be a string"))
-}
-
-fn number(v: &Value, name: &str) -> Result<u64, String> {
-    field(v, name)?
-        .as_u64()
-        .ok_or_else(|| format!("field {name:?} must be a non-negative integer"))
-}
-
-fn sig(s: &str) -> Result<[u8; 64], String> {
-    B64.decode(s)
-        .ok()
-        .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
-        .ok_or_else(|| "a signature must be 64 bytes of base64".to_string())
 }
 
 /// A subject: 1 to 256 bytes, no control characters.
@@ -119,93 +163,28 @@ pub fn check_subject(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses a `vote` frame (the signature is checked later, against the validator set).
+/// A vote as a `vote` frame's JSON.
+pub fn vote_json(v: &Vote, body: Option<&ProposalBody>) -> Value {
+    let mut j = serde_json::to_value(VoteFrame::new(v, body, None)).unwrap_or(Value::Null);
+    j["type"] = Value::from("vote");
+    j
+}
+
+/// Parses a `vote` frame's JSON (the signature is checked later, against the set).
 pub fn parse_vote(v: &Value) -> Result<(Vote, Option<ProposalBody>), String> {
-    let subject = text(v, "subject")?;
-    check_subject(&subject)?;
-    let round = number(v, "round")?;
-    let from = u16::try_from(number(v, "from")?).map_err(|_| "field \"from\" is too large".to_string())?;
-    let value: Option<ValueId> = match field(v, "value")? {
-        Value::Null => None,
-        Value::String(s) => Some(parse_hash_hex(s).ok_or("field \"value\" must be 64 hex digits")?),
-        _ => return Err("field \"value\" must be a string or null".into()),
-    };
-    let mut body = None;
-    let kind = match text(v, "kind")?.as_str() {
-        "proposal" => {
-            let value = value.ok_or("a proposal has a value")?;
-            let valid_round = match v.get("valid_round") {
-                None | Some(Value::Null) => None,
-                Some(x) => Some(
-                    x.as_u64()
-                        .ok_or("field \"valid_round\" must be an integer or null")?,
-                ),
-            };
-            let decision = Decision::parse(&text(v, "decision")?)
-                .ok_or("field \"decision\" must be approve or reject")?;
-            let content = field(v, "content")?
-                .as_object()
-                .cloned()
-                .ok_or("field \"content\" must be an object")?;
-            body = Some(ProposalBody { decision, content });
-            Kind::Proposal { value, valid_round }
-        }
-        "prevote" => Kind::Prevote(value),
-        "precommit" => Kind::Precommit(value),
-        other => return Err(format!("unknown vote kind {other:?}")),
-    };
-    let sig = sig(&text(v, "sig")?)?;
-    Ok((
-        Vote {
-            subject,
-            round,
-            from,
-            kind,
-            sig,
-        },
-        body,
-    ))
+    serde_json::from_value::<VoteFrame>(v.clone())
+        .map_err(|e| format!("a vote is malformed: {e}"))?
+        .vote()
 }
 
-/// A certificate as JSON (in frames and in `decision` entries).
+/// A certificate as JSON (in frames and in `decision` entries, docs/FORMAT.md §12).
 pub fn certificate_json(c: &Certificate) -> Value {
-    json!({
-        "subject": c.subject, "round": c.round, "decision": c.decision.as_str(),
-        "content": Value::Object(c.content.clone()), "value": hex(&c.value()),
-        "precommits": c.precommits.iter().map(|(i, s)| json!({"validator": i, "sig": B64.encode(s)})).collect::<Vec<_>>(),
-    })
+    serde_json::to_value(CertificateFrame::new(c)).unwrap_or(Value::Null)
 }
 
-/// Parses a certificate (signatures are checked by `Certificate::verify`).
+/// Parses a certificate's JSON (signatures are checked by `Certificate::verify`).
 pub fn parse_certificate(v: &Value) -> Result<Certificate, String> {
-    let subject = text(v, "subject")?;
-    check_subject(&subject)?;
-    let round = number(v, "round")?;
-    let decision =
-        Decision::parse(&text(v, "decision")?).ok_or("field \"decision\" must be approve or reject")?;
-    let content = field(v, "content")?
-        .as_object()
-        .cloned()
-        .ok_or("field \"content\" must be an object")?;
-    let list = field(v, "precommits")?
-        .as_array()
-        .ok_or("field \"precommits\" must be an array")?;
-    if list.len() > 256 {
-        return Err("too many precommits".into());
-    }
-    let precommits = list
-        .iter()
-        .map(|p| {
-            let i = u16::try_from(number(p, "validator")?)
-                .map_err(|_| "validator index too large".to_string())?;
-            Ok((i, sig(&text(p, "sig")?)?))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(Certificate {
-        subject,
-        round,
-        decision,
-        content,
-        precommits,
-    })
+    serde_json::from_value::<CertificateFrame>(v.clone())
+        .map_err(|e| format!("a certificate is malformed: {e}"))?
+        .certificate()
 }

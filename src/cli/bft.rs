@@ -1,20 +1,22 @@
 //! `echoctl bft …`: thin handlers over `crate::bft`.
 
+use super::args::SignArgs;
 use super::args::{BftCommand, BftDecision, BftPolicy};
 use super::exit::{Failure, Result};
 use super::key::load_signers;
 use super::ledger::parse_object;
-use super::output::{json, note, out, row, table};
+use super::output::{json, note, out, printable, row, table};
 use super::settings::Settings;
 use crate::bft::client::{self, Outcome};
 use crate::bft::consensus::Timeouts;
+use crate::bft::frames::{CertificateFrame, Frame, PendingItem, Reply, StatusReply};
 use crate::bft::message::{Certificate, Decision};
 use crate::bft::node::{Node, NodeConfig, Policy};
 use crate::bft::validators::ValidatorSet;
-use crate::bft::wire;
 use crate::ledger::entry::hex;
 use crate::ledger::Ledger;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
 fn timeout_ok(timeout: f64) -> Result<Duration> {
@@ -56,6 +58,13 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 set,
                 crash: s.bft_crash()?,
             };
+            // The validator's log: plain lines on stderr.
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_target(false)
+                .with_max_level(s.log_level()?)
+                .try_init();
             let name = cfg.set.validators[me].name.clone();
             let quiet = s.quiet;
             Node::serve(cfg, ledger, signers, s.clock_source()?, |addr| {
@@ -71,6 +80,8 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             content,
             new_validators,
             timeout,
+            key,
+            hsm,
         } => {
             let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
             let (subject, content) = match (new_validators, content) {
@@ -95,16 +106,51 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 }
             };
             let wait = timeout_ok(timeout)?;
-            match client::propose(&set, &subject, &content, wait)? {
+            let proposer = match key {
+                Some(k) => Some(load_signers(s, &SignArgs { keys: vec![k], hsm }, None)?),
+                None if !set.proposers.is_empty() => {
+                    return Err(Failure::usage(
+                        "these validators admit only proposals signed by a listed proposer",
+                    )
+                    .hint("pass --key FILE with the key of one of the proposers in the validators file"))
+                }
+                None => None,
+            };
+            if let Some(p) = &proposer {
+                let id = p.primary().verifier().identity();
+                if !set.proposers.is_empty() && set.proposer(&id).is_none() {
+                    return Err(
+                        Failure::usage(format!("{id} is not a proposer in the validators file")).hint(
+                            "list its verifier key under proposers, or sign with a listed proposer's key",
+                        ),
+                    );
+                }
+            }
+            let signer = proposer.as_ref().map(|p| p.primary());
+            match client::propose(&set, &subject, &content, signer, wait)? {
                 Outcome::Decided(cert) => {
+                    if cert.content != content {
+                        note(
+                            s,
+                            format!(
+                                "{subject} was decided before, for another proposal: that decision stands"
+                            ),
+                        );
+                    }
                     print_decision(s, &set, &cert)?;
                     Ok(if cert.decision == Decision::Approve { 0 } else { 1 })
                 }
                 Outcome::Undecided { reachable } => {
                     if s.json {
-                        json(&json!({"subject": subject, "decided": false, "reachable": reachable}))?;
+                        json(&UndecidedJson {
+                            decided: false,
+                            reachable,
+                            subject: &subject,
+                        })?;
                     } else {
-                        out(format!("undecided: {subject} was not decided within {timeout} s ({reachable} validators reachable)"))?;
+                        out(printable(&format!(
+                            "undecided: {subject} was not decided within {timeout} s ({reachable} validators reachable)"
+                        )))?;
                     }
                     Ok(1)
                 }
@@ -123,7 +169,10 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             let node = s.node(node)?;
             client::vote(node, &subject, d, reason.as_deref())?;
             if s.json {
-                json(&json!({"subject": subject, "vote": d.as_str()}))?;
+                json(&VoteJson {
+                    subject: &subject,
+                    vote: d.as_str(),
+                })?;
             } else {
                 note(s, format!("sent {} for {subject} to {node}", d.as_str()));
             }
@@ -131,41 +180,54 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
         }
         BftCommand::Pending { node } => {
             let node = s.node(node)?;
-            let reply = client::request(node, &json!({"type": "pending"}), Duration::from_secs(5))?;
-            let list = reply.get("pending").cloned().unwrap_or(json!([]));
+            let pending = match client::request(node, &Frame::Pending, Duration::from_secs(5))? {
+                Reply::Pending { pending } => pending,
+                _ => {
+                    return Err(Failure::env(format!(
+                        "{node} answered something other than its pending proposals"
+                    ))
+                    .hint("check that --node names a validator (echoctl bft serve)"))
+                }
+            };
             if s.json {
-                json(&json!({"pending": list}))?;
+                json(&PendingJson { pending: &pending })?;
             } else {
                 let mut t = table(&["subject", "content"]);
-                for p in list.as_array().into_iter().flatten() {
+                for p in &pending {
                     row(
                         &mut t,
-                        vec![
-                            p["subject"].as_str().unwrap_or("").to_owned(),
-                            p["content"].to_string(),
-                        ],
+                        vec![p.subject.clone(), Value::Object(p.content.clone()).to_string()],
                     );
                 }
                 out(t.to_string())?;
             }
             Ok(0)
         }
-        BftCommand::Status { validators } => {
+        BftCommand::Status { validators, timeout } => {
             let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
-            let mut rows = Vec::new();
-            for v in &set.validators {
-                let r = client::request(v.address, &json!({"type": "status"}), Duration::from_millis(800));
-                rows.push((v, r.ok()));
-            }
-            let up = rows.iter().filter(|(_, r)| r.is_some()).count();
+            let answers = client::status(&set, timeout_ok(timeout)?)?;
+            let up = answers.iter().filter(|a| a.status.is_some()).count();
             if s.json {
-                let list: Vec<Value> = rows
+                let list = set
+                    .validators
                     .iter()
-                    .map(|(v, r)| json!({"name": v.name, "address": v.address.to_string(), "reachable": r.is_some(), "status": r}))
+                    .zip(&answers)
+                    .map(|(v, a)| ValidatorJson {
+                        address: v.address.to_string(),
+                        name: &v.name,
+                        problem: a.problem.as_deref(),
+                        reachable: a.status.is_some(),
+                        status: a.status.as_ref(),
+                    })
                     .collect();
-                json(
-                    &json!({"cluster": set.cluster, "epoch": set.epoch, "validators_hash": hex(&set.hash), "quorum": set.quorum(), "reachable": up, "validators": list}),
-                )?;
+                json(&StatusJson {
+                    cluster: &set.cluster,
+                    epoch: set.epoch,
+                    quorum: set.quorum(),
+                    reachable: up,
+                    validators: list,
+                    validators_hash: hex(&set.hash),
+                })?;
             } else {
                 let mut t = table(&[
                     "validator",
@@ -175,34 +237,28 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                     "decisions",
                     "recent",
                 ]);
-                for (v, r) in &rows {
-                    let (progress, decisions, recent) = match r {
-                        Some(r) => (
-                            r["in_progress"].as_array().map_or(0, Vec::len).to_string(),
-                            r["decisions"].to_string(),
-                            r["recent_decisions"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
+                for (v, a) in set.validators.iter().zip(&answers) {
+                    let (reachable, progress, decisions, recent) = match (&a.status, &a.problem) {
+                        (Some(r), _) => (
+                            "yes".to_owned(),
+                            r.open.max(r.in_progress.len() as u64).to_string(),
+                            r.decisions.to_string(),
+                            r.recent_decisions
+                                .iter()
                                 .take(3)
-                                .map(|d| {
-                                    format!(
-                                        "{}={}",
-                                        d["subject"].as_str().unwrap_or(""),
-                                        d["decision"].as_str().unwrap_or("")
-                                    )
-                                })
+                                .map(|d| format!("{}={}", d.subject, d.decision.as_str()))
                                 .collect::<Vec<_>>()
                                 .join(" "),
                         ),
-                        None => ("-".into(), "-".into(), String::new()),
+                        (None, Some(why)) => (format!("no: {why}"), "-".into(), "-".into(), String::new()),
+                        (None, None) => ("no".into(), "-".into(), "-".into(), String::new()),
                     };
                     row(
                         &mut t,
                         vec![
                             v.name.clone(),
                             v.address.to_string(),
-                            if r.is_some() { "yes" } else { "no" }.into(),
+                            reachable,
                             progress,
                             decisions,
                             recent,
@@ -221,21 +277,89 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
     }
 }
 
+#[derive(Serialize)]
+struct UndecidedJson<'a> {
+    decided: bool,
+    reachable: usize,
+    subject: &'a str,
+}
+
+#[derive(Serialize)]
+struct VoteJson<'a> {
+    subject: &'a str,
+    vote: &'a str,
+}
+
+#[derive(Serialize)]
+struct PendingJson<'a> {
+    pending: &'a [PendingItem],
+}
+
+#[derive(Serialize)]
+struct ValidatorJson<'a> {
+    address: String,
+    name: &'a str,
+    /// Why it does not count as reachable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<&'a str>,
+    reachable: bool,
+    status: Option<&'a StatusReply>,
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    cluster: &'a str,
+    epoch: u64,
+    quorum: usize,
+    reachable: usize,
+    validators: Vec<ValidatorJson<'a>>,
+    validators_hash: String,
+}
+
+#[derive(Serialize)]
+struct SignerJson<'a> {
+    name: Option<&'a str>,
+    validator: u16,
+}
+
+#[derive(Serialize)]
+struct DecisionJson<'a> {
+    content: &'a serde_json::Map<String, Value>,
+    decided: bool,
+    decision: &'a str,
+    precommits: &'a [crate::bft::frames::PrecommitFrame],
+    quorum: usize,
+    round: u64,
+    signers: Vec<SignerJson<'a>>,
+    subject: &'a str,
+    value: String,
+}
+
 fn print_decision(s: &Settings, set: &ValidatorSet, cert: &Certificate) -> Result<()> {
-    let signers: Vec<Value> = cert
+    let signers: Vec<SignerJson> = cert
         .precommits
         .iter()
-        .map(|(i, _)| json!({"validator": i, "name": set.validators.get(*i as usize).map(|v| v.name.as_str())}))
+        .map(|(i, _)| SignerJson {
+            name: set.validators.get(*i as usize).map(|v| v.name.as_str()),
+            validator: *i,
+        })
         .collect();
     if s.json {
-        let mut v = wire::certificate_json(cert);
-        v["decided"] = json!(true);
-        v["signers"] = Value::Array(signers);
-        v["quorum"] = json!(set.quorum());
-        return json(&v);
+        let frame = CertificateFrame::new(cert);
+        return json(&DecisionJson {
+            content: &cert.content,
+            decided: true,
+            decision: cert.decision.as_str(),
+            precommits: &frame.precommits,
+            quorum: set.quorum(),
+            round: cert.round,
+            signers,
+            subject: &cert.subject,
+            value: hex(&cert.value()),
+        });
     }
-    let names: Vec<&str> = signers.iter().filter_map(|x| x["name"].as_str()).collect();
-    out(super::output::printable(&format!(
+    let names: Vec<&str> = signers.iter().filter_map(|x| x.name).collect();
+    out(printable(&format!(
         "{}: {} in round {} ({} of {} precommits: {})",
         cert.subject,
         cert.decision.as_str(),

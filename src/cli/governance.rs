@@ -246,7 +246,14 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
             let certificate = match &quorum {
                 Some(file) => Some(quorum_for_ruling(
-                    &ledger, file, timeout, &case, &decision, &reasoning, &orders,
+                    &ledger,
+                    key.primary(),
+                    file,
+                    timeout,
+                    &case,
+                    &decision,
+                    &reasoning,
+                    &orders,
                 )?),
                 None => None,
             };
@@ -268,9 +275,12 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
 
 /// Asks the BFT validators to decide a ruling (subject `court/ORIGIN/CASE`, content: the
 /// case, decision, reasoning and ordered amendments); returns the certificate for the
-/// ruling's `bft` field, or why not.
+/// ruling's `bft` field, or why not. The proposal is signed with the court's key when the
+/// validators file lists it as a proposer.
+#[allow(clippy::too_many_arguments)]
 fn quorum_for_ruling(
     ledger: &crate::ledger::Ledger,
+    court_key: &dyn crate::sign::Signer,
     file: &std::path::Path,
     timeout: f64,
     case: &str,
@@ -285,10 +295,12 @@ fn quorum_for_ruling(
     }
     let set = ValidatorSet::load(file)?;
     let (subject, content) = court::quorum_proposal(ledger, case, decision, reasoning, orders)?;
+    let listed = set.proposer(&court_key.verifier().identity()).is_some();
     match propose(
         &set,
         &subject,
         &content,
+        listed.then_some(court_key),
         std::time::Duration::from_secs_f64(timeout),
     )? {
         Outcome::Decided(cert) if cert.decision == crate::bft::message::Decision::Approve => {

@@ -118,6 +118,11 @@ fn ledger(e: &LedgerError) -> Failure {
         L::Constraint(_) => with(USAGE, e, "see the rule language in docs/FORMAT.md (key, op, value, from, until)"),
         L::KeyRule(_) => with(USAGE, e, "'echoctl key list' shows the ledger's keys and their history"),
         L::Revoked { .. } | L::NotASigner(_) => with(USAGE, e, KEYS),
+        L::Claimed { by, .. } => with(
+            USAGE,
+            e,
+            &format!("it is recorded once: 'echoctl ledger show {by}' shows the entry that holds it"),
+        ),
         L::NoOrder { .. } => with(USAGE, e, "only a court ruling orders amendments ('echoctl court rule')"),
         L::NoCheckpoint { nearest, .. } => {
             let near: Vec<String> = nearest.iter().map(u64::to_string).collect();

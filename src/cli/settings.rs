@@ -65,6 +65,7 @@ enum OneOrMany {
 struct BftConfig {
     validators: Option<PathBuf>,
     node: Option<String>,
+    log: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -355,6 +356,26 @@ impl Settings {
             Venue::Binance => self.config.wealth.binance_url.clone(),
             Venue::Kraken => self.config.wealth.kraken_url.clone(),
             Venue::Coinbase => self.config.wealth.coinbase_url.clone(),
+        })
+    }
+
+    /// What a validator logs to stderr: `ECHOCTL_LOG`, else the config file's `bft.log`,
+    /// else `info` (`warn` with --quiet). One of error, warn, info, debug, trace.
+    pub fn log_level(&self) -> Result<tracing::Level> {
+        let (text, from) = match (self.var("ECHOCTL_LOG"), &self.config.bft.log) {
+            (Some(v), _) => (v, "ECHOCTL_LOG"),
+            (None, Some(v)) => (v.clone(), "bft.log in the config file"),
+            (None, None) => {
+                return Ok(if self.quiet {
+                    tracing::Level::WARN
+                } else {
+                    tracing::Level::INFO
+                })
+            }
+        };
+        text.parse::<tracing::Level>().map_err(|_| {
+            Failure::usage(format!("{from} = {text:?} is not a log level"))
+                .hint("one of error, warn, info, debug, trace")
         })
     }
 

@@ -241,6 +241,7 @@ impl Ledger {
             check_may_sign(&history, &s.verifier(), size)?;
         }
         let mut echo = Echo::default();
+        let mut claims = super::claims::Claims::default();
         let ts = format_ts(clock.now);
         let signer_id = vk.identity();
         let mut ids = clock.ulids(size).map_err(LedgerError::from)?;
@@ -274,6 +275,7 @@ impl Ledger {
                 }
             }
             check_features(tx.as_ref(), kinds, seq, &new)?;
+            claims.take(tx.as_mut(), kinds, seq, &new.kind, &new.content)?;
             let e = Entry {
                 v: FORMAT_VERSION,
                 seq,

@@ -103,6 +103,15 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        // RFC 8785 writes a number from 2^53 up to 1e21 as an integer: one beyond ±(2^53-1),
+        // which this parser refuses to read back. Refused here too, so that the canonical
+        // form of every accepted value parses again (found by the fuzz harness: 5e20).
+        if (MAX_SAFE_INTEGER as f64) < v.abs() && v.abs() < 1e21 {
+            return Err(E::custom(format!(
+                "number {v} is written in canonical JSON (RFC 8785) as an integer beyond \
+                 ±(2^53-1), which cannot be represented exactly; store it as a string"
+            )));
+        }
         Number::from_f64(v)
             .map(Value::Number)
             .ok_or_else(|| E::custom("number is not finite"))
@@ -332,7 +341,34 @@ mod tests {
             assert!(err.contains("beyond"), "{big}: {err}");
         }
         // In strings, as fractions or with exponents they are fine.
-        parse_strict(r#"{"s":"18446744073709551616","f":1.8446744073709552e19,"g":12345678901234567890123.5,"k":9007199254740991}"#).unwrap();
+        parse_strict(r#"{"s":"18446744073709551616","g":12345678901234567890123.5,"k":9007199254740991}"#)
+            .unwrap();
+        // Unless canonical JSON would write them as integers beyond 2^53 (below 1e21).
+        for disguised in ["1.8446744073709552e19", "5e20", "9007199254740992.0", "-5e20"] {
+            assert!(
+                parse_strict(disguised).unwrap_err().contains("2^53"),
+                "{disguised}"
+            );
+        }
+        // Whatever is accepted, its canonical form is accepted again, as the same value.
+        for ok in [
+            "6.02e23",
+            "1e21",
+            "-1e21",
+            "9007199254740991.0",
+            "1e-7",
+            "0.1",
+            "-0",
+            "4.5e15",
+        ] {
+            let v = parse_strict(ok).unwrap();
+            let c = String::from_utf8(to_canonical(&v)).unwrap();
+            assert_eq!(
+                to_canonical(&parse_strict(&c).unwrap()),
+                c.as_bytes(),
+                "{ok} -> {c}"
+            );
+        }
         parse_strict(r#"{"esc":"\\\"18446744073709551616","n":-9007199254740991}"#).unwrap();
     }
 

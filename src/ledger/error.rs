@@ -81,6 +81,13 @@ pub enum LedgerError {
     Refused { kind: String, reason: Refusal },
     #[error("entry {id} is a {kind}, which orders no amendments")]
     NoOrder { id: String, kind: String },
+    /// A key a feature's entries take once (a decided subject) is taken already.
+    #[error("{feature} {key:?} is already recorded, at seq {by}")]
+    Claimed {
+        feature: &'static str,
+        key: String,
+        by: u64,
+    },
     #[error("there is no checkpoint of size {size}")]
     NoCheckpoint { size: u64, nearest: Vec<u64> },
     #[error("the ledger has no checkpoint")]

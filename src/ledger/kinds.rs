@@ -150,6 +150,12 @@ pub trait Feature: Send + Sync {
         let _ = entry;
         Ok(None)
     }
+    /// The keys an entry of a kind it owns or watches takes for good: the writer refuses
+    /// a later entry that claims one of them (docs/FORMAT.md §2, claims).
+    fn claims(&self, kind: &str, content: &Map<String, Value>) -> Vec<Vec<u8>> {
+        let _ = (kind, content);
+        Vec::new()
+    }
     /// A fresh checker for one verification.
     fn checker(&self) -> Option<Box<dyn Checker>> {
         None

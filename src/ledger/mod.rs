@@ -9,6 +9,7 @@ mod append;
 pub mod bundle;
 pub mod canon;
 pub mod checkpoint;
+pub mod claims;
 pub mod constraint;
 pub mod entry;
 pub mod error;
@@ -235,6 +236,22 @@ impl Ledger {
     /// The ledger's key history, from its genesis and `key` entries.
     pub fn key_history(&self) -> Result<KeyHistory> {
         key_history(self.store.as_ref(), &self.genesis)
+    }
+
+    /// Indexes the claims of `feature` already in the file, once (see `claims`).
+    pub fn index_claims(&mut self, feature: &str) -> Result<()> {
+        let Some(f) = self.kinds.features().position(|x| x.name() == feature) else {
+            return Ok(());
+        };
+        let mut tx = self.store.write()?;
+        claims::index(tx.as_mut(), &self.kinds, f)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The seq of the entry that claimed `key` for `feature` (see `claims`), if any.
+    pub fn claimed(&self, feature: &str, key: &[u8]) -> Result<Option<u64>> {
+        claims::claimed(self.store.as_ref(), &self.kinds, feature, key)
     }
 
     /// The `key` entries: seq, id, signer and the change each makes.

@@ -12,6 +12,7 @@ mod conformance;
 mod exchange_server;
 mod generate;
 mod governance;
+mod hostile;
 mod issue16;
 mod keys;
 mod ledger;

@@ -184,6 +184,13 @@ pub enum BftCommand {
         /// How long to wait for the decision, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         timeout: f64,
+        /// Sign the proposal with this proposer key (a key file, or hsm:ID with --hsm):
+        /// required by validators whose file lists proposers.
+        #[arg(long = "key", value_name = "FILE|hsm:ID")]
+        key: Option<String>,
+        /// The YubiHSM2 holding an hsm:ID key [env: ECHOCTL_HSM].
+        #[arg(long, value_name = "URL")]
+        hsm: Option<String>,
     },
     /// Give this operator's judgement on a pending proposal (a node with --policy manual).
     Vote {
@@ -208,6 +215,9 @@ pub enum BftCommand {
         /// The validators file (TOML) [env: ECHOCTL_BFT_VALIDATORS].
         #[arg(long, value_name = "FILE")]
         validators: Option<PathBuf>,
+        /// How long to wait for all the answers, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+        timeout: f64,
     },
 }
 
