@@ -32,10 +32,15 @@ pub struct UlidSequence {
 
 impl UlidSequence {
     pub fn next_id(&mut self) -> String {
+        ulid::Ulid(self.next_value()).to_string()
+    }
+
+    /// The next id as its 128-bit value.
+    pub fn next_value(&mut self) -> u128 {
         const MASK: u128 = (1 << 80) - 1;
-        let id = ulid::Ulid::from_parts(self.ms, self.next & MASK).to_string();
+        let id = ulid::Ulid::from_parts(self.ms, self.next & MASK);
         self.next = (self.next + 1) & MASK;
-        id
+        id.0
     }
 }
 

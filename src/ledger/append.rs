@@ -7,7 +7,6 @@ use super::amend::{Amendment, Named};
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, FORMAT_VERSION, MAX_ENTRY_BYTES, MAX_SOURCE_BYTES};
 use super::error::{LedgerError, Result};
-use super::ids::ulid_value;
 use super::keys::{KeyChange, KeyHistory, KIND_KEY};
 use super::kinds::{Draft, Kinds, Lookup, KIND_AMENDMENT, KIND_GENESIS};
 use super::store::{self, Reads};
@@ -276,10 +275,11 @@ impl Ledger {
             }
             check_features(tx.as_ref(), kinds, seq, &new)?;
             claims.take(tx.as_mut(), kinds, seq, &new.kind, &new.content)?;
+            let id_value = ids.next_value();
             let e = Entry {
                 v: FORMAT_VERSION,
                 seq,
-                id: ids.next_id(),
+                id: ulid::Ulid(id_value).to_string(),
                 ts: ts.clone(),
                 kind: new.kind,
                 source: new.source,
@@ -300,7 +300,7 @@ impl Ledger {
             };
             let leaf = writer.put(tx.as_mut(), &cols, &body, amends)?;
             let written = Written {
-                id: ulid_value(&e.id).unwrap_or_default(),
+                id: id_value,
                 kind: kinds.name(&e.kind).unwrap_or(KIND_GENESIS),
                 leaf,
             };

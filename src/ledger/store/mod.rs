@@ -130,6 +130,9 @@ pub trait Reads {
         columns: bool,
         f: &mut dyn FnMut(RowRef<'_>) -> bool,
     ) -> StoreResult<()>;
+    /// Calls `f` with (seq, leaf hash, body length in bytes) of every row from <= seq <
+    /// to, in seq order: what a write reads back before it commits.
+    fn leaves(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &[u8], u64)) -> StoreResult<()>;
     /// The value of a record.
     fn record(&self, space: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
     /// Every record of `space` in key order.

@@ -248,6 +248,24 @@ impl Reads for On<'_> {
         Ok(())
     }
 
+    fn leaves(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &[u8], u64)) -> StoreResult<()> {
+        let mut stmt = self
+            .0
+            .prepare_cached(
+                "SELECT seq, leaf, length(body) FROM entries WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+            )
+            .sql()?;
+        let mut rows = stmt.query(params![bound(from), bound(to)]).sql()?;
+        while let Some(row) = rows.next().sql()? {
+            let leaf = match row.get_ref(1).sql()? {
+                ValueRef::Blob(b) => b,
+                _ => &[],
+            };
+            f(row.get(0).sql()?, leaf, row.get::<_, i64>(2).sql()?.max(0) as u64);
+        }
+        Ok(())
+    }
+
     fn record(&self, space: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         if !has_table(self.0, "records")? {
             return Ok(None);
@@ -369,6 +387,14 @@ macro_rules! delegate_reads {
                 f: &mut dyn FnMut($crate::ledger::store::RowRef<'_>) -> bool,
             ) -> $crate::ledger::store::StoreResult<()> {
                 $crate::ledger::store::sqlite::reads::On(&self.$conn).scan(from, to, columns, f)
+            }
+            fn leaves(
+                &self,
+                from: u64,
+                to: u64,
+                f: &mut dyn FnMut(u64, &[u8], u64),
+            ) -> $crate::ledger::store::StoreResult<()> {
+                $crate::ledger::store::sqlite::reads::On(&self.$conn).leaves(from, to, f)
             }
             fn record(&self, space: &str, key: &[u8]) -> $crate::ledger::store::StoreResult<Option<Vec<u8>>> {
                 $crate::ledger::store::sqlite::reads::On(&self.$conn).record(space, key)

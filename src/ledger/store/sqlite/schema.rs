@@ -74,12 +74,8 @@ pub(super) fn triggers(tables: &[&str]) -> String {
 
 pub(super) fn has_table(conn: &Connection, name: &str) -> StoreResult<bool> {
     Ok(conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [name],
-            |_| Ok(()),
-        )
-        .optional()
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")
+        .and_then(|mut s| s.query_row([name], |_| Ok(())).optional())
         .sql()?
         .is_some())
 }
