@@ -141,6 +141,46 @@ impl Signers {
     pub fn iter(&self) -> impl Iterator<Item = &dyn Signer> {
         self.list.iter().map(|s| s.as_ref())
     }
+
+    /// Signers that share `shared` with other threads, holding its lock only while they
+    /// sign (a validator's vote signing and its ledger writer use one key).
+    pub fn shared(shared: &std::sync::Arc<std::sync::Mutex<Signers>>) -> Signers {
+        let guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+        let list = guard
+            .iter()
+            .enumerate()
+            .map(|(index, s)| {
+                Box::new(Shared {
+                    shared: std::sync::Arc::clone(shared),
+                    index,
+                    name: s.name().to_owned(),
+                    public_key: s.public_key(),
+                }) as Box<dyn Signer>
+            })
+            .collect();
+        Signers { list }
+    }
+}
+
+/// One of shared signers, locked only while it signs.
+struct Shared {
+    shared: std::sync::Arc<std::sync::Mutex<Signers>>,
+    index: usize,
+    name: String,
+    public_key: [u8; 32],
+}
+
+impl Signer for Shared {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn public_key(&self) -> [u8; 32] {
+        self.public_key
+    }
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64]> {
+        let guard = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        guard.list[self.index].sign(msg)
+    }
 }
 
 /// Whether a key name is acceptable in a signed note: non-empty, no '+', no whitespace

@@ -11,6 +11,7 @@ use crate::bft::kinds::{decided_key, FEATURE};
 use crate::clock::Clock;
 use crate::ledger::store::{Reads, Store, StoreResult};
 use crate::ledger::{Ledger, LedgerError, NewEntry};
+use crate::sign::Signers;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -135,6 +136,8 @@ impl Node {
         clock: Box<dyn Fn() -> Clock + Send>,
         rx: Receiver<Decided>,
     ) {
+        // The validator's key, locked only while the checkpoint is signed.
+        let signers = Signers::shared(&lock(&self.state).signers);
         let mut waiting: Vec<Decided> = Vec::new();
         let mut pause = Duration::from_millis(100);
         loop {
@@ -163,15 +166,12 @@ impl Node {
                 }
             }
             if !batch.is_empty() {
-                let signers = std::sync::Arc::clone(&lock(&self.state).signers);
-                let signers = lock(&signers);
                 let result = ledger.append::<LedgerError>(
                     &signers,
                     &clock(),
                     batch.iter().map(|d| Ok(d.entry.clone())),
                     &mut |_| {},
                 );
-                drop(signers);
                 match result {
                     Ok(a) => {
                         tracing::debug!(decisions = a.count, first_seq = a.first_seq, "recorded");
