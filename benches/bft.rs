@@ -12,7 +12,7 @@
 use echoctl::bft::client::{propose, Outcome};
 use echoctl::bft::validators::ValidatorSet;
 use serde_json::json;
-use std::path::Path;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,9 @@ fn main() {
     let sequential: usize = args.next().map_or(200, |a| a.parse().expect("SEQUENTIAL"));
     let concurrent: usize = args.next().map_or(1000, |a| a.parse().expect("CONCURRENT"));
     let threads: usize = args.next().map_or(16, |a| a.parse().expect("THREADS"));
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl");
+    let bin = std::env::var_os("ECHOCTL_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl"));
     assert!(bin.exists(), "build echoctl first: cargo build --release");
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {

@@ -12,7 +12,7 @@ use echoctl::ledger::amend::{Amendment, AmendmentType};
 use echoctl::ledger::{Ledger, NewEntry};
 use echoctl::sign::file::KeyFile;
 use serde_json::{json, Map, Value};
-use std::path::Path;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -126,7 +126,9 @@ fn main() {
     );
     drop(ledger);
 
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl");
+    let bin = std::env::var_os("ECHOCTL_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl"));
     for format in ["md", "html", "json"] {
         let mut times = Vec::new();
         let mut rss = String::new();

@@ -181,7 +181,9 @@ fn main() {
     );
 
     // The whole process: read the file, load, scan, print --json.
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl");
+    let bin = std::env::var_os("ECHOCTL_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl"));
     if bin.exists() {
         let file = std::env::temp_dir().join(format!("echoctl-bench-wealth-{}.json", std::process::id()));
         std::fs::write(&file, &bytes).expect("write the bundle");

@@ -13,6 +13,7 @@ mod exchange_server;
 mod generate;
 mod governance;
 mod hostile;
+mod hostile_peer;
 mod issue16;
 mod keys;
 mod ledger;
