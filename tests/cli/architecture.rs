@@ -96,3 +96,33 @@ fn the_source_checks_see_what_they_look_for() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].1.contains("crate::court"));
 }
+
+/// Files small enough to read in one sitting.
+const MAX_LINES: usize = 800;
+
+#[test]
+fn issue_14_no_source_file_is_a_monolith() {
+    let too_long: Vec<String> = sources(&src())
+        .into_iter()
+        .filter_map(|p| {
+            let n = std::fs::read_to_string(&p).unwrap().lines().count();
+            (n > MAX_LINES).then(|| format!("{} ({n} lines)", p.display()))
+        })
+        .collect();
+    assert!(too_long.is_empty(), "over {MAX_LINES} lines: {too_long:?}");
+    assert!(sources(&src()).len() > 50, "the walk sees the source tree");
+}
+
+#[test]
+fn issue_14_frames_are_dispatched_on_types_not_strings() {
+    // The node reads typed frames: no `"type"` string is matched under src/bft/node.
+    let mut found = Vec::new();
+    for path in sources(&src().join("bft/node")) {
+        for (n, line) in code(&path) {
+            if line.contains("Some(\"vote\")") || line.contains(".get(\"type\")") {
+                found.push(format!("{}:{n}: {line}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
