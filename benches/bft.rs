@@ -9,11 +9,12 @@
 //! 2. Throughput: CONCURRENT subjects (default 1000) proposed from THREADS client threads
 //!    (default 16); decisions per second until every certificate is in hand.
 
-use echoctl::bft::client::{propose, Outcome};
-use echoctl::bft::validators::ValidatorSet;
-use serde_json::json;
+#[path = "cluster.rs"]
+mod cluster;
 
-use std::process::{Child, Command, Stdio};
+use cluster::BenchCluster;
+use echoctl::bft::client::{propose, Outcome};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -21,71 +22,11 @@ fn main() {
     let sequential: usize = args.next().map_or(200, |a| a.parse().expect("SEQUENTIAL"));
     let concurrent: usize = args.next().map_or(1000, |a| a.parse().expect("CONCURRENT"));
     let threads: usize = args.next().map_or(16, |a| a.parse().expect("THREADS"));
-    let bin = std::env::var_os("ECHOCTL_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl"));
-    assert!(bin.exists(), "build echoctl first: cargo build --release");
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(&bin)
-            .args(args)
-            .current_dir(dir.path())
-            .env("XDG_CONFIG_HOME", dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let mut toml = String::from("cluster = \"bench\"\nepoch = 1\n");
-    for i in 0..4 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let vkey = run(&[
-            "--db",
-            &format!("n{i}.db"),
-            "init",
-            "--origin",
-            &format!("node{i}.bench"),
-        ]);
-        toml.push_str(&format!(
-            "[[validator]]\nname = \"n{i}\"\nkey = \"{}\"\naddress = \"127.0.0.1:{port}\"\n",
-            vkey.trim()
-        ));
-    }
-    std::fs::write(dir.path().join("v.toml"), &toml).unwrap();
-    let mut nodes: Vec<Child> = (0..4)
-        .map(|i| {
-            Command::new(&bin)
-                .args([
-                    "--db",
-                    &format!("n{i}.db"),
-                    "-q",
-                    "bft",
-                    "serve",
-                    "--validators",
-                    "v.toml",
-                ])
-                .current_dir(dir.path())
-                .env("XDG_CONFIG_HOME", dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let set = ValidatorSet::load(&dir.path().join("v.toml")).unwrap();
-    for v in &set.validators {
-        while std::net::TcpStream::connect(v.address).is_err() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let cluster = BenchCluster::start("bench", |_| String::new());
+    let set = &cluster.set;
     let decide = |subject: &str| {
         let content = json!({"text": subject}).as_object().unwrap().clone();
-        match propose(&set, subject, &content, None, Duration::from_secs(30)).unwrap() {
+        match propose(set, subject, &content, None, Duration::from_secs(30)).unwrap() {
             Outcome::Decided(_) => {}
             Outcome::Undecided { .. } => panic!("{subject} undecided"),
         }
@@ -126,8 +67,4 @@ fn main() {
         "throughput, {concurrent} subjects from {threads} client threads: {secs:.2} s = {:.0} decisions/s",
         concurrent as f64 / secs
     );
-    for n in &mut nodes {
-        let _ = n.kill();
-        let _ = n.wait();
-    }
 }

@@ -10,15 +10,19 @@
 #[path = "../tests/cli/hostile_peer.rs"]
 mod hostile_peer;
 
+#[path = "cluster.rs"]
+mod cluster;
+
+use cluster::BenchCluster;
 use echoctl::bft::client::{propose, Outcome};
-use echoctl::bft::validators::ValidatorSet;
 use echoctl::sign::file::KeyFile;
+use ed25519_dalek::SigningKey;
 use hostile_peer::*;
 use serde_json::json;
 use std::io::Write;
 use std::net::TcpStream;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,85 +43,61 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 
 type Flood = Box<dyn Fn(Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<()>>>;
 
+/// The Byzantine validator (index 3, key `evil`) sends honest validators 0 to 2, on a new
+/// connection each time, the frames `batch` makes from its counter, until stopped.
+fn vote_flood(
+    wire: &Set,
+    evil: &SigningKey,
+    batch: impl Fn(&Set, &SigningKey, &mut u64) -> Vec<u8> + Clone + Send + 'static,
+) -> Flood {
+    let (addrs, evil, cluster, hash) = (
+        wire.addresses.clone(),
+        evil.clone(),
+        wire.cluster.clone(),
+        wire.hash,
+    );
+    Box::new(move |stop| {
+        (0..3)
+            .map(|i| {
+                let (stop, addr, evil, batch) = (Arc::clone(&stop), addrs[i], evil.clone(), batch.clone());
+                let set = Set {
+                    cluster: cluster.clone(),
+                    hash,
+                    addresses: Vec::new(),
+                };
+                std::thread::spawn(move || {
+                    let mut counter = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let bytes = batch(&set, &evil, &mut counter);
+                        if let Ok(mut s) = TcpStream::connect(addr) {
+                            let _ = s.write_all(&bytes);
+                        }
+                    }
+                })
+            })
+            .collect()
+    })
+}
+
 fn main() {
     let proposals: usize = std::env::args()
         .nth(1)
         .map_or(50, |a| a.parse().expect("PROPOSALS"));
-    let bin = std::env::var_os("ECHOCTL_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/echoctl"));
-    assert!(bin.exists(), "build echoctl first: cargo build --release");
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(&bin)
-            .args(args)
-            .current_dir(dir.path())
-            .env("XDG_CONFIG_HOME", dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
-    run(&[
-        "key",
-        "generate",
-        "--name",
-        "soak/proposer",
-        "--out",
-        "proposer.key",
-    ]);
-    let proposer_vkey = run(&["key", "show", "--key", "proposer.key"]);
-    let mut toml = format!(
-        "cluster = \"soak\"\nepoch = 1\nproposers = [\"{}\"]\n",
-        proposer_vkey.trim()
-    );
-    for i in 0..4 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let vkey = run(&[
-            "--db",
-            &format!("n{i}.db"),
-            "init",
-            "--origin",
-            &format!("node{i}.soak"),
+    let cluster = BenchCluster::start("soak", |run| {
+        run(&[
+            "key",
+            "generate",
+            "--name",
+            "soak/proposer",
+            "--out",
+            "proposer.key",
         ]);
-        toml.push_str(&format!(
-            "[[validator]]\nname = \"n{i}\"\nkey = \"{}\"\naddress = \"127.0.0.1:{port}\"\n",
-            vkey.trim()
-        ));
-    }
-    std::fs::write(dir.path().join("v.toml"), &toml).unwrap();
-    let mut nodes: Vec<Child> = (0..4)
-        .map(|i| {
-            Command::new(&bin)
-                .args([
-                    "--db",
-                    &format!("n{i}.db"),
-                    "-q",
-                    "bft",
-                    "serve",
-                    "--validators",
-                    "v.toml",
-                ])
-                .current_dir(dir.path())
-                .env("XDG_CONFIG_HOME", dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let set = ValidatorSet::load(&dir.path().join("v.toml")).unwrap();
+        let proposer = run(&["key", "show", "--key", "proposer.key"]);
+        format!("proposers = [\"{}\"]\n", proposer.trim())
+    });
+    let dir = &cluster.dir;
+    let set = &cluster.set;
     let wire_set = read_set(&dir.path().join("v.toml"));
-    for v in &set.validators {
-        while TcpStream::connect(v.address).is_err() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    std::thread::sleep(Duration::from_millis(300));
     let proposer = KeyFile::load(&dir.path().join("proposer.key")).unwrap();
     let key3 = std::fs::read_dir(dir.path().join("echoctl/keys"))
         .unwrap()
@@ -125,7 +105,7 @@ fn main() {
         .find(|p| p.to_string_lossy().contains("node3"))
         .unwrap();
     let (_, evil) = load_key(&key3);
-    let pids: Vec<u32> = nodes.iter().map(Child::id).collect();
+    let pids: Vec<u32> = cluster.nodes.iter().map(Child::id).collect();
     let seq = AtomicU64::new(0);
     let honest = |label: &str| -> Vec<Duration> {
         let mut lat: Vec<Duration> = (0..proposals)
@@ -134,7 +114,7 @@ fn main() {
                 let subject = format!("soak-{label}-{n}");
                 let content = json!({"text": subject}).as_object().unwrap().clone();
                 let t = Instant::now();
-                match propose(&set, &subject, &content, Some(&proposer), Duration::from_secs(60)).unwrap() {
+                match propose(set, &subject, &content, Some(&proposer), Duration::from_secs(60)).unwrap() {
                     Outcome::Decided(_) => t.elapsed(),
                     Outcome::Undecided { .. } => panic!("{subject} undecided"),
                 }
@@ -163,75 +143,26 @@ fn main() {
                     .collect()
             }),
         ),
-        ("votes for unknown subjects", {
-            let (addrs, evil, cluster, hash) = (
-                wire_set.addresses.clone(),
-                evil.clone(),
-                wire_set.cluster.clone(),
-                wire_set.hash,
-            );
-            Box::new(move |stop| {
-                (0..3)
-                    .map(|i| {
-                        let (stop, addr, evil) = (Arc::clone(&stop), addrs[i], evil.clone());
-                        let set = Set {
-                            cluster: cluster.clone(),
-                            hash,
-                            addresses: Vec::new(),
-                        };
-                        std::thread::spawn(move || {
-                            let mut n = 0u64;
-                            while !stop.load(Ordering::Relaxed) {
-                                let frames = (0..1_000).map(|_| {
-                                    n += 1;
-                                    vote(&set, &evil, 3, 2, &format!("ghost-{n}"), 0, None)
-                                });
-                                let mut s = match TcpStream::connect(addr) {
-                                    Ok(s) => s,
-                                    Err(_) => continue,
-                                };
-                                let bytes: Vec<u8> = frames.flat_map(|f| frame(&f)).collect();
-                                let _ = s.write_all(&bytes);
-                            }
-                        })
+        (
+            "votes for unknown subjects",
+            vote_flood(&wire_set, &evil, |set, evil, n| {
+                (0..1_000)
+                    .flat_map(|_| {
+                        *n += 1;
+                        frame(&vote(set, evil, 3, 2, &format!("ghost-{n}"), 0, None))
                     })
                     .collect()
-            })
-        }),
+            }),
+        ),
         ("votes for far rounds", {
             let proposals = proposals as u64;
-            let (addrs, evil, cluster, hash) = (
-                wire_set.addresses.clone(),
-                evil.clone(),
-                wire_set.cluster.clone(),
-                wire_set.hash,
-            );
-            Box::new(move |stop| {
-                (0..3)
-                    .map(|i| {
-                        let (stop, addr, evil) = (Arc::clone(&stop), addrs[i], evil.clone());
-                        let set = Set {
-                            cluster: cluster.clone(),
-                            hash,
-                            addresses: Vec::new(),
-                        };
-                        std::thread::spawn(move || {
-                            let mut round = 0u64;
-                            while !stop.load(Ordering::Relaxed) {
-                                // Far rounds of the subjects the honest proposer is about to use.
-                                let bytes: Vec<u8> = (0..1_000u64)
-                                    .flat_map(|k| {
-                                        round = (round + 997) % 544_000;
-                                        let subject =
-                                            format!("soak-votes for far rounds-{}", k % (5 * proposals));
-                                        frame(&vote(&set, &evil, 3, 3, &subject, round + 5, None))
-                                    })
-                                    .collect();
-                                if let Ok(mut s) = TcpStream::connect(addr) {
-                                    let _ = s.write_all(&bytes);
-                                }
-                            }
-                        })
+            // Far rounds of the subjects the honest proposer is about to use.
+            vote_flood(&wire_set, &evil, move |set, evil, round| {
+                (0..1_000u64)
+                    .flat_map(|k| {
+                        *round = (*round + 997) % 544_000;
+                        let subject = format!("soak-votes for far rounds-{}", k % (5 * proposals));
+                        frame(&vote(set, evil, 3, 3, &subject, *round + 5, None))
                     })
                     .collect()
             })
@@ -306,25 +237,22 @@ fn main() {
     }
     let decisions: Vec<usize> = (0..4)
         .map(|i| {
-            run(&[
-                "--db",
-                &format!("n{i}.db"),
-                "--json",
-                "ledger",
-                "log",
-                "--kind",
-                "decision",
-            ])
-            .lines()
-            .count()
+            cluster
+                .run(&[
+                    "--db",
+                    &format!("n{i}.db"),
+                    "--json",
+                    "ledger",
+                    "log",
+                    "--kind",
+                    "decision",
+                ])
+                .lines()
+                .count()
         })
         .collect();
     println!(
         "decision entries per ledger: {decisions:?} (5 phases × {proposals} proposals = {})",
         5 * proposals
     );
-    for n in &mut nodes {
-        let _ = n.kill();
-        let _ = n.wait();
-    }
 }
