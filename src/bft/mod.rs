@@ -21,7 +21,7 @@ pub mod validators;
 pub mod wire;
 
 pub use error::BftError;
-pub use kinds::Bft;
+pub use kinds::{Bft, Vouched};
 
 use crate::sign::VerifierKey;
 use serde_json::{Map, Value};

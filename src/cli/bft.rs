@@ -13,6 +13,7 @@ use crate::bft::frames::{CertificateFrame, Frame, PendingItem, Reply, StatusRepl
 use crate::bft::message::{Certificate, Decision};
 use crate::bft::node::{Node, NodeConfig, Policy};
 use crate::bft::validators::ValidatorSet;
+use crate::bft::{Bft, Vouched};
 use crate::ledger::entry::hex;
 use crate::ledger::Ledger;
 use serde::Serialize;
@@ -37,7 +38,8 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             timeout_ms,
         } => {
             let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
-            let ledger = Ledger::open(&s.db, super::registry())?;
+            let vouched = Vouched::default();
+            let ledger = Ledger::open(&s.db, super::registry_with(Bft::trusting(vouched.clone())))?;
             let signers = load_signers(s, &signing, Some(&ledger.genesis.origin))?;
             let me = set.index_of(&signers.primary().public_key()).ok_or_else(|| {
                 Failure::usage("the signing key is not a validator in the validators file")
@@ -57,6 +59,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 metrics,
                 set,
                 crash: s.bft_crash()?,
+                vouched,
             };
             // The validator's log: plain lines on stderr.
             let _ = tracing_subscriber::fmt()

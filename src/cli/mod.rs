@@ -26,13 +26,18 @@ use std::sync::Arc;
 
 /// Every kind the ledger accepts: its own, and each feature's.
 pub fn registry() -> Arc<Kinds> {
+    registry_with(crate::bft::Bft::default())
+}
+
+/// The registry, with a BFT feature of the caller's (a validator shares what it vouches for).
+fn registry_with(bft: crate::bft::Bft) -> Arc<Kinds> {
     Arc::new(
         Kinds::ledger()
             .with(crate::court::Court)
             .with(crate::treasury::Treasury)
             .with(crate::watchtower::Watchtower)
             .with(crate::wealth::Wealth)
-            .with(crate::bft::Bft),
+            .with(bft),
     )
 }
 

@@ -64,6 +64,7 @@ impl Ledger {
             store: store::create(path)?,
             kinds,
             genesis,
+            committed: None,
         };
         match ledger.write::<LedgerError>(signers, clock, std::iter::once(Ok(pending)), &mut |_| {}) {
             Ok(appended) => {
@@ -217,6 +218,7 @@ impl Ledger {
             store,
             kinds,
             genesis,
+            committed,
         } = self;
         let vk = signers.primary().verifier();
         let mut tx = store.write().map_err(LedgerError::from)?;
@@ -234,6 +236,7 @@ impl Ledger {
                 size,
                 &writer.root(),
                 &writer.prev(),
+                committed.as_deref(),
             )?;
         }
         for s in signers.iter() {
@@ -323,6 +326,7 @@ impl Ledger {
         tx.insert_checkpoint(end, &note).map_err(LedgerError::from)?;
         echo.check(tx.as_ref(), size, &writer.root(), &note)?;
         tx.commit().map_err(LedgerError::from)?;
+        *committed = Some(note);
         progress(end - size);
         Ok(Appended {
             first_seq: size,

@@ -177,6 +177,9 @@ pub struct Ledger {
     store: Box<dyn Store>,
     kinds: Arc<Kinds>,
     pub genesis: Genesis,
+    /// The checkpoint note this handle last committed: found again as the newest, its
+    /// signatures are ours and the next write does not verify them again.
+    committed: Option<String>,
 }
 
 /// What `init` created.
@@ -210,6 +213,7 @@ impl Ledger {
             store,
             kinds,
             genesis,
+            committed: None,
         })
     }
 

@@ -1249,7 +1249,7 @@ fn a_court_ruling_can_require_the_validators_quorum() {
     let entry: echoctl::ledger::entry::Entry = serde_json::from_value(entry).unwrap();
     assert!(echoctl::court::Court.inspect(&entry).is_ok());
     assert!(
-        echoctl::bft::Bft.inspect(&entry).unwrap().is_some(),
+        echoctl::bft::Bft::default().inspect(&entry).unwrap().is_some(),
         "the certificate verifies"
     );
     let mut forged = entry.clone();

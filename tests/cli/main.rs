@@ -23,3 +23,4 @@ pub mod reader;
 mod settings;
 mod tamper;
 mod wealth;
+mod writer;

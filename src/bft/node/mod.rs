@@ -61,6 +61,8 @@ pub struct NodeConfig {
     pub metrics: Option<SocketAddr>,
     /// Test hook: abort the process at this point of the Nth vote this node signs.
     pub crash: Option<CrashPoint>,
+    /// Shared with the BFT feature of the node's ledger: the decisions the node vouches for.
+    pub vouched: crate::bft::Vouched,
 }
 
 /// Where a crash test stops the node (the CLI takes it from ECHOCTL_BFT_CRASH).
@@ -82,6 +84,10 @@ pub struct Node {
     persist: Mutex<std::sync::mpsc::Sender<persist::Persist>>,
     /// Notified on every decision (queries that wait).
     decided_cv: Condvar,
+    /// Held by the persister and the ledger writer while their write transaction is open:
+    /// SQLite's own wait for a busy file sleeps in steps of milliseconds, this wakes the
+    /// other writer the moment the file is free.
+    write_turn: Mutex<()>,
     signed: AtomicU64,
     conns: conn::Pools,
     permits: conn::Permits,
@@ -150,6 +156,7 @@ impl Node {
             decisions: Mutex::new(decisions_tx),
             persist: Mutex::new(persist_tx),
             decided_cv: Condvar::new(),
+            write_turn: Mutex::new(()),
             signed: AtomicU64::new(0),
             conns: conn::Pools::default(),
             permits: conn::Permits::default(),

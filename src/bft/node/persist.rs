@@ -68,6 +68,7 @@ impl Node {
                 }
             }
             let committed = (|| -> StoreResult<()> {
+                let _turn = lock(&self.write_turn);
                 let mut tx = store.write()?;
                 for p in &batch {
                     match p {
@@ -166,12 +167,19 @@ impl Node {
                 }
             }
             if !batch.is_empty() {
+                // Each came from a certificate this node verified (or built from votes it
+                // verified): the append need not verify it again under the write lock.
+                for d in &batch {
+                    self.cfg.vouched.vouch(&d.entry.content);
+                }
+                let turn = lock(&self.write_turn);
                 let result = ledger.append::<LedgerError>(
                     &signers,
                     &clock(),
                     batch.iter().map(|d| Ok(d.entry.clone())),
                     &mut |_| {},
                 );
+                drop(turn);
                 match result {
                     Ok(a) => {
                         tracing::debug!(decisions = a.count, first_seq = a.first_seq, "recorded");
