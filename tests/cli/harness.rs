@@ -164,6 +164,20 @@ pub fn sqlite(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).expect("open sqlite")
 }
 
+/// Drops the triggers that keep `table` append-only, as an attacker with the file would.
+pub fn unguard(conn: &rusqlite::Connection, table: &str) {
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1")
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
+    }
+}
+
 /// Appends a forged entry behind echoctl's back, as an attacker with the file would: a copy
 /// of the newest entry, changed by `edit`, chained correctly after it, with no checkpoint.
 /// Returns its seq.

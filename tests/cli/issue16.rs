@@ -463,18 +463,7 @@ fn issue_16_append_refuses_a_ledger_whose_tip_is_not_whole() {
     // A checkpoint note changed behind its back: the same.
     let (env, _) = ledger(2);
     let conn = sqlite(&env.db());
-    conn.execute_batch("DROP TRIGGER IF EXISTS checkpoints_no_update")
-        .unwrap();
-    let triggers: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'checkpoints'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    for t in triggers {
-        conn.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
-    }
+    crate::harness::unguard(&conn, "checkpoints");
     conn.execute(
         "UPDATE checkpoints SET note = replace(note, '\n3\n', '\n4\n') WHERE size = 3",
         [],

@@ -56,16 +56,7 @@ fn a_long_lived_writer_checks_again_a_checkpoint_changed_behind_its_back() {
     append(&mut ledger, text("two")).expect("its own checkpoint is taken as it wrote it");
     // Another hand spoils the newest checkpoint's signature (same size, same root).
     let conn = sqlite(&db);
-    let triggers: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'checkpoints'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    for t in triggers {
-        conn.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
-    }
+    crate::harness::unguard(&conn, "checkpoints");
     let (size, note): (i64, String) = conn
         .query_row(
             "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
