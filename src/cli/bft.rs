@@ -60,6 +60,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 set,
                 crash: s.bft_crash()?,
                 vouched,
+                lock_timeout: s.lock_timeout()?,
             };
             // The validator's log: plain lines on stderr.
             let _ = tracing_subscriber::fmt()

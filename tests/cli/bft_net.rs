@@ -83,10 +83,16 @@ impl Cluster {
         for (k, v) in vars {
             cmd.env(k, v);
         }
+        // Its log, kept across restarts: n{i}.log.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.env.path(&format!("n{i}.log")))
+            .expect("open the validator's log");
         let child = cmd
             .env_remove("ECHOCTL_TIMESTAMP")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start a validator");
         self.nodes[i] = Some(child);
@@ -105,6 +111,11 @@ impl Cluster {
         for i in 0..4 {
             self.start(i);
         }
+    }
+
+    /// What validator i logged so far.
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.env.path(&format!("n{i}.log"))).unwrap_or_default()
     }
 
     pub fn kill(&mut self, i: usize) {
@@ -774,6 +785,40 @@ fn the_vote_guard_sends_the_stored_vote_not_a_new_one() {
     assert_eq!(prevotes.len(), 1);
     assert_eq!(prevotes[0].3, frame);
     assert_eq!(evidence(&c, &[0, 1, 2, 3]), vec![0, 0, 0, 0]);
+}
+
+#[test]
+fn issue_14_a_decision_the_ledger_cannot_take_yet_is_logged_and_retried_not_dropped() {
+    let mut c = Cluster::new();
+    for i in 0..3 {
+        c.start(i);
+    }
+    c.start_with(3, &[], &[("ECHOCTL_LOCK_TIMEOUT", "0.2")]);
+    // Another process holds validator 3's file for writing: it can neither make its
+    // votes durable nor record the decision the other three reach and push to it.
+    let blocker = crate::harness::sqlite(&c.env.path("n3.db"));
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let v = c.propose("held", r#"{"text":"h"}"#, "20").ok().json();
+    assert_eq!(v["decision"], "approve", "{v}");
+    let t = Instant::now();
+    while !c.log(3).contains("cannot record decisions") {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no failure logged: {}",
+            c.log(3)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(c.decisions(3).is_empty());
+    // The file is free again: the decision it kept is recorded, once.
+    blocker.execute_batch("ROLLBACK").unwrap();
+    drop(blocker);
+    let d = c.wait_decisions(3, 1);
+    assert_eq!(d.len(), 1, "{}", c.log(3));
+    assert_eq!(d[0]["subject"], "held");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(c.decisions(3).len(), 1);
+    assert_eq!(c.verify(3).0, 0);
 }
 
 /// Sends one peer frame to a validator (fire and forget).

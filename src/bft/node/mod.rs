@@ -63,6 +63,8 @@ pub struct NodeConfig {
     pub crash: Option<CrashPoint>,
     /// Shared with the BFT feature of the node's ledger: the decisions the node vouches for.
     pub vouched: crate::bft::Vouched,
+    /// How long a write waits for another writer of the file (None: the store's default).
+    pub lock_timeout: Option<std::time::Duration>,
 }
 
 /// Where a crash test stops the node (the CLI takes it from ECHOCTL_BFT_CRASH).
@@ -134,6 +136,10 @@ impl Node {
         let evidence = persist::evidence_count(ledger.store()).map_err(LedgerError::from)?;
         let guard_store =
             crate::ledger::store::open(ledger.path(), Mode::ReadWrite).map_err(LedgerError::from)?;
+        if let Some(t) = cfg.lock_timeout {
+            writer.set_lock_timeout(t)?;
+            guard_store.set_lock_timeout(t).map_err(LedgerError::from)?;
+        }
         let (decisions_tx, decisions_rx) = std::sync::mpsc::channel();
         let (persist_tx, persist_rx) = std::sync::mpsc::channel();
         let metrics_addr = cfg.metrics;
