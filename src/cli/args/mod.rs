@@ -30,8 +30,10 @@ ENVIRONMENT (a flag wins over its variable, a variable over the config file):
   ECHOCTL_HSM_AUTH_KEY  the HSM authentication key id (default 1)
   ECHOCTL_HSM_PASSWORD  its password (else asked on the terminal; never in the config)
   ECHOCTL_LOCK_TIMEOUT  seconds a write waits for another writer (default 10), then exit 3
+                     (bft serve logs the failed write and retries it)
   ECHOCTL_BFT_VALIDATORS  the validators file of the bft commands
   ECHOCTL_BFT_NODE   the operator's own validator (bft vote, bft pending)
+  ECHOCTL_LOG        what bft serve logs to stderr: error, warn, info (default), debug, trace
   ECHOCTL_BINANCE_URL, ECHOCTL_KRAKEN_URL, ECHOCTL_COINBASE_URL
                      base URLs of the exchanges' public REST APIs (wealth)
   ECHOCTL_CONFIG     the config file (default $XDG_CONFIG_HOME/echoctl/config.toml,
