@@ -16,6 +16,7 @@ pub mod clock;
 pub mod court;
 pub mod ledger;
 pub mod sign;
+pub mod text;
 pub mod treasury;
 pub mod watchtower;
 pub mod wealth;

@@ -251,8 +251,10 @@ fn check_status(
     }
     if s.index as usize != i || s.name != v.name {
         return Err(format!(
-            "it answers as validator {} ({:?}), not {}",
-            s.index, s.name, v.name
+            "it answers as validator {} ({}), not {}",
+            s.index,
+            crate::text::quoted(&s.name),
+            v.name
         ));
     }
     let signed = s.nonce.map(|n| n.0) == Some(*nonce)

@@ -19,7 +19,7 @@ pub enum BftError {
     Validators { path: Option<PathBuf>, why: String },
     #[error("invalid subject: {0}")]
     Subject(String),
-    #[error("the signing key is not validator {0:?}'s key in the validators file")]
+    #[error("the signing key is not validator {}'s key in the validators file", crate::text::quoted(.0))]
     NotMyKey(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {

@@ -157,8 +157,8 @@ impl Checker for SetChain {
             let key = decided_key(&facts.cluster, &facts.subject);
             if let Some(first) = self.decided.insert(key, e.seq) {
                 return Err(format!(
-                    "a second BFT decision for subject {:?} (the first is entry {first})",
-                    facts.subject
+                    "a second BFT decision for subject {} (the first is entry {first})",
+                    crate::text::quoted(&facts.subject)
                 ));
             }
         }

@@ -276,7 +276,18 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                     set.quorum()
                 ))?;
             }
-            Ok(if up >= set.quorum() { 0 } else { 3 })
+            if up < set.quorum() {
+                // The table (or JSON) above says which ones did not answer, and why.
+                return Err(Failure::env(format!(
+                    "{up} of {} validators answered; a quorum is {}",
+                    set.n(),
+                    set.quorum()
+                ))
+                .hint(
+                    "start the validators that did not answer, or check their addresses in the validators file; a longer --timeout helps a slow network",
+                ));
+            }
+            Ok(0)
         }
     }
 }

@@ -56,29 +56,46 @@ fn amend_type(t: AmendType) -> AmendmentType {
 }
 
 /// One `--amend ID [--type T] [--content JSON] [--superseded-by ID]` group.
-type AmendGroup = (String, Option<String>, Option<String>, Option<String>);
+type AmendGroup = (String, Option<AmendType>, Option<String>, Option<String>);
 
-/// Groups the amendment options in the order they were given: each option belongs to
-/// the `--amend` before it.
-fn amend_groups(args: &[String]) -> Result<Vec<AmendGroup>> {
+/// One of the flags an amendment group is made of, where clap found it.
+enum Part {
+    Amend(String),
+    Type(AmendType),
+    Content(String),
+    SupersededBy(String),
+}
+
+/// Groups each --type, --content and --superseded-by with the --amend before it, in the
+/// order clap read them (`matches` are those of `court rule`): never by re-reading the
+/// process arguments, which clap alone parses.
+fn amend_groups(matches: &clap::ArgMatches) -> Result<Vec<AmendGroup>> {
+    fn placed<T: Clone + Send + Sync + 'static>(
+        m: &clap::ArgMatches,
+        id: &str,
+        part: fn(T) -> Part,
+    ) -> Vec<(usize, Part)> {
+        match (m.indices_of(id), m.get_many::<T>(id)) {
+            (Some(at), Some(values)) => at.zip(values.cloned().map(part)).collect(),
+            _ => Vec::new(),
+        }
+    }
+    let mut parts = placed(matches, "amend", Part::Amend);
+    parts.extend(placed(matches, "types", Part::Type));
+    parts.extend(placed(matches, "content", Part::Content));
+    parts.extend(placed(matches, "superseded_by", Part::SupersededBy));
+    parts.sort_by_key(|(at, _)| *at);
     let mut groups: Vec<AmendGroup> = Vec::new();
-    let mut it = args.iter().peekable();
-    while let Some(a) = it.next() {
-        let (flag, inline) = match a.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
-            _ => (a.as_str(), None),
+    for (_, part) in parts {
+        let flag = match part {
+            Part::Amend(id) => {
+                groups.push((id, None, None, None));
+                continue;
+            }
+            Part::Type(_) => "--type",
+            Part::Content(_) => "--content",
+            Part::SupersededBy(_) => "--superseded-by",
         };
-        if !matches!(flag, "--amend" | "--type" | "--content" | "--superseded-by") {
-            continue;
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => it.next().cloned().unwrap_or_default(),
-        };
-        if flag == "--amend" {
-            groups.push((value, None, None, None));
-            continue;
-        }
         let Some(g) = groups.last_mut() else {
             return Err(
                 Failure::usage(format!("{flag} must follow the --amend it belongs to")).hint(
@@ -86,12 +103,13 @@ fn amend_groups(args: &[String]) -> Result<Vec<AmendGroup>> {
                 ),
             );
         };
-        let slot = match flag {
-            "--type" => &mut g.1,
-            "--content" => &mut g.2,
-            _ => &mut g.3,
+        let twice = match part {
+            Part::Type(t) => g.1.replace(t).is_some(),
+            Part::Content(c) => g.2.replace(c).is_some(),
+            Part::SupersededBy(r) => g.3.replace(r).is_some(),
+            Part::Amend(_) => false,
         };
-        if slot.replace(value).is_some() {
+        if twice {
             return Err(
                 Failure::usage(format!("{flag} is given twice for --amend {}", g.0))
                     .hint("each --amend takes one --type, --content and --superseded-by"),
@@ -101,7 +119,7 @@ fn amend_groups(args: &[String]) -> Result<Vec<AmendGroup>> {
     Ok(groups)
 }
 
-pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
+pub fn court(s: &Settings, cmd: CourtCommand, matches: &clap::ArgMatches) -> Result<u8> {
     let clock = s.clock()?;
     match cmd {
         CourtCommand::Open {
@@ -204,33 +222,18 @@ pub fn court(s: &Settings, cmd: CourtCommand) -> Result<u8> {
             case,
             decision,
             reasoning,
-            amend,
-            types,
-            content,
-            superseded_by,
             quorum,
             timeout,
             writer,
+            // --amend and the flags that belong to it: grouped from the matches, in order.
+            ..
         } => {
-            let args: Vec<String> = std::env::args().collect();
-            let groups = amend_groups(&args)?;
-            if groups.len() != amend.len()
-                || groups.iter().filter(|g| g.1.is_some()).count() != types.len()
-                || groups.iter().filter(|g| g.2.is_some()).count() != content.len()
-                || groups.iter().filter(|g| g.3.is_some()).count() != superseded_by.len()
-            {
-                return Err(Failure::usage(
-                    "could not pair each --type/--content/--superseded-by with its --amend",
-                )
-                .hint(
-                    "write each amendment as --amend ID --type TYPE [--content JSON] [--superseded-by ID]",
-                ));
-            }
+            let rule = matches
+                .subcommand_matches("court")
+                .and_then(|m| m.subcommand_matches("rule"))
+                .ok_or_else(|| Failure::env("the arguments of court rule were not found"))?;
             let mut orders = Vec::new();
-            for ((target, _, c, r), t) in groups
-                .into_iter()
-                .zip(types.iter().copied().map(Some).chain(std::iter::repeat(None)))
-            {
+            for (target, t, c, r) in amend_groups(rule)? {
                 let Some(t) = t else {
                     return Err(Failure::usage(format!("--amend {target} needs a --type"))
                         .hint("write each amendment as --amend ID --type TYPE [--content JSON] [--superseded-by ID]"));

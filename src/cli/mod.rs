@@ -19,7 +19,6 @@ mod wealth_json;
 
 use crate::ledger::kinds::Kinds;
 use args::{Cli, Command, GenerateCommand};
-use clap::Parser;
 use settings::Settings;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -43,8 +42,17 @@ fn registry_with(bft: crate::bft::Bft) -> Arc<Kinds> {
 
 /// Runs echoctl with the process arguments.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    // clap alone reads the arguments (as OsStrings: one that is not UTF-8 is its error to
+    // report, never a panic); what a handler needs beyond the typed values, such as the
+    // order of repeated flags, it reads from these matches.
+    let parsed = Cli::command().try_get_matches().and_then(|m| {
+        Cli::from_arg_matches(&m)
+            .map(|cli| (cli, m))
+            .map_err(|e| e.format(&mut Cli::command()))
+    });
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             if !e.use_stderr() {
@@ -63,7 +71,7 @@ pub fn main() -> ExitCode {
         Command::Key(k) => key::run(&settings, k),
         Command::Ledger(l) => ledger::run(&settings, l),
         Command::Bft(b) => bft::run(&settings, b),
-        Command::Court(c) => governance::court(&settings, c),
+        Command::Court(c) => governance::court(&settings, c, &matches),
         Command::Treasury(t) => governance::treasury(&settings, t),
         Command::Watchtower(w) => governance::watchtower(&settings, w),
         Command::Wealth(w) => wealth::run(&settings, w),
@@ -91,8 +99,9 @@ fn help_hint() -> String {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
     let mut path = vec!["echoctl".to_owned()];
-    for arg in std::env::args().skip(1) {
-        let Some(sub) = cmd.find_subcommand(&arg).cloned() else {
+    // Only to name the subcommand: an argument that is not UTF-8 names none.
+    for arg in std::env::args_os().skip(1) {
+        let Some(sub) = arg.to_str().and_then(|a| cmd.find_subcommand(a)).cloned() else {
             continue;
         };
         path.push(sub.get_name().to_owned());

@@ -208,23 +208,57 @@ fn snapshot_dir(s: &Settings, dir: &Option<PathBuf>) -> PathBuf {
     })
 }
 
+/// A snapshot copy kept for a trade, and what keeping it made.
+struct Kept {
+    path: PathBuf,
+    /// The copy is new here.
+    new: bool,
+    /// The folder is new here.
+    new_dir: bool,
+}
+
+impl Kept {
+    /// A refused trade names no snapshot: what keeping it made goes again.
+    fn discard(&self) {
+        if self.new {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        if let (true, Some(dir)) = (self.new_dir, self.path.parent()) {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// Keeps a copy of the snapshot named by its hash (written whole, then renamed), before
-/// the trade that names it is written. Returns its path and whether it is new here (a
-/// refused trade removes a new copy again).
-fn keep_snapshot(dir: &Path, hash: &str, bytes: &[u8]) -> Result<(PathBuf, bool)> {
+/// the trade that names it is written.
+fn keep_snapshot(dir: &Path, hash: &str, bytes: &[u8]) -> Result<Kept> {
     let env = |e: std::io::Error| {
         Failure::env(format!("cannot keep the snapshot in {}: {e}", dir.display()))
             .hint("choose a writable directory with --snapshot-dir DIR")
     };
     let path = dir.join(format!("{hash}.json"));
     if path.exists() {
-        return Ok((path, false));
+        return Ok(Kept {
+            path,
+            new: false,
+            new_dir: false,
+        });
     }
+    let new_dir = !dir.is_dir();
     std::fs::create_dir_all(dir).map_err(env)?;
+    let kept = Kept {
+        path,
+        new: true,
+        new_dir,
+    };
     let tmp = dir.join(format!(".{hash}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(env)?;
-    std::fs::rename(&tmp, &path).map_err(env)?;
-    Ok((path, true))
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &kept.path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        kept.discard();
+        return Err(env(e));
+    }
+    Ok(kept)
 }
 
 pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
@@ -335,17 +369,16 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                 latency_ms: latency,
                 risk,
             };
-            let (kept, new) = keep_snapshot(&snapshot_dir(s, &dir), &snap.hash, &bytes)?;
+            let kept = keep_snapshot(&snapshot_dir(s, &dir), &snap.hash, &bytes)?;
             let o = match trade::trade(&mut ledger, &signers, &clock, &writer.source, &snap, opp, &tp) {
                 Ok(o) => o,
                 Err(e) => {
                     // Refused, nothing written: the copy no trade names goes too.
-                    if new {
-                        let _ = std::fs::remove_file(&kept);
-                    }
+                    kept.discard();
                     return Err(e.into());
                 }
             };
+            let kept = kept.path;
             let ex = &o.execution;
             if s.json {
                 json(&wealth_json::trade(&o, &snap, &kept, &p.asset))?;

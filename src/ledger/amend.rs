@@ -94,7 +94,7 @@ pub enum AmendError {
     Type,
     #[error("amendment target must be an entry id")]
     Target,
-    #[error("amendment has an unknown field {0:?}")]
+    #[error("amendment has an unknown field {}", crate::text::quoted(.0))]
     UnknownField(String),
     #[error("{0} must be an entry id")]
     NotAnId(&'static str),

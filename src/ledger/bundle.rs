@@ -191,6 +191,8 @@ pub struct BundleReader<R: BufRead> {
     pub checkpoints: u64,
     seen_entries: u64,
     seen_checkpoints: u64,
+    /// The size and line of the last checkpoint read.
+    last_checkpoint: Option<(u64, u64)>,
 }
 
 fn malformed(line: u64, why: impl std::fmt::Display) -> LedgerError {
@@ -210,6 +212,7 @@ impl<R: BufRead> BundleReader<R> {
             checkpoints: 0,
             seen_entries: 0,
             seen_checkpoints: 0,
+            last_checkpoint: None,
         };
         let first = r.line()?.ok_or_else(|| malformed(1, "the file is empty"))?;
         if first != BUNDLE_HEADER.as_bytes() {
@@ -264,7 +267,12 @@ impl<R: BufRead> BundleReader<R> {
                     r.checkpoints = number()?;
                     step = 4;
                 }
-                _ => return Err(malformed(n, format!("unexpected header line {key:?}"))),
+                _ => {
+                    return Err(malformed(
+                        n,
+                        format!("unexpected header line {}", crate::text::quoted(key)),
+                    ))
+                }
             }
         }
         Ok(r)
@@ -349,6 +357,19 @@ impl<R: BufRead> BundleReader<R> {
                         self.seen_entries
                     )));
                 }
+                // Checkpoint sizes strictly increase (§4): a ledger never holds two
+                // checkpoints of one size, nor one of no entries, so neither can a bundle.
+                if size == 0 {
+                    return Err(LedgerError::Invalid(format!(
+                        "the checkpoint at line {at} covers no entries: every checkpoint covers at least the genesis entry"
+                    )));
+                }
+                if let Some((_, line)) = self.last_checkpoint.filter(|(last, _)| *last == size) {
+                    return Err(LedgerError::Invalid(format!(
+                        "the checkpoint at line {at} repeats the size {size} of the checkpoint at line {line}: checkpoint sizes strictly increase"
+                    )));
+                }
+                self.last_checkpoint = Some((size, at));
                 self.seen_checkpoints += 1;
                 if self.seen_checkpoints > self.checkpoints {
                     return Err(LedgerError::Invalid(format!(

@@ -13,12 +13,43 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// are errors rather than silently changed values.
 pub fn parse_strict(text: &str) -> Result<Value, String> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = StrictValue.deserialize(&mut de).map_err(|e| e.to_string())?;
+    let v = StrictValue
+        .deserialize(&mut de)
+        .map_err(|e| with_literal(text, &e))?;
     de.end().map_err(|e| e.to_string())?;
     // Integers too large even for 64 bits reach the parser as doubles: their literals
     // are checked in the text.
     check_integer_literals(text)?;
     Ok(v)
+}
+
+/// The two refusals of a number the visitor makes, which name the literal as written.
+const BEYOND_INTEGER: &str = "is beyond ±(2^53-1) and cannot be represented exactly in \
+     canonical JSON (RFC 8785); store it as a string";
+const BEYOND_DOUBLE: &str = "is written in canonical JSON (RFC 8785) as an integer beyond \
+     ±(2^53-1), which cannot be represented exactly; store it as a string";
+
+/// serde_json's message, with the number's literal put in front of a number refusal: the
+/// visitor sees only the parsed value (a rounded double, or a magnitude without its sign),
+/// the text shows what the user wrote.
+fn with_literal(text: &str, e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let noun = if msg.starts_with(BEYOND_INTEGER) {
+        "integer"
+    } else if msg.starts_with(BEYOND_DOUBLE) {
+        "number"
+    } else {
+        return msg;
+    };
+    // serde_json reports the line (1-based) and the column of the token's last byte.
+    let line = text.split('\n').nth(e.line().saturating_sub(1)).unwrap_or("");
+    let end = e.column().min(line.len());
+    let number = |c: &u8| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
+    let start = line.as_bytes()[..end]
+        .iter()
+        .rposition(|c| !number(c))
+        .map_or(0, |i| i + 1);
+    format!("{noun} {} {msg}", &line[start..end])
 }
 
 /// Refuses any integer literal (no fraction, no exponent) beyond ±(2^53 − 1) in JSON text
@@ -52,10 +83,7 @@ fn check_integer_literals(text: &str) -> Result<(), String> {
                 let digits = token.trim_start_matches('-');
                 let big = digits.len() > 16 || digits.parse::<u64>().map_or(true, |m| m > MAX_SAFE_INTEGER);
                 if big {
-                    return Err(format!(
-                        "integer {token} is beyond ±(2^53-1) and cannot be represented exactly in \
-                         canonical JSON (RFC 8785); store it as a string"
-                    ));
+                    return Err(format!("integer {token} {BEYOND_INTEGER}"));
                 }
             }
             continue;
@@ -78,10 +106,7 @@ struct StrictVisitor;
 
 fn check_int<E: de::Error>(magnitude: u64) -> Result<(), E> {
     if magnitude > MAX_SAFE_INTEGER {
-        return Err(E::custom(format!(
-            "integer {magnitude} is beyond ±(2^53-1) and cannot be represented exactly in \
-             canonical JSON (RFC 8785); store it as a string"
-        )));
+        return Err(E::custom(BEYOND_INTEGER));
     }
     Ok(())
 }
@@ -107,10 +132,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         // which this parser refuses to read back. Refused here too, so that the canonical
         // form of every accepted value parses again (found by the fuzz harness: 5e20).
         if (MAX_SAFE_INTEGER as f64) < v.abs() && v.abs() < 1e21 {
-            return Err(E::custom(format!(
-                "number {v} is written in canonical JSON (RFC 8785) as an integer beyond \
-                 ±(2^53-1), which cannot be represented exactly; store it as a string"
-            )));
+            return Err(E::custom(BEYOND_DOUBLE));
         }
         Number::from_f64(v)
             .map(Value::Number)
@@ -136,7 +158,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate object key {key:?}")));
+                return Err(de::Error::custom(format!(
+                    "duplicate object key {}",
+                    crate::text::quoted(&key)
+                )));
             }
             let v = map.next_value_seed(StrictValue)?;
             out.insert(key, v);

@@ -48,7 +48,7 @@ impl Rule {
         let r = rule.as_object().ok_or("rule must be an object")?;
         for k in r.keys() {
             if !matches!(k.as_str(), "key" | "op" | "value" | "from" | "until") {
-                return Err(format!("rule has an unknown field {k:?}"));
+                return Err(format!("rule has an unknown field {}", crate::text::quoted(k)));
             }
         }
         let key = r
@@ -58,7 +58,10 @@ impl Rule {
             .ok_or("rule needs a key")?;
         let op = r.get("op").and_then(Value::as_str).ok_or("rule needs an op")?;
         if !matches!(op, "<" | "<=" | ">" | ">=" | "==" | "!=") {
-            return Err(format!("rule op {op:?} is not one of < <= > >= == !="));
+            return Err(format!(
+                "rule op {} is not one of < <= > >= == !=",
+                crate::text::quoted(op)
+            ));
         }
         let value = r.get("value").cloned().ok_or("rule needs a value")?;
         match &value {

@@ -46,12 +46,12 @@ pub enum LedgerError {
     /// Stored data that no correct writer produces.
     #[error("the ledger is damaged: {0}")]
     Damaged(String),
-    #[error("invalid origin {0:?}: no spaces or '+' allowed")]
+    #[error("invalid origin {}: no spaces or '+' allowed", crate::text::quoted(.0))]
     Origin(String),
-    #[error("the key is named {key:?} but the ledger origin is {origin:?}")]
+    #[error("the key is named {} but the ledger origin is {}", crate::text::quoted(.key), crate::text::quoted(.origin))]
     KeyName { key: String, origin: String },
     /// `owner` is the feature whose commands write the kind, if one does.
-    #[error("unknown kind {kind:?}")]
+    #[error("unknown kind {}", crate::text::quoted(.kind))]
     UnknownKind {
         kind: String,
         owner: Option<&'static str>,
@@ -82,7 +82,7 @@ pub enum LedgerError {
     #[error("entry {id} is a {kind}, which orders no amendments")]
     NoOrder { id: String, kind: String },
     /// A key a feature's entries take once (a decided subject) is taken already.
-    #[error("{feature} {key:?} is already recorded, at seq {by}")]
+    #[error("{feature} {} is already recorded, at seq {by}", crate::text::quoted(.key))]
     Claimed {
         feature: &'static str,
         key: String,

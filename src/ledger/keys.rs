@@ -18,7 +18,7 @@ pub use super::kinds::KIND_KEY;
 /// Why a `key` entry is malformed or breaks the key rules.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRuleError {
-    #[error("a key entry needs a string {0:?}")]
+    #[error("a key entry needs a string {}", crate::text::quoted(.0))]
     Field(&'static str),
     #[error("{field}: {why}")]
     BadKey { field: &'static str, why: String },
@@ -26,7 +26,7 @@ pub enum KeyRuleError {
     NotSigning(&'static str),
     #[error("a key entry needs a non-empty reason")]
     NoReason,
-    #[error("unknown key action {0:?} (expected add, revoke or rotate)")]
+    #[error("unknown key action {} (expected add, revoke or rotate)", crate::text::quoted(.0))]
     Action(String),
     #[error("a key {0} entry has unexpected fields")]
     Fields(&'static str),

@@ -160,7 +160,12 @@ impl Policy {
                         ),
                     };
                 }
-                other => return Err(bad(format!("cannot read a {other:?} line here"))),
+                other => {
+                    return Err(bad(format!(
+                        "cannot read a {} line here",
+                        crate::text::quoted(other)
+                    )))
+                }
             }
             if p.logs.len() > 64 || p.witnesses.len() > 256 || p.groups.len() > 256 {
                 return Err(bad("too many logs, witnesses or groups".into()));

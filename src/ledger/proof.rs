@@ -104,7 +104,10 @@ impl Receipt {
         let cp = Checkpoint::parse(&self.note)?;
         let entry = Entry::parse_canonical(&self.entry).map_err(|e| invalid(e.to_string()))?;
         if !kinds.knows(&entry.kind) {
-            return Err(invalid(format!("unknown kind {:?}", entry.kind)));
+            return Err(invalid(format!(
+                "unknown kind {}",
+                crate::text::quoted(&entry.kind)
+            )));
         }
         if entry.seq != self.index {
             return Err(invalid(format!(

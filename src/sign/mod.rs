@@ -20,11 +20,11 @@ pub enum SignError {
     NoKey,
     #[error("key {0} is given twice")]
     Twice(String),
-    #[error("invalid verifier key {text:?}: {why}")]
+    #[error("invalid verifier key {}: {why}", crate::text::quoted(.text))]
     VerifierKey { text: String, why: &'static str },
-    #[error("invalid key name {0:?}: it must be non-empty, without '+' or spaces")]
+    #[error("invalid key name {}: it must be non-empty, without '+' or spaces", crate::text::quoted(.0))]
     KeyName(String),
-    #[error("key name {0:?} is too long for an HSM label (at most 40 bytes)")]
+    #[error("key name {} is too long for an HSM label (at most 40 bytes)", crate::text::quoted(.0))]
     LabelTooLong(String),
     #[error("not an echoctl key file: {0}")]
     KeyFileFormat(&'static str),
@@ -40,9 +40,9 @@ pub enum SignError {
     CreateKeyFile { path: PathBuf, source: std::io::Error },
     #[error("cannot create directory {}: {source}", .path.display())]
     Directory { path: PathBuf, source: std::io::Error },
-    #[error("invalid HSM address {0:?}")]
+    #[error("invalid HSM address {}", crate::text::quoted(.0))]
     HsmAddress(String),
-    #[error("invalid YubiHSM2 serial number {0:?}")]
+    #[error("invalid YubiHSM2 serial number {}", crate::text::quoted(.0))]
     HsmSerial(String),
     #[error("this echoctl was built without USB support for the YubiHSM2")]
     NoUsb,
@@ -62,7 +62,7 @@ pub enum SignError {
     },
     #[error("key {key_id} in the HSM at {address} is not an Ed25519 key")]
     HsmNotEd25519 { key_id: u16, address: String },
-    #[error("key {key_id} in the HSM has the label {label:?}, which is not a valid key name")]
+    #[error("key {key_id} in the HSM has the label {}, which is not a valid key name", crate::text::quoted(.label))]
     HsmLabel { key_id: u16, label: String },
     #[error("key {0} has a public key that is not 32 bytes")]
     HsmPublicKey(u16),

@@ -21,17 +21,17 @@ pub enum TreasuryError {
     Ledger(#[from] LedgerError),
     #[error("a task needs a name")]
     NoName,
-    #[error("unknown risk {0:?}")]
+    #[error("unknown risk {}", crate::text::quoted(.0))]
     Risk(String),
-    #[error("{what} {text:?} is not an amount")]
+    #[error("{what} {} is not an amount", crate::text::quoted(.text))]
     Amount { what: &'static str, text: String },
     #[error("a task's cost must be more than zero (ROI divides by it)")]
     ZeroCost,
-    #[error("task {0:?} is already recorded")]
+    #[error("task {} is already recorded", crate::text::quoted(.0))]
     Recorded(String),
-    #[error("task {0:?} is not recorded")]
+    #[error("task {} is not recorded", crate::text::quoted(.0))]
     NotRecorded(String),
-    #[error("task {0:?} is already settled")]
+    #[error("task {} is already settled", crate::text::quoted(.0))]
     Settled(String),
     #[error("a task entry needs an action of record or settle")]
     Action,

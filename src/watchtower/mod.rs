@@ -168,7 +168,11 @@ pub fn scan(
                 finding: "contradiction".into(),
                 severity: "medium".into(),
                 entries: firsts.iter().map(|(id, _)| id.clone()).collect(),
-                detail: format!("entries declare {key:?} as {}", values.join(" and ")),
+                detail: format!(
+                    "entries declare {} as {}",
+                    crate::text::quoted(&key),
+                    values.join(" and ")
+                ),
                 new: true,
             });
         }

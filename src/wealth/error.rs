@@ -8,7 +8,7 @@ use crate::ledger::LedgerError;
 pub enum WealthError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    #[error("unknown venue {0:?}")]
+    #[error("unknown venue {}", crate::text::quoted(.0))]
     Venue(String),
     /// A fees file that is not one.
     #[error("fees: {0}")]

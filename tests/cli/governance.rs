@@ -9,7 +9,7 @@ fn append(env: &TestEnv, kind: &str, content: &str) -> String {
 }
 
 /// Two observations that disagree about db1's region, and a third bystander.
-fn conflict() -> (TestEnv, String, String, String) {
+pub(crate) fn conflict() -> (TestEnv, String, String, String) {
     let env = TestEnv::new();
     env.init();
     let a = append(
@@ -26,7 +26,7 @@ fn conflict() -> (TestEnv, String, String, String) {
     (env, a, b, c)
 }
 
-fn open_case(env: &TestEnv, a: &str, b: &str) -> String {
+pub(crate) fn open_case(env: &TestEnv, a: &str, b: &str) -> String {
     env.run(&[
         "--json",
         "court",

@@ -4,7 +4,7 @@
 use crate::harness::{sqlite, TestEnv};
 use sha2::{Digest, Sha256};
 
-fn ledger(n: usize) -> (TestEnv, String) {
+pub(crate) fn ledger(n: usize) -> (TestEnv, String) {
     let env = TestEnv::new();
     let vkey = env.init();
     for i in 0..n {
@@ -21,7 +21,7 @@ fn size(env: &TestEnv) -> i64 {
 
 /// A bundle whose lines are `lines` with its `end` line recomputed: it is whole, and only
 /// what the lines say can make it fail.
-fn resealed(lines: &[String]) -> String {
+pub(crate) fn resealed(lines: &[String]) -> String {
     let mut text: String = lines
         .iter()
         .filter(|l| !l.starts_with("end "))
@@ -39,7 +39,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Verifies and imports `bundle`; both must refuse it with `codes`, and import must
 /// leave no ledger behind.
 #[track_caller]
-fn refused_bundle(env: &TestEnv, vkey: &str, what: &str, bundle: &str, codes: &[i32]) {
+pub(crate) fn refused_bundle(env: &TestEnv, vkey: &str, what: &str, bundle: &str, codes: &[i32]) {
     std::fs::write(env.path("bad"), bundle).unwrap();
     let v = env.run(&["ledger", "verify", "--bundle", "bad", "--trust-key", vkey]);
     assert!(
@@ -70,7 +70,7 @@ fn refused_bundle(env: &TestEnv, vkey: &str, what: &str, bundle: &str, codes: &[
     }
 }
 
-fn exported(env: &TestEnv) -> Vec<String> {
+pub(crate) fn exported(env: &TestEnv) -> Vec<String> {
     env.run(&["ledger", "export", "--out", "good"]).ok();
     std::fs::read_to_string(env.path("good"))
         .unwrap()
@@ -523,12 +523,12 @@ fn issue_16_a_refused_write_on_a_damaged_file_writes_nothing() {
     );
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
+pub(crate) fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
 
-fn base64_encode(b: &[u8]) -> String {
+pub(crate) fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
 }

@@ -22,5 +22,6 @@ mod properties;
 pub mod reader;
 mod settings;
 mod tamper;
+mod untrusted_input;
 mod wealth;
 mod writer;

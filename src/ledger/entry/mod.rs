@@ -28,15 +28,15 @@ pub enum EntryError {
     NotCanonical,
     #[error("unsupported entry format version {0}")]
     Version(u32),
-    #[error("id {0:?} is not a canonical ULID")]
+    #[error("id {} is not a canonical ULID", crate::text::quoted(.0))]
     Id(String),
-    #[error("ts {0:?} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)")]
+    #[error("ts {} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)", crate::text::quoted(.0))]
     Ts(String),
-    #[error("kind {0:?} is not a kind name")]
+    #[error("kind {} is not a kind name", crate::text::quoted(.0))]
     Kind(String),
     #[error("source must be 1 to 1024 bytes")]
     Source,
-    #[error("ref {0:?} is not a canonical ULID")]
+    #[error("ref {} is not a canonical ULID", crate::text::quoted(.0))]
     Ref(String),
 }
 

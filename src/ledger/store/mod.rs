@@ -112,6 +112,9 @@ pub trait Reads {
     fn nearest_checkpoints(&self, size: u64, n: usize) -> StoreResult<Vec<u64>>;
     /// The stored cosignature lines of the checkpoint of `size`, in byte order.
     fn cosignatures(&self, size: u64) -> StoreResult<Vec<String>>;
+    /// Every stored cosignature line, by size and then in byte order; a size no
+    /// checkpoint has is listed too (verify reports it).
+    fn all_cosignatures(&self) -> StoreResult<Vec<(u64, String)>>;
     /// The seqs of the amendments of entry `target`, in order.
     fn amendments_of(&self, target: u64) -> StoreResult<Vec<u64>>;
     /// The amendment index rows (target seq, amendment seq) with from <= seq < below.

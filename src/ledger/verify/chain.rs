@@ -49,8 +49,9 @@ impl Verifier<'_> {
                     0,
                     Some(id),
                     format!(
-                        "the trusted checkpoint is for origin {:?}, the ledger is {:?}",
-                        cp.origin, g.origin
+                        "the trusted checkpoint is for origin {}, the ledger is {}",
+                        crate::text::quoted(&cp.origin),
+                        crate::text::quoted(&g.origin)
                     ),
                 );
             }

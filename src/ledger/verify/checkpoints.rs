@@ -33,6 +33,52 @@ impl Verifier<'_> {
         out
     }
 
+    /// Every stored checkpoint, each with its stored cosignature lines, so that every
+    /// line is checked as the note it is published in (`checkpoint`, export): a line that
+    /// is not a signature line, or one under the name and id of a key the ledger knows
+    /// that does not verify, fails the ledger. Lines stored for a size that has no
+    /// checkpoint fail it too: no writer stores them.
+    pub(super) fn load_checkpoints(&mut self) -> Step {
+        let db = self.db()?;
+        let mut checkpoints: std::collections::VecDeque<(u64, String)> = db.checkpoints()?.into();
+        let mut notes = checkpoints.iter_mut().peekable();
+        for (size, line) in db.all_cosignatures()? {
+            while notes.next_if(|(s, _)| *s < size).is_some() {}
+            match notes.peek_mut() {
+                Some((s, note)) if *s == size => {
+                    if note.contains(line.as_str()) {
+                        continue;
+                    }
+                    let before = Checkpoint::parse(note).is_ok();
+                    note.push_str(&line);
+                    if !line.ends_with('\n') {
+                        note.push('\n');
+                    }
+                    // Name a line that breaks a note that was whole without it.
+                    if let (true, Err(why)) = (before, Checkpoint::parse(note)) {
+                        return fail(
+                            size - 1,
+                            None,
+                            format!(
+                                "the stored cosignature line {} of checkpoint {size} is not a signature line: {why}",
+                                crate::text::quoted(line.trim_end_matches('\n'))
+                            ),
+                        );
+                    }
+                }
+                _ => {
+                    return fail(
+                        size.saturating_sub(1),
+                        None,
+                        format!("cosignatures are stored for size {size}, which has no checkpoint"),
+                    )
+                }
+            }
+        }
+        self.checkpoints = checkpoints;
+        Ok(())
+    }
+
     /// A checkpoint the caller gave must be signed by a key the ledger's history allows at
     /// its size. Returns whether a trusted key (pinned, or added by one) signed it.
     fn check_trusted_checkpoint(&self, cp: &Checkpoint) -> Step<bool> {

@@ -109,10 +109,24 @@ pub(crate) fn verify_stream(
     source: &mut StreamSource<'_>,
 ) -> Result<Report> {
     let mut v = Verifier::new(None, kinds, anchors, Some((origin, keys)))?;
+    // The last entry the source gave: a problem with a line of the source (a misplaced
+    // checkpoint, a truncated file) is reported at the entry it follows, even when the
+    // checks in order have not reached that entry yet.
+    let mut read_to = 0u64;
     let mut push = |v: &mut Verifier<'_>, batch: &mut scan::Batch| -> Step<bool> {
         let mut queue = |size: u64, note: String| v.checkpoints.push_back((size, note));
-        let mut add = |seq: u64, body: &[u8]| batch.push_entry(seq, body);
-        source(&mut queue, &mut add).map_err(Stop::Error)
+        let mut add = |seq: u64, body: &[u8]| {
+            read_to = seq;
+            batch.push_entry(seq, body);
+        };
+        source(&mut queue, &mut add).map_err(|e| match e {
+            LedgerError::Invalid(reason) => Stop::Failed(Failure {
+                seq: read_to,
+                id: None,
+                reason,
+            }),
+            e => Stop::Error(e),
+        })
     };
     let outcome = v
         .pipeline(Feed::Push(&mut push), total, progress)
@@ -201,10 +215,6 @@ impl<'c> Verifier<'c> {
         anchors: &'c Anchors,
         expected: Option<(String, Vec<VerifierKey>)>,
     ) -> Result<Self> {
-        let checkpoints = match db {
-            Some(db) => db.checkpoints()?.into(),
-            None => VecDeque::new(),
-        };
         Ok(Verifier {
             db,
             kinds,
@@ -227,7 +237,7 @@ impl<'c> Verifier<'c> {
             node_buffers: Vec::new(),
             nodes_checked: 0,
             amendment_rows: Vec::new(),
-            checkpoints,
+            checkpoints: VecDeque::new(),
             checkpoints_checked: 0,
             last_checkpoint_size: 0,
             uncovered_signers: Vec::new(),
@@ -272,6 +282,7 @@ impl<'c> Verifier<'c> {
 
     fn run(&mut self, store: &dyn store::Store, progress: &mut dyn FnMut(u64, u64)) -> Step {
         let total = self.db()?.size()?;
+        self.load_checkpoints()?;
         self.read_genesis()?;
         if let Some(since) = self.anchors.since.clone() {
             self.start_after(&since, total)?;

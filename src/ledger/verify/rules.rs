@@ -30,7 +30,11 @@ impl Verifier<'_> {
                     seq,
                     kind: kind as u16,
                 })),
-                None => fail(seq, Some(&text), format!("unknown kind {:?}", e.kind)),
+                None => fail(
+                    seq,
+                    Some(&text),
+                    format!("unknown kind {}", crate::text::quoted(&e.kind)),
+                ),
             },
             _ => fail(
                 seq,

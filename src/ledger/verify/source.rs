@@ -86,7 +86,7 @@ fn summarize_one(
     let e = Entry::parse_canonical(body).map_err(|e| e.to_string())?;
     let kind = kinds
         .index(&e.kind)
-        .ok_or_else(|| format!("unknown kind {:?}", e.kind))?;
+        .ok_or_else(|| format!("unknown kind {}", crate::text::quoted(&e.kind)))?;
     let leaf = merkle::leaf_hash(body);
     let (leaf_matches, columns_match) = match columns {
         None => (true, true),

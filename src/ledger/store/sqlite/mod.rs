@@ -134,11 +134,14 @@ impl Sqlite {
         if !path.is_file() {
             return Err(StoreError::Missing(path.to_owned()));
         }
-        let flags = match mode {
-            Mode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
-            Mode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).sql()?;
+        let conn = match mode {
+            Mode::ReadWrite => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .sql()?,
+            Mode::ReadOnly => open_query_only(path)?,
+        };
         tune(&conn)?;
         let version = check_identity(&conn, path)?;
         if mode == Mode::ReadWrite {
@@ -156,6 +159,27 @@ impl Sqlite {
 }
 
 delegate_reads!(Sqlite, conn);
+
+/// A connection that never writes the ledger. Where the file may be written, it is opened
+/// read-write with `query_only` on, so that the last connection to close removes the
+/// `-wal` and `-shm` files as SQLite does for writers (a read-only connection cannot, and
+/// left them beside the ledger after every read). A file this process may not write (an
+/// auditor's read-only copy) is opened read-only.
+fn open_query_only(path: &Path) -> StoreResult<Connection> {
+    let writable = std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly());
+    let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if writable {
+        if let Ok(conn) = Connection::open_with_flags(path, rw) {
+            conn.pragma_update(None, "query_only", true).sql()?;
+            return Ok(conn);
+        }
+    }
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .sql()
+}
 
 /// A transaction on a connection: a read snapshot, or the write transaction; rolled back
 /// unless committed. The write path's statements are prepared once per transaction (a

@@ -151,6 +151,22 @@ impl Reads for On<'_> {
         rows.collect::<Result<_, _>>().sql()
     }
 
+    fn all_cosignatures(&self) -> StoreResult<Vec<(u64, String)>> {
+        if !has_table(self.0, "cosignatures")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT size, line FROM cosignatures ORDER BY size, line")
+            .sql()?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .sql()?;
+        rows.map(|r| r.map(|(s, l)| (s.max(0) as u64, l)))
+            .collect::<Result<_, _>>()
+            .sql()
+    }
+
     fn amendments_of(&self, target: u64) -> StoreResult<Vec<u64>> {
         let Some(target) = int(target) else {
             return Ok(Vec::new());
@@ -354,6 +370,9 @@ macro_rules! delegate_reads {
             }
             fn cosignatures(&self, size: u64) -> $crate::ledger::store::StoreResult<Vec<String>> {
                 $crate::ledger::store::sqlite::reads::On(&self.$conn).cosignatures(size)
+            }
+            fn all_cosignatures(&self) -> $crate::ledger::store::StoreResult<Vec<(u64, String)>> {
+                $crate::ledger::store::sqlite::reads::On(&self.$conn).all_cosignatures()
             }
             fn amendments_of(&self, target: u64) -> $crate::ledger::store::StoreResult<Vec<u64>> {
                 $crate::ledger::store::sqlite::reads::On(&self.$conn).amendments_of(target)
