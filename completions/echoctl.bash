@@ -745,7 +745,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__bft__subcmd__serve)
-            opts="-q -h --validators --key --hsm --listen --policy --metrics --timeout-ms --db --json --quiet --color --help"
+            opts="-q -h --validators --key --hsm --listen --policy --metrics --timeout-ms --release-after --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,6 +776,10 @@ _echoctl() {
                     return 0
                     ;;
                 --timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

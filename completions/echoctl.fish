@@ -336,6 +336,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 manual\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l metrics -d 'Serve Prometheus metrics over HTTP on this address' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l timeout-ms -d 'The first round\'s timeout in milliseconds (it grows by half of it per round)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l release-after -d 'Release an undecided subject that no other validator has voted on for this many seconds: its budget is freed and it may be submitted again (docs/PROTOCOL.md §7)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''

@@ -22,7 +22,8 @@ pub const PER_PROPOSER: usize = 128;
 /// Without listed proposers: open subjects per client address, and in all.
 pub const PER_ADDRESS: usize = 64;
 pub const ANONYMOUS: usize = 256;
-/// Without listed proposers: open subjects a validator's proposals may open at another.
+/// Open subjects a validator's proposals may open at another (without listed proposers),
+/// and subjects opened here because f+1 validators, this one among them, vote on them.
 pub const PER_VALIDATOR: usize = 64;
 
 /// A proposer's signature on a proposal.
@@ -82,7 +83,8 @@ pub enum Source {
     Proposer(usize),
     /// Open admission: a client at this address.
     Address(IpAddr),
-    /// Open admission: the proposal of this validator.
+    /// The proposal of this validator (open admission), or its votes among the f+1 that
+    /// made this validator join the subject (any admission).
     Validator(u16),
 }
 

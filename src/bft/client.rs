@@ -79,9 +79,11 @@ fn ask_all(
 /// What `propose` found.
 pub enum Outcome {
     Decided(Certificate),
-    /// Not decided within the timeout; how many validators answered.
+    /// Not decided within the timeout; how many validators answered, and whether every
+    /// one that answered last had released the subject undecided (PROTOCOL.md §7).
     Undecided {
         reachable: usize,
+        released: bool,
     },
 }
 
@@ -115,7 +117,10 @@ pub fn propose(
         sig: submission.as_ref().map(|s| s.sig),
     });
     let per_request = Duration::from_millis(1000).min(timeout);
+    // Validators that answered: those that admitted the proposal, then those that refused
+    // it (a full budget, say), which join it once f+1 validators vote on it (§7).
     let mut reachable = Vec::new();
+    let mut refused = Vec::new();
     let mut last_err = None;
     for (v, answer) in set
         .validators
@@ -129,13 +134,19 @@ pub fn propose(
                 }
                 reachable.push(v.address);
             }
-            Err(e @ BftError::Refused { .. }) => last_err = Some(e),
+            Err(e @ BftError::Refused { .. }) => {
+                refused.push(v.address);
+                last_err = Some(e);
+            }
             Err(e) => {
                 if !matches!(last_err, Some(BftError::Refused { .. })) {
                     last_err = Some(e);
                 }
             }
         }
+    }
+    if reachable.len() > set.f() {
+        reachable.append(&mut refused);
     }
     if reachable.len() < set.quorum() {
         // Refused for a reason (too large, not signed): that reason, not "unreachable".
@@ -151,8 +162,11 @@ pub fn propose(
     }
     let deadline = Instant::now() + timeout;
     let mut i = 0;
+    // The validators whose latest answer was "released".
+    let mut released = vec![false; reachable.len()];
     while Instant::now() < deadline {
-        let addr = reachable[i % reachable.len()];
+        let at = i % reachable.len();
+        let addr = reachable[at];
         i += 1;
         // Each query waits at the validator for the decision (up to a second), so a
         // proposal costs a few requests, not a poll loop; a validator that does not answer
@@ -164,13 +178,19 @@ pub fn propose(
             wait_ms: Some(wait.as_millis() as u64),
         };
         if let Ok(reply) = request(addr, &query, wait + Duration::from_millis(500)) {
+            released[at] = reply == Reply::Released;
             if let Some(cert) = verified(reply, set, subject) {
                 return Ok(Outcome::Decided(cert));
+            }
+            // Nobody is deciding it any more: no point in waiting.
+            if released.iter().all(|r| *r) {
+                break;
             }
         }
     }
     Ok(Outcome::Undecided {
         reachable: reachable.len(),
+        released: released.iter().all(|r| *r),
     })
 }
 

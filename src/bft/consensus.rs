@@ -206,6 +206,13 @@ impl Instance {
         self.decided
     }
 
+    /// Whether this validator holds a lock or a valid value: state that a node must never
+    /// forget while the subject is undecided (a validator that forgot its lock could help
+    /// decide another value in a later round).
+    pub fn holds_value(&self) -> bool {
+        self.locked.is_some() || self.valid.is_some()
+    }
+
     /// The proposer of a round.
     pub fn proposer(&self, round: u64) -> usize {
         ((self.proposer_offset as u64 + round) % self.n as u64) as usize

@@ -366,12 +366,21 @@ pub struct PendingItem {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
     Ok,
-    Error { message: String },
+    Error {
+        message: String,
+    },
     Certificate(CertificateFrame),
-    Undecided { round: u64, step: String },
+    Undecided {
+        round: u64,
+        step: String,
+    },
     Unknown,
+    /// Released undecided: no other validator took part (PROTOCOL.md §7); submit again.
+    Released,
     Status(Box<StatusReply>),
-    Pending { pending: Vec<PendingItem> },
+    Pending {
+        pending: Vec<PendingItem>,
+    },
 }
 
 impl Reply {

@@ -36,6 +36,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
             policy,
             metrics,
             timeout_ms,
+            release_after,
         } => {
             let set = ValidatorSet::load(&s.validators(validators.as_deref())?)?;
             let vouched = Vouched::default();
@@ -61,6 +62,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 crash: s.bft_crash()?,
                 vouched,
                 lock_timeout: s.lock_timeout()?,
+                release_after: Duration::from_secs(release_after),
             };
             // The validator's log: plain lines on stderr.
             let _ = tracing_subscriber::fmt()
@@ -144,13 +146,18 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                     print_decision(s, &set, &cert)?;
                     Ok(if cert.decision == Decision::Approve { 0 } else { 1 })
                 }
-                Outcome::Undecided { reachable } => {
+                Outcome::Undecided { reachable, released } => {
                     if s.json {
                         json(&UndecidedJson {
                             decided: false,
                             reachable,
+                            released,
                             subject: &subject,
                         })?;
+                    } else if released {
+                        out(printable(&format!(
+                            "undecided: the validators released {subject} undecided (no other validator took part in it); submit it again"
+                        )))?;
                     } else {
                         out(printable(&format!(
                             "undecided: {subject} was not decided within {timeout} s ({reachable} validators reachable)"
@@ -296,6 +303,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
 struct UndecidedJson<'a> {
     decided: bool,
     reachable: usize,
+    released: bool,
     subject: &'a str,
 }
 

@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
     };
     let settings = match Settings::resolve(&cli) {
         Ok(s) => s,
-        Err(e) => return exit::report(&e, settings::early_color(&cli)),
+        Err(e) => return exit::report(&e.or_hint(help_hint()), settings::early_color(&cli)),
     };
     let result = match cli.command {
         Command::Init(a) => ledger::init(&settings, a),

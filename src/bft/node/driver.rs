@@ -87,13 +87,61 @@ impl Node {
                     }
                 }
                 None => {
+                    let subject = vote.subject.clone();
                     st.unknown.keep(vote.from, frame);
+                    self.join_if_voted(&mut st, &subject);
                     return Ok(());
                 }
             }
         }
         self.deliver(&mut st, vote, body, frame);
         Ok(())
+    }
+
+    /// Opens a subject not open here once f+1 distinct validators have voted on it: at
+    /// least one of them is honest and admitted it, so this validator takes part too, even
+    /// if it refused the subject itself (a full budget, a restart, a release). It is
+    /// charged to the first of those validators with room in its budget, not to a client.
+    fn join_if_voted(&self, st: &mut State, subject: &str) {
+        let voters = st.unknown.senders(subject);
+        if voters.len() <= self.cfg.set.f() {
+            return;
+        }
+        for v in voters {
+            if self
+                .open_subject(st, subject, Some(Source::Validator(v)), None)
+                .is_ok()
+            {
+                tracing::debug!(%subject, "joined: f+1 validators vote on it");
+                return;
+            }
+        }
+        tracing::debug!(%subject, "f+1 validators vote on it, but none of them has room in its budget");
+    }
+
+    /// Releases the undecided subjects that no other validator has voted on for
+    /// `release_after` and that hold no lock or valid value here: dropped from memory,
+    /// their budget freed, their names kept (a client that asks is told), their stored
+    /// votes kept (a slot is never signed twice). Submitted again, a subject opens anew.
+    pub(super) fn release_stalled(&self, st: &mut State) {
+        let after = self.cfg.release_after;
+        let stalled: Vec<String> = st
+            .subjects
+            .iter()
+            .filter(|(_, s)| s.decided.is_none() && !s.inst.holds_value() && s.heard.elapsed() >= after)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for subject in stalled {
+            let Some(s) = st.subjects.remove(&subject) else {
+                continue;
+            };
+            if let Some(src) = s.source {
+                st.budgets.release(src);
+            }
+            st.remember_released(&subject);
+            tracing::info!(%subject, round = s.inst.round(), "released undecided: no other validator voted on it");
+        }
+        self.decided_cv.notify_all();
     }
 
     /// Who a proposal for a subject not open here is charged to, if it may open it: a
@@ -178,6 +226,9 @@ impl Node {
         let Some(s) = st.subjects.get_mut(&subject) else {
             return;
         };
+        if usize::from(vote.from) != self.cfg.me {
+            s.heard = std::time::Instant::now();
+        }
         if s.decided.is_some() {
             let evidence_before = s.inst.evidence.len();
             s.inst.on_message(message(&vote));
@@ -296,6 +347,7 @@ impl Node {
         let offset = u16::from_be_bytes([h[0], h[1]]) as usize;
         let mut inst = Instance::new(self.cfg.set.n(), self.cfg.me, offset, self.cfg.timeouts);
         let start = inst.start();
+        st.released.retain(|s| s != subject);
         st.subjects
             .insert(subject.to_owned(), Subject::new(inst, source, submission));
         self.run_actions(st, subject, start);

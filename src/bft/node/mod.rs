@@ -65,7 +65,13 @@ pub struct NodeConfig {
     pub vouched: crate::bft::Vouched,
     /// How long a write waits for another writer of the file (None: the store's default).
     pub lock_timeout: Option<std::time::Duration>,
+    /// An undecided subject no other validator has voted on for this long is released
+    /// (docs/PROTOCOL.md §7).
+    pub release_after: std::time::Duration,
 }
+
+/// The default of `NodeConfig::release_after`.
+pub const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where a crash test stops the node (the CLI takes it from ECHOCTL_BFT_CRASH).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +161,7 @@ impl Node {
                 budgets: Default::default(),
                 unknown: Default::default(),
                 evidence,
+                released: Default::default(),
             }),
             cfg,
             peers,

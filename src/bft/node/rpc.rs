@@ -67,8 +67,9 @@ impl Node {
         let mut st = lock(&self.state);
         loop {
             let decided = st.subjects.get(subject).is_some_and(|s| s.decided.is_some());
+            let released = !st.subjects.contains_key(subject) && st.released.iter().any(|s| s == subject);
             let now = Instant::now();
-            if decided || now >= deadline {
+            if decided || released || now >= deadline {
                 break;
             }
             st = self
@@ -87,6 +88,7 @@ impl Node {
             },
             None => match self.decided_in_ledger(&st, subject) {
                 Ok(Some(c)) => certificate(&c),
+                Ok(None) if st.released.iter().any(|s| s == subject) => Reply::Released,
                 Ok(None) => Reply::Unknown,
                 Err(e) => Reply::error(format!("this validator cannot read its ledger: {e}")),
             },

@@ -22,6 +22,8 @@ pub const RECENT: usize = 128;
 /// per such subject.
 pub const UNKNOWN_SUBJECTS_PER_SENDER: usize = 16;
 pub const UNKNOWN_VOTES_PER_SUBJECT: usize = 8;
+/// Subjects released undecided whose names are kept, to answer a client that asks.
+pub const RELEASED: usize = 1024;
 /// Distinct proposals (contents) a subject holds at most; more are ignored.
 pub const CONTENTS_PER_SUBJECT: usize = 4;
 /// A vote already signed for a slot: (subject, round, step byte).
@@ -68,6 +70,9 @@ pub struct Subject {
     /// Decided by the state machine, waiting for our own precommit to be durable.
     pub pending_decision: Option<(ValueId, u64)>,
     pub started: Instant,
+    /// When another validator last voted on it (or when it opened): a subject nobody else
+    /// takes part in is released after a while (docs/PROTOCOL.md §7).
+    pub heard: Instant,
     /// Who holds this open subject's budget (None once decided, or for a certificate).
     pub source: Option<Source>,
     /// The proposer's submission that admitted it; our proposals carry it.
@@ -89,6 +94,7 @@ impl Subject {
             durable: false,
             pending_decision: None,
             started: Instant::now(),
+            heard: Instant::now(),
             source,
             submission,
             ahead: HashMap::new(),
@@ -123,6 +129,18 @@ impl Unknown {
         list.push_back((frame.subject.clone(), vec![frame]));
     }
 
+    /// The distinct validators whose early votes for `subject` are kept, in index order.
+    pub fn senders(&self, subject: &str) -> Vec<u16> {
+        let mut out: Vec<u16> = self
+            .per_sender
+            .iter()
+            .filter(|(_, list)| list.iter().any(|(s, _)| s == subject))
+            .map(|(i, _)| *i)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// The votes kept for `subject`, now that it is open.
     pub fn take(&mut self, subject: &str) -> Vec<VoteFrame> {
         let mut out = Vec::new();
@@ -152,12 +170,23 @@ pub struct State {
     pub unknown: Unknown,
     /// Pairs of conflicting votes held as evidence (persisted).
     pub evidence: u64,
+    /// Subjects released undecided, newest last (at most `RELEASED`).
+    pub released: VecDeque<String>,
 }
 
 impl State {
     /// Subjects in progress.
     pub fn open(&self) -> usize {
         self.subjects.values().filter(|s| s.decided.is_none()).count()
+    }
+
+    /// Remembers a subject released undecided.
+    pub fn remember_released(&mut self, subject: &str) {
+        self.released.retain(|s| s != subject);
+        if self.released.len() >= RELEASED {
+            self.released.pop_front();
+        }
+        self.released.push_back(subject.to_owned());
     }
 
     /// Lets the oldest decided subjects go once more than `RECENT` are held and their

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// How often subjects that no other validator votes on are looked for.
+const SWEEP: Duration = Duration::from_millis(250);
+
 /// (when, order, subject, step, round).
 type Entry = Reverse<(Instant, u64, String, StepKey, u64)>;
 
@@ -61,8 +64,13 @@ impl Timers {
 
 impl Node {
     pub(super) fn timer_loop(&self) {
+        let mut swept = Instant::now();
         loop {
             std::thread::sleep(Duration::from_millis(5));
+            if swept.elapsed() >= SWEEP {
+                swept = Instant::now();
+                self.release_stalled(&mut lock(&self.state));
+            }
             let due = self.timers.due(Instant::now());
             if due.is_empty() {
                 continue;

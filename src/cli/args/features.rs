@@ -158,6 +158,11 @@ pub enum BftCommand {
         /// The first round's timeout in milliseconds (it grows by half of it per round).
         #[arg(long, value_name = "MS", default_value_t = 400, value_parser = clap::value_parser!(u64).range(10..=600_000))]
         timeout_ms: u64,
+        /// Release an undecided subject that no other validator has voted on for this
+        /// many seconds: its budget is freed and it may be submitted again
+        /// (docs/PROTOCOL.md §7).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        release_after: u64,
     },
     /// Submit a proposal, wait for the decision and print it with its certificate.
     /// Exit 0 approved, 1 rejected or not decided in time, 3 no quorum reachable.
