@@ -272,6 +272,14 @@ pub enum Frame {
         reason: Option<String>,
     },
     Pending,
+    /// The decisions in the answering validator's ledger from seq `from` on, stamped at or
+    /// after `since` (an entry timestamp): how a validator that was cut off catches up.
+    Decisions {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
+    },
 }
 
 impl Frame {
@@ -380,6 +388,12 @@ pub enum Reply {
     Status(Box<StatusReply>),
     Pending {
         pending: Vec<PendingItem>,
+    },
+    /// A page of decisions: ask again from `next` while `more`.
+    Decisions {
+        certificates: Vec<CertificateFrame>,
+        next: u64,
+        more: bool,
     },
 }
 

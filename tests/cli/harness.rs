@@ -89,7 +89,20 @@ impl TestEnv {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        self.command_in(&[], args)
+    }
+
+    /// `command`, run through `wrapper` (e.g. `ip netns exec NS`): the wrapper's words,
+    /// then the echoctl binary and its arguments.
+    pub fn command_in(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut c = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
         c.args(args)
             .current_dir(self.dir.path())
             .env_clear()

@@ -17,6 +17,8 @@ mod hostile_peer;
 mod issue16;
 mod keys;
 mod ledger;
+mod liveness;
+mod netns;
 mod proofs;
 mod properties;
 pub mod reader;

@@ -18,6 +18,7 @@ mod peers;
 mod persist;
 mod rpc;
 mod state;
+mod sync;
 mod timers;
 
 use super::consensus::Timeouts;

@@ -32,9 +32,21 @@ pub struct Peer {
     up: AtomicBool,
     /// (start of the current second, certificates sent in it).
     answered: Mutex<Option<(Instant, u32)>>,
+    /// When the connection to it last went down (ms since the epoch); None before the
+    /// first connection of this process.
+    pub(super) down_at: Mutex<Option<crate::clock::Millis>>,
+    /// A catch-up from it is running (sync.rs).
+    pub(super) syncing: AtomicBool,
 }
 
 impl Peer {
+    /// Marks the connection down, remembering when it went.
+    fn went_down(&self) {
+        if self.up.swap(false, Ordering::Relaxed) {
+            *lock(&self.down_at) = Some(crate::clock::Clock::system().now);
+        }
+    }
+
     fn push(&self, frame: Arc<Vec<u8>>) {
         let mut q = lock(&self.queue);
         if q.bytes + frame.len() > QUEUE_BYTES {
@@ -61,7 +73,7 @@ impl Peer {
 }
 
 /// Every other validator.
-pub struct Peers(Vec<Option<Peer>>);
+pub struct Peers(pub(super) Vec<Option<Peer>>);
 
 impl Peers {
     pub fn new(n: usize, me: usize) -> Self {
@@ -119,7 +131,7 @@ impl Peers {
 
 impl Node {
     /// Peer `i`'s sender.
-    pub(super) fn sender(&self, i: usize) {
+    pub(super) fn sender(self: &Arc<Self>, i: usize) {
         let addr = self.cfg.set.validators[i].address;
         let Some(Some(peer)) = self.peers.0.get(i) else {
             return;
@@ -129,7 +141,7 @@ impl Node {
             let mut stream = match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
                 Ok(s) => s,
                 Err(_) => {
-                    peer.up.store(false, Ordering::Relaxed);
+                    peer.went_down();
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                     continue;
@@ -140,13 +152,15 @@ impl Node {
             backoff = Duration::from_millis(50);
             if !peer.up.swap(true, Ordering::Relaxed) {
                 tracing::debug!(peer = %self.cfg.set.validators[i].name, %addr, "peer up");
+                // Back in touch: what it decided while we could not hear it.
+                self.start_sync(i, *lock(&peer.down_at));
             }
             let catch_up = self.catch_up_frames();
             if catch_up
                 .iter()
                 .any(|f| wire::write_frame(&mut stream, f).is_err())
             {
-                peer.up.store(false, Ordering::Relaxed);
+                peer.went_down();
                 continue;
             }
             loop {
@@ -168,7 +182,7 @@ impl Node {
                     }
                 }
             }
-            peer.up.store(false, Ordering::Relaxed);
+            peer.went_down();
             tracing::debug!(peer = %self.cfg.set.validators[i].name, %addr, "peer down");
         }
     }

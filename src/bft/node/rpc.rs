@@ -52,6 +52,7 @@ impl Node {
                 subject, decision, ..
             } => self.operator(&subject, decision),
             Frame::Pending => Ok(self.pending()),
+            Frame::Decisions { from, since } => self.decisions(from.unwrap_or(0), since),
             Frame::Vote(_) | Frame::Certificate(_) => Err("not a client request".into()),
         };
         let reply = answer.unwrap_or_else(Reply::error);
@@ -93,6 +94,52 @@ impl Node {
                 Err(e) => Reply::error(format!("this validator cannot read its ledger: {e}")),
             },
         }
+    }
+
+    /// A page of the decisions in this validator's ledger from seq `from` on (stamped at
+    /// or after `since`), at most `SYNC_PAGE` of them and about `SYNC_PAGE_BYTES`.
+    fn decisions(&self, from: u64, since: Option<String>) -> Result<Reply, String> {
+        if since.as_deref().is_some_and(|s| !crate::clock::is_entry_ts(s)) {
+            return Err("since must be an entry timestamp, YYYY-MM-DDTHH:MM:SS.sssZ".into());
+        }
+        let filter = crate::ledger::LogFilter {
+            kind: Some(crate::bft::kinds::KIND_DECISION.into()),
+            from_seq: Some(from),
+            since_ts: since,
+            limit: Some(super::sync::SYNC_PAGE as u64 + 1),
+        };
+        let (mut certificates, mut bytes, mut next, mut more) = (Vec::new(), 0, from, false);
+        let st = lock(&self.state);
+        let read = st.ledger.log(&filter, |e| -> crate::ledger::Result<()> {
+            if more {
+                return Ok(());
+            }
+            if certificates.len() == super::sync::SYNC_PAGE || bytes > super::sync::SYNC_PAGE_BYTES {
+                more = true;
+                return Ok(());
+            }
+            next = e.entry.seq + 1;
+            let Some(cert) = e
+                .entry
+                .content
+                .get("bft")
+                .and_then(|b| crate::bft::wire::parse_certificate(b).ok())
+            else {
+                return Ok(());
+            };
+            let frame = CertificateFrame::new(&cert);
+            bytes += serde_json::to_vec(&frame).map_or(0, |v| v.len());
+            certificates.push(frame);
+            Ok(())
+        });
+        if let Err(e) = read {
+            return Err(format!("this validator cannot read its ledger: {e}"));
+        }
+        Ok(Reply::Decisions {
+            certificates,
+            next,
+            more,
+        })
     }
 
     fn operator(&self, subject: &str, decision: Decision) -> Result<Reply, String> {
