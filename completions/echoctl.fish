@@ -40,6 +40,7 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "court" -d 'Open cas
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "emergency" -d 'Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most 15 minutes, all in the ledger'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l origin -d 'The log\'s origin: names the ledger in checkpoints and names its key' -r
@@ -624,6 +625,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l stop-loss -d 'Stop-loss on stranded inventory, as a fraction of the position' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l daily-loss-limit -d 'Largest realised loss per UTC day before the kill switch latches, in --asset (default 2% of capital)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l snapshot-dir -d 'Where snapshots are kept for replay (default: the ledger path + .snapshots)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l break-glass -d 'Trade under this open break-glass window (its entry id): the risk limits it opens are bypassed, and the trade names it (\'echoctl emergency break-glass\')' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l source -d 'Who records the entries' -r
@@ -671,6 +673,113 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "roles" -d 'Set who holds the emergency role and the resume quorum (k of n, k >= 2). The first time needs only the ledger\'s key; once roles exist, k approvals of the current quorum (collected with --print-statement and \'emergency sign\')'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "halt" -d 'Halt an area (all, wealth, bft, court, treasury): every command that acts there is refused until a resume. Signed by a key of the emergency role'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "resume" -d 'Lift a halt with the signatures of k distinct keys of the resume quorum'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "sign" -d 'Sign a statement printed by --print-statement (offline; no ledger needed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "break-glass" -d 'Open a break-glass window (at most 15 minutes) in which the named guards are bypassed by actions that name it; every such action is recorded with it'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "close" -d 'Close a break-glass window before its time'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "status" -d 'What is in force now: halts, open windows with their minutes left, the roles'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l emergency-key -d 'A verifier key that may halt, open and close break-glass windows (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l resume-key -d 'A verifier key of the resume quorum (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l quorum -d 'How many distinct resume keys must sign a resume (at least 2)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l approval -d 'A signature of the current quorum over this statement (repeatable)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l print-statement -d 'Print the statement to sign instead of writing anything'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l area -d 'What stops' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l reason -d 'Why (recorded, and shown by every refusal)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l as -d 'The emergency key that signs the halt: a key file, or hsm:ID' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l halt -d 'The halt entry\'s id' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l reason -d 'Why' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l signature -d 'A signature of the resume statement (\'emergency sign\'), repeatable' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l print-statement -d 'Print the statement each signer signs instead of writing anything'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l as -d 'The signing key: a key file, or hsm:ID' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l hsm -d 'The YubiHSM2 for an hsm:ID key [env: ECHOCTL_HSM]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l guard -d 'A guard to bypass: risk-limits (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l minutes -d 'How long the window stays open, 1 to 15' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l reason -d 'Why' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l as -d 'The emergency key that signs it' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l reason -d 'Why' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l as -d 'The emergency key that signs it' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l source -d 'Who records the entries' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "roles" -d 'Set who holds the emergency role and the resume quorum (k of n, k >= 2). The first time needs only the ledger\'s key; once roles exist, k approvals of the current quorum (collected with --print-statement and \'emergency sign\')'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "halt" -d 'Halt an area (all, wealth, bft, court, treasury): every command that acts there is refused until a resume. Signed by a key of the emergency role'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Lift a halt with the signatures of k distinct keys of the resume quorum'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "sign" -d 'Sign a statement printed by --print-statement (offline; no ledger needed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "break-glass" -d 'Open a break-glass window (at most 15 minutes) in which the named guards are bypassed by actions that name it; every such action is recorded with it'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close a break-glass window before its time'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "status" -d 'What is in force now: halts, open windows with their minutes left, the roles'
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
@@ -698,16 +807,17 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "key" -d 'Manage signing keys'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "key" -d 'Manage signing keys'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "emergency" -d 'Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most 15 minutes, all in the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth emergency generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
@@ -746,5 +856,12 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "replay" -d 'Recompute every recorded trade from the ledger and its snapshots; exit 1 on any difference'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "roles" -d 'Set who holds the emergency role and the resume quorum (k of n, k >= 2). The first time needs only the ledger\'s key; once roles exist, k approvals of the current quorum (collected with --print-statement and \'emergency sign\')'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "halt" -d 'Halt an area (all, wealth, bft, court, treasury): every command that acts there is refused until a resume. Signed by a key of the emergency role'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "resume" -d 'Lift a halt with the signatures of k distinct keys of the resume quorum'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "sign" -d 'Sign a statement printed by --print-statement (offline; no ledger needed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "break-glass" -d 'Open a break-glass window (at most 15 minutes) in which the named guards are bypassed by actions that name it; every such action is recorded with it'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "close" -d 'Close a break-glass window before its time'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "status" -d 'What is in force now: halts, open windows with their minutes left, the roles'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'Write man pages into DIR'

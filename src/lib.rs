@@ -14,6 +14,7 @@ pub mod bft;
 pub mod cli;
 pub mod clock;
 pub mod court;
+pub mod emergency;
 pub mod ledger;
 pub mod sign;
 pub mod text;

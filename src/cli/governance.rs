@@ -247,6 +247,8 @@ pub fn court(s: &Settings, cmd: CourtCommand, matches: &clap::ArgMatches) -> Res
                 });
             }
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
+            // Before the validators are asked: a halted court rules on nothing.
+            crate::emergency::check_not_halted(&ledger, crate::emergency::Area::Court)?;
             let certificate = match &quorum {
                 Some(file) => Some(quorum_for_ruling(
                     &ledger,
@@ -345,6 +347,7 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
             writer,
         } => {
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
+            crate::emergency::check_not_halted(&ledger, crate::emergency::Area::Treasury)?;
             let a = treasury::record(
                 &mut ledger,
                 &key,
@@ -364,6 +367,7 @@ pub fn treasury(s: &Settings, cmd: TreasuryCommand) -> Result<u8> {
             writer,
         } => {
             let (mut ledger, key) = open_for_append(s, &writer.signing)?;
+            crate::emergency::check_not_halted(&ledger, crate::emergency::Area::Treasury)?;
             let a = treasury::settle(&mut ledger, &key, &clock, &writer.source, &task, &actual_value)?;
             print_appended(s, &a)
         }

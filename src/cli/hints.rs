@@ -216,6 +216,10 @@ fn refused(reason: crate::ledger::error::Refusal) -> Failure {
         Ok(t) => return (*t).into(),
         Err(r) => r,
     };
+    let reason = match reason.downcast::<crate::emergency::EmergencyError>() {
+        Ok(e) => return (*e).into(),
+        Err(r) => r,
+    };
     let reason = match reason.downcast::<LedgerError>() {
         Ok(l) => return (*l).into(),
         Err(r) => r,
@@ -438,5 +442,44 @@ impl From<TreasuryError> for Failure {
 impl From<crate::clock::RandomError> for Failure {
     fn from(e: crate::clock::RandomError) -> Self {
         LedgerError::from(e).into()
+    }
+}
+
+impl From<crate::emergency::EmergencyError> for Failure {
+    fn from(e: crate::emergency::EmergencyError) -> Self {
+        use crate::emergency::EmergencyError as E;
+        const ROLES: &str =
+            "'echoctl emergency status' shows the roles; sign with a key that holds one (--as)";
+        match e {
+            E::Ledger(l) => l.into(),
+            E::Sign(s) => s.into(),
+            e => match &e {
+                E::NoReason => with(USAGE, &e, "say why with --reason TEXT"),
+                E::Area(_) => with(USAGE, &e, "e.g. --area wealth"),
+                E::Guard(_) => with(USAGE, &e, "e.g. --guard risk-limits"),
+                E::Minutes(_) => with(USAGE, &e, "e.g. --minutes 15"),
+                E::NoRoles => with(
+                    USAGE,
+                    &e,
+                    "set them first: 'echoctl emergency roles --emergency-key VKEY --resume-key VKEY --resume-key VKEY --quorum 2'",
+                ),
+                E::NotEmergencyKey(_) | E::NotInQuorum(_) => with(USAGE, &e, ROLES),
+                E::Quorum { .. } => with(USAGE, &e, "list at least two --resume-key and a --quorum from 2 to their number"),
+                E::TooFewSignatures { .. } | E::BadSignature(_) => with(
+                    USAGE,
+                    &e,
+                    "each signer runs 'echoctl emergency sign STATEMENT --as KEY' on the statement --print-statement wrote; pass each file with --signature",
+                ),
+                E::NoSuchHalt(_) | E::NoSuchWindow(_) => with(USAGE, &e, "'echoctl emergency status' shows what is in force"),
+                E::Halted { .. } => with(
+                    USAGE,
+                    &e,
+                    "'echoctl emergency status' shows the halt; k keys of the resume quorum lift it with 'echoctl emergency resume'",
+                ),
+                E::ClockBehind => with(ENV, &e, "check the system clock (ECHOCTL_TIMESTAMP pins it for tests)"),
+                E::Malformed(_) => with(USAGE, &e, VERIFY),
+                E::Ledger(_) | E::Sign(_) => fail(ENV, &e, None),
+            },
+        }
     }
 }

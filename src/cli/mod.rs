@@ -5,6 +5,7 @@
 
 pub mod args;
 mod bft;
+mod emergency;
 pub mod exit;
 pub mod generate;
 mod governance;
@@ -36,6 +37,7 @@ fn registry_with(bft: crate::bft::Bft) -> Arc<Kinds> {
             .with(crate::treasury::Treasury)
             .with(crate::watchtower::Watchtower)
             .with(crate::wealth::Wealth)
+            .with(crate::emergency::Emergency)
             .with(bft),
     )
 }
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Treasury(t) => governance::treasury(&settings, t),
         Command::Watchtower(w) => governance::watchtower(&settings, w),
         Command::Wealth(w) => wealth::run(&settings, w),
+        Command::Emergency(e) => emergency::run(&settings, e),
         Command::Generate(GenerateCommand::Completions { dir }) => {
             generate::completions(&dir).map(|()| exit::OK)
         }

@@ -320,6 +320,7 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
             stop_loss,
             daily_loss_limit,
             snapshot_dir: dir,
+            break_glass,
             writer,
         } => {
             if live {
@@ -330,6 +331,11 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                 return Err(Failure::usage("--latency must not be negative").hint("e.g. --latency 250"));
             }
             let (mut ledger, signers) = open_for_append(s, &writer.signing)?;
+            // Before anything is fetched or decided: a halt stops trading at once.
+            crate::emergency::check_not_halted(&ledger, crate::emergency::Area::Wealth)?;
+            if let Some(w) = &break_glass {
+                crate::emergency::check_window(&ledger, w, "risk-limits", s.clock()?.now)?;
+            }
             let (snap, bytes) = source(s, &a)?;
             let p = params(&a, &snap)?;
             let risk = RiskLimits {
@@ -368,6 +374,7 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                 size,
                 latency_ms: latency,
                 risk,
+                break_glass,
             };
             let kept = keep_snapshot(&snapshot_dir(s, &dir), &snap.hash, &bytes)?;
             let o = match trade::trade(&mut ledger, &signers, &clock, &writer.source, &snap, opp, &tp) {

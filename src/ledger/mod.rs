@@ -272,6 +272,16 @@ impl Ledger {
             .collect()
     }
 
+    /// Every entry of `kind`, in order: for the few (a feature's statements, cases);
+    /// found by index for every kind an operator does not append.
+    pub fn entries_of_kind(&self, kind: &str) -> Result<Vec<StoredEntry>> {
+        self.store
+            .entries_of_kind(kind, u64::MAX)?
+            .iter()
+            .map(|(_, body)| stored_entry(body))
+            .collect()
+    }
+
     /// The number of entries.
     pub fn size(&self) -> Result<u64> {
         Ok(self.store.size()?)

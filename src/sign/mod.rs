@@ -138,6 +138,11 @@ impl Signers {
         self.list[0].as_ref()
     }
 
+    /// The primary signer alone (for a statement one key signs).
+    pub fn into_primary(mut self) -> Box<dyn Signer> {
+        self.list.swap_remove(0)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &dyn Signer> {
         self.list.iter().map(|s| s.as_ref())
     }

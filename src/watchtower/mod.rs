@@ -9,6 +9,8 @@
 //!   (content `{"key": K, "value": V}`) with different values.
 //! - `drift_detected` / `constraint_violation` (the constraint's severity, default high):
 //!   an active outcome breaks a constraint rule in force at the outcome's time.
+//! - `emergency` / `break_glass` (medium): a break-glass window, with every action that
+//!   acted under it (recorded again when more actions join it).
 
 use crate::clock::{parse_entry_ts, Clock};
 use crate::court::KIND_CASE;
@@ -100,8 +102,29 @@ pub fn scan(
     let mut order: Vec<String> = Vec::new();
     let mut recorded: Vec<(String, Vec<String>)> = Vec::new();
     let mut open_case_sets: Vec<Vec<String>> = Vec::new();
+    // Break-glass windows (id, detail) and the actions that named each.
+    let mut windows: Vec<(String, String)> = Vec::new();
+    let mut under: HashMap<String, Vec<String>> = HashMap::new();
     ledger.log(&LogFilter::default(), |e| {
         let x = e.entry;
+        if let Some(w) = x.content.get("break_glass").and_then(Value::as_str) {
+            under.entry(w.to_owned()).or_default().push(x.id.clone());
+        }
+        if x.kind == crate::emergency::KIND_EMERGENCY
+            && x.content.get("action").and_then(Value::as_str) == Some("break-glass")
+        {
+            let text = |k: &str| x.content.get(k).map(|v| v.to_string()).unwrap_or_default();
+            windows.push((
+                x.id.clone(),
+                format!(
+                    "break-glass window of {} minutes over {} at {}: {}",
+                    text("minutes"),
+                    text("guards"),
+                    x.ts,
+                    text("reason")
+                ),
+            ));
+        }
         match x.kind.as_str() {
             KIND_AMENDMENT => {
                 if let Ok(a) = Amendment::from_content(&x.content) {
@@ -204,6 +227,20 @@ pub fn scan(
                 });
             }
         }
+    }
+    // Every break-glass window, and every action under it.
+    for (id, detail) in windows {
+        let actions = under.remove(&id).unwrap_or_default();
+        let mut entries = vec![id];
+        entries.extend(actions.iter().cloned());
+        findings.push(Finding {
+            event: "emergency".into(),
+            finding: "break_glass".into(),
+            severity: "medium".into(),
+            entries,
+            detail: format!("{detail}; {} action(s) under it", actions.len()),
+            new: true,
+        });
     }
     for f in &mut findings {
         f.new = !recorded

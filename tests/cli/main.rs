@@ -9,6 +9,7 @@ mod bft;
 mod bft_net;
 mod concurrency;
 mod conformance;
+mod emergency;
 mod exchange_server;
 mod generate;
 mod governance;

@@ -340,6 +340,11 @@ impl Node {
         submission: Option<Submission>,
     ) -> Result<(), Refused> {
         crate::bft::wire::check_subject(subject)?;
+        // A halt of this validator's ledger (emergency powers) stops it opening anything:
+        // it neither proposes nor decides until the halt is lifted.
+        if let Err(e) = crate::emergency::check_not_halted(&st.ledger, crate::emergency::Area::Bft) {
+            return Err(e.to_string());
+        }
         if let Some(src) = source {
             st.budgets.take(src)?;
         }

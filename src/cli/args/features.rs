@@ -375,6 +375,10 @@ pub enum WealthCommand {
         /// Where snapshots are kept for replay (default: the ledger path + .snapshots).
         #[arg(long, value_name = "DIR")]
         snapshot_dir: Option<PathBuf>,
+        /// Trade under this open break-glass window (its entry id): the risk limits it
+        /// opens are bypassed, and the trade names it ('echoctl emergency break-glass').
+        #[arg(long, value_name = "WINDOW")]
+        break_glass: Option<String>,
         #[command(flatten)]
         writer: WriterArgs,
     },

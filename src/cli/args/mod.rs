@@ -2,9 +2,11 @@
 //! pages and shell completions. No logic here, and no defaults that the environment or
 //! the config file may override: `settings` resolves those.
 
+mod emergency;
 mod features;
 mod ledger;
 
+pub use emergency::*;
 pub use features::*;
 pub use ledger::*;
 
@@ -101,6 +103,10 @@ pub enum Command {
     /// limits, every decision and fill in the ledger.
     #[command(subcommand)]
     Wealth(WealthCommand),
+    /// Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most
+    /// 15 minutes, all in the ledger.
+    #[command(subcommand)]
+    Emergency(EmergencyCommand),
     /// Write shell completions or man pages (for packagers).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),

@@ -72,6 +72,9 @@ pub struct TradeParams {
     pub size: Option<Decimal>,
     pub latency_ms: i64,
     pub risk: RiskLimits,
+    /// A break-glass window (an entry id) the caller checked is open for the risk limits:
+    /// the position limit and the kill switch are bypassed, and the decision names it.
+    pub break_glass: Option<String>,
 }
 
 /// What `trade` did: its id, the execution and whether the kill switch latched.
@@ -154,7 +157,8 @@ pub fn trade(
     opp: &Opportunity,
     p: &TradeParams,
 ) -> Result<TradeOutcome> {
-    if let Some(why) = kill_switch(ledger)? {
+    let bypass = p.break_glass.is_some();
+    if let Some(why) = kill_switch(ledger)?.filter(|_| !bypass) {
         return Err(WealthError::KillSwitch(why));
     }
     let size = p.size.unwrap_or(opp.size);
@@ -162,7 +166,7 @@ pub fn trade(
     if size <= Decimal::ZERO {
         return Err(WealthError::ZeroSize);
     }
-    if size > limit {
+    if size > limit && !bypass {
         return Err(WealthError::Risk(format!(
             "position {size} {} is more than the limit {limit} ({} of capital {}); refused",
             p.scan.asset,
@@ -182,7 +186,7 @@ pub fn trade(
         h.update(format!("{}\n{}\n{}\n{}", snap.hash, opp.id, clock.now, size).as_bytes());
         hex(&h.finalize())[..16].to_string()
     };
-    let decision = json!({
+    let mut decision = json!({
         "event": "decision",
         "trade": trade,
         "opportunity": opp.id,
@@ -198,6 +202,9 @@ pub fn trade(
         "expected_profit": s(opp.net_profit),
         "mode": "paper",
     });
+    if let Some(w) = &p.break_glass {
+        decision["break_glass"] = Value::String(w.clone());
+    }
     let mut entries = vec![entry(source, object(decision))];
     entries.extend(ex.fills.iter().map(|f| entry(source, f.to_json(&trade))));
     entries.push(entry(source, result_json(&trade, &p.scan.asset, &ex)));

@@ -201,6 +201,7 @@ fn replay_execution(rec: &Recorded, snap: &Snapshot) -> std::result::Result<Exec
         size: Some(size),
         latency_ms,
         risk,
+        break_glass: d.get("break_glass").and_then(Value::as_str).map(str::to_owned),
     };
     Ok(run(snap, &legs, size, &p, decided_at))
 }

@@ -6,7 +6,9 @@ use super::{Access, Mode, Reads, Store, StoreError, StoreResult, Writes};
 use crate::ledger::merkle::Hash;
 use reads::{delegate_reads, On};
 use rusqlite::{params, Connection, OpenFlags, Statement};
-use schema::{check_identity, migrate, triggers, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4};
+use schema::{
+    check_identity, ensure_rare_kinds_index, migrate, triggers, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -119,6 +121,7 @@ impl Sqlite {
             "records",
         ];
         tx.execute_batch(&triggers(&all)).sql()?;
+        ensure_rare_kinds_index(&tx)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID).sql()?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION).sql()?;
         tx.commit().sql()?;
@@ -149,6 +152,7 @@ impl Sqlite {
             if version < SCHEMA_VERSION {
                 migrate(&conn, version)?;
             }
+            ensure_rare_kinds_index(&conn)?;
         }
         Ok(Sqlite {
             conn,

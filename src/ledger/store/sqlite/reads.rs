@@ -191,10 +191,17 @@ impl Reads for On<'_> {
     }
 
     fn entries_of_kind(&self, kind: &str, below: u64) -> StoreResult<Vec<(u64, Vec<u8>)>> {
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT seq, body FROM entries WHERE kind = ?1 AND seq < ?2 ORDER BY seq")
-            .sql()?;
+        // The kinds an operator appends are many and not indexed by kind; every other kind
+        // is, and the repeated condition lets SQLite use that index.
+        let sql = if crate::ledger::kinds::USER_KINDS.contains(&kind) {
+            "SELECT seq, body FROM entries WHERE kind = ?1 AND seq < ?2 ORDER BY seq".to_owned()
+        } else {
+            format!(
+                "SELECT seq, body FROM entries WHERE kind = ?1 AND seq < ?2 AND {} ORDER BY seq",
+                super::schema::RARE_KINDS
+            )
+        };
+        let mut stmt = self.0.prepare_cached(&sql).sql()?;
         let rows = stmt
             .query_map(params![kind, bound(below)], |r| Ok((r.get(0)?, r.get(1)?)))
             .sql()?;

@@ -48,6 +48,29 @@ CREATE TABLE IF NOT EXISTS cosignatures (
 pub(super) const SCHEMA_V3: &str =
     "CREATE INDEX IF NOT EXISTS entries_keys ON entries (seq) WHERE kind = 'key';";
 
+/// Every entry of a kind an operator does not append (the ledger's own, and every
+/// feature's) by kind: the few entries commands look up by kind (cases, rulings,
+/// emergency statements, the genesis entry) are found without scanning every entry.
+/// Derived, and created when missing on any open for writing: no schema version of its
+/// own, and older echoctl versions keep it up to date as SQLite does for any index.
+pub(super) const RARE_KINDS: &str =
+    "kind NOT IN ('observation', 'decision', 'outcome', 'constraint', 'test')";
+
+pub(super) fn ensure_rare_kinds_index(conn: &Connection) -> StoreResult<()> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'entries_rare_kinds'")
+        .and_then(|mut s| s.query_row([], |_| Ok(())).optional())
+        .sql()?
+        .is_some();
+    if !exists {
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS entries_rare_kinds ON entries (kind, seq) WHERE {RARE_KINDS};"
+        ))
+        .sql()?;
+    }
+    Ok(())
+}
+
 /// v4: records a feature keeps beside the ledger (append-only, one value a key).
 pub(super) const SCHEMA_V4: &str = r#"
 CREATE TABLE IF NOT EXISTS records (
@@ -152,4 +175,13 @@ pub(super) fn check_identity(conn: &Connection, path: &Path) -> StoreResult<i32>
         });
     }
     Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_rare_kinds_index_leaves_out_exactly_the_kinds_an_operator_appends() {
+        let listed: Vec<&str> = super::RARE_KINDS.split('\'').skip(1).step_by(2).collect();
+        assert_eq!(listed, crate::ledger::kinds::USER_KINDS);
+    }
 }
