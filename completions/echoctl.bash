@@ -2602,7 +2602,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__init)
-            opts="-q -h --origin --key --hsm --db --json --quiet --color --help"
+            opts="-q -h --origin --key --hsm --emergency-key --resume-key --resume-quorum --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2617,6 +2617,18 @@ _echoctl() {
                     return 0
                     ;;
                 --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emergency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resume-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resume-quorum)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

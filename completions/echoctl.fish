@@ -46,6 +46,9 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print thi
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l origin -d 'The log\'s origin: names the ledger in checkpoints and names its key' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l emergency-key -d 'Emergency powers from the start: a key of the emergency role (repeatable; needs --resume-key and --resume-quorum). Later changes need the resume quorum' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l resume-key -d 'A key of the resume quorum (repeatable)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l resume-quorum -d 'How many distinct resume keys lift a halt (at least 2)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''

@@ -464,7 +464,7 @@ impl From<crate::emergency::EmergencyError> for Failure {
                     "set them first: 'echoctl emergency roles --emergency-key VKEY --resume-key VKEY --resume-key VKEY --quorum 2'",
                 ),
                 E::NotEmergencyKey(_) | E::NotInQuorum(_) => with(USAGE, &e, ROLES),
-                E::Quorum { .. } => with(USAGE, &e, "list at least two --resume-key and a --quorum from 2 to their number"),
+                E::Quorum { .. } => with(USAGE, &e, "list at least two resume keys, and a quorum from 2 to their number"),
                 E::TooFewSignatures { .. } | E::BadSignature(_) => with(
                     USAGE,
                     &e,

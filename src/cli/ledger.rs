@@ -41,6 +41,20 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
         return Err(Failure::usage(format!("{} already exists", s.db.display()))
             .hint("a ledger is never overwritten: choose another path with --db"));
     }
+    // Checked before a key is generated: a refusal leaves nothing behind.
+    let extra = match a.resume_quorum {
+        Some(k) => {
+            let keys = |t: &[String]| -> Result<Vec<crate::sign::VerifierKey>> {
+                t.iter()
+                    .map(|k| crate::sign::VerifierKey::parse(k).map_err(Failure::from))
+                    .collect()
+            };
+            let statement =
+                crate::emergency::roles_statement(&keys(&a.emergency_keys)?, &keys(&a.resume_keys)?, k)?;
+            vec![crate::emergency::roles_entry("echoctl init", statement)]
+        }
+        None => Vec::new(),
+    };
     let keys = s.keys(&a.signing.keys);
     let (signers, key_desc, generated) = if keys.is_empty() {
         let origin = match &a.origin {
@@ -71,7 +85,7 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
         .origin
         .clone()
         .unwrap_or_else(|| signers.primary().name().to_owned());
-    let made = match Ledger::init(&s.db, super::registry(), &origin, &signers, &clock) {
+    let made = match Ledger::init_with(&s.db, super::registry(), &origin, &signers, &clock, extra) {
         Ok(m) => m,
         Err(e) => {
             if let Some(path) = &generated {

@@ -238,6 +238,16 @@ pub fn roles_statement(
     Ok(m)
 }
 
+/// The entry that sets the first roles, for `init` to write with the genesis entry.
+pub fn roles_entry(source: &str, statement: Map<String, Value>) -> NewEntry {
+    NewEntry {
+        kind: KIND_EMERGENCY.into(),
+        source: source.into(),
+        content: statement,
+        refs: Vec::new(),
+    }
+}
+
 /// Sets the roles; once roles exist, `approvals` must hold k signatures of the current
 /// resume quorum over the same statement.
 pub fn set_roles(

@@ -37,6 +37,22 @@ impl Ledger {
         signers: &Signers,
         clock: &Clock,
     ) -> Result<Initialized> {
+        Self::init_with(path, kinds, origin, signers, clock, Vec::new())
+    }
+
+    /// `init`, with entries of a feature's kinds (e.g. emergency roles) written after the
+    /// genesis entry in the same transaction, under the same first checkpoint.
+    pub fn init_with(
+        path: &Path,
+        kinds: Arc<Kinds>,
+        origin: &str,
+        signers: &Signers,
+        clock: &Clock,
+        extra: Vec<NewEntry>,
+    ) -> Result<Initialized> {
+        if let Some(e) = extra.iter().find(|e| kinds.owner(&e.kind).is_none()) {
+            return Err(unknown_kind(&kinds, &e.kind));
+        }
         if !crate::sign::valid_key_name(origin) {
             return Err(LedgerError::Origin(origin.to_owned()));
         }
@@ -66,7 +82,18 @@ impl Ledger {
             genesis,
             committed: None,
         };
-        match ledger.write::<LedgerError>(signers, clock, std::iter::once(Ok(pending)), &mut |_| {}) {
+        let extra = extra.into_iter().map(|entry| {
+            Ok(Pending {
+                entry,
+                amendment: None,
+            })
+        });
+        match ledger.write::<LedgerError>(
+            signers,
+            clock,
+            std::iter::once(Ok(pending)).chain(extra),
+            &mut |_| {},
+        ) {
             Ok(appended) => {
                 let genesis_id = ledger.entry_by_seq(0)?.map(|e| e.entry.id).unwrap_or_default();
                 Ok(Initialized {

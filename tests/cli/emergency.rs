@@ -593,3 +593,114 @@ fn halted_validators_open_nothing_until_a_resume() {
     }
     c.kill(0);
 }
+
+#[test]
+fn roles_set_at_init_are_written_in_its_one_transaction() {
+    let env = TestEnv::new();
+    generate_keys(&env, &["e1", "r1", "r2"]);
+    let (e1, r1, r2) = (vkey(&env, "e1"), vkey(&env, "r1"), vkey(&env, "r2"));
+    // A quorum of one is refused before anything is made, key file included.
+    refused(
+        env.run(&[
+            "init",
+            "--origin",
+            crate::harness::ORIGIN,
+            "--emergency-key",
+            &e1,
+            "--resume-key",
+            &r1,
+            "--resume-quorum",
+            "2",
+        ]),
+        2,
+        "2 <= k <= n",
+    );
+    assert!(!env.db().exists());
+    assert!(!env.path("config/echoctl/keys").exists());
+    let init = env
+        .run(&[
+            "--json",
+            "init",
+            "--origin",
+            crate::harness::ORIGIN,
+            "--emergency-key",
+            &e1,
+            "--resume-key",
+            &r1,
+            "--resume-key",
+            &r2,
+            "--resume-quorum",
+            "2",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        init["checkpoint"]["size"], 2,
+        "genesis and roles under the first checkpoint: {init}"
+    );
+    let st = env.run(&["--json", "emergency", "status"]).ok().json();
+    assert_eq!(st["roles"]["emergency"][0], e1.as_str());
+    halt(&env, "all", "from day one");
+    let (code, v) = env.verify_json(&[]);
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn an_emergency_key_inside_the_hsm_halts_and_resume_keys_sign_offline() {
+    let hsm = crate::harness::MockHsm::start();
+    let env = TestEnv::new();
+    let r = env
+        .run_env(
+            &[
+                "--json",
+                "key",
+                "generate",
+                "--name",
+                "ops.example/e-hsm",
+                "--hsm",
+                &hsm.url,
+                "--key-id",
+                "9",
+            ],
+            &hsm.vars(),
+        )
+        .ok()
+        .json();
+    let e = r["verifier_key"].as_str().unwrap().to_owned();
+    generate_keys(&env, &["r1", "r2"]);
+    let (r1, r2) = (vkey(&env, "r1"), vkey(&env, "r2"));
+    env.run(&[
+        "init",
+        "--origin",
+        crate::harness::ORIGIN,
+        "--emergency-key",
+        &e,
+        "--resume-key",
+        &r1,
+        "--resume-key",
+        &r2,
+        "--resume-quorum",
+        "2",
+    ])
+    .ok();
+    let h = env
+        .run_env(
+            &[
+                "--json",
+                "emergency",
+                "halt",
+                "--area",
+                "court",
+                "--reason",
+                "hsm drill",
+                "--as",
+                "hsm:9",
+            ],
+            &hsm.vars(),
+        )
+        .first_id();
+    let files = resume_signatures(&env, &h, &["r1", "r2"]);
+    resume(&env, &h, &files).ok();
+    let (code, v) = env.verify_json(&[]);
+    assert_eq!(code, 0, "{v}");
+}

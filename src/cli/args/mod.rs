@@ -121,6 +121,16 @@ pub struct InitArgs {
     /// origin; every one given becomes a genesis key.
     #[command(flatten)]
     pub signing: SignArgs,
+    /// Emergency powers from the start: a key of the emergency role (repeatable; needs
+    /// --resume-key and --resume-quorum). Later changes need the resume quorum.
+    #[arg(long = "emergency-key", value_name = "VKEY", requires = "resume_quorum")]
+    pub emergency_keys: Vec<String>,
+    /// A key of the resume quorum (repeatable).
+    #[arg(long = "resume-key", value_name = "VKEY", requires = "resume_quorum")]
+    pub resume_keys: Vec<String>,
+    /// How many distinct resume keys lift a halt (at least 2).
+    #[arg(long, value_name = "K", requires_all = ["emergency_keys", "resume_keys"])]
+    pub resume_quorum: Option<usize>,
 }
 
 /// Which keys sign: key files and keys in a YubiHSM2.
