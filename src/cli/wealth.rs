@@ -377,7 +377,22 @@ pub fn run(s: &Settings, cmd: WealthCommand) -> Result<u8> {
                 break_glass,
             };
             let kept = keep_snapshot(&snapshot_dir(s, &dir), &snap.hash, &bytes)?;
-            let o = match trade::trade(&mut ledger, &signers, &clock, &writer.source, &snap, opp, &tp) {
+            // Asked before every order: a halt appended while the trade runs stops it there.
+            let watch = open_read_only(s)?;
+            let mut may_act = || {
+                crate::emergency::check_not_halted(&watch, crate::emergency::Area::Wealth)
+                    .map_err(|e| e.to_string())
+            };
+            let o = match trade::trade(
+                &mut ledger,
+                &signers,
+                &clock,
+                &writer.source,
+                &snap,
+                opp,
+                &tp,
+                &mut may_act,
+            ) {
                 Ok(o) => o,
                 Err(e) => {
                     // Refused, nothing written: the copy no trade names goes too.

@@ -18,10 +18,12 @@ const GUARDED: &[&str] = &["trade", "decision", "ruling", "task"];
 /// The field of a guarded action's content that names the break-glass window it used.
 pub const BREAK_GLASS_FIELD: &str = "break_glass";
 
-/// The area of a guarded action, if the entry is one.
+/// The area of a guarded action, if the entry is one. For trades the act is the
+/// decision (written ahead of the first order); the fills and result that follow record
+/// what came of it, and are written even when a halt stopped it half-way.
 fn area_of(kind: &str, content: &Map<String, Value>) -> Option<Area> {
     match kind {
-        "trade" => Some(Area::Wealth),
+        "trade" if content.get("event").and_then(Value::as_str) == Some("decision") => Some(Area::Wealth),
         "decision" if content.contains_key("bft") => Some(Area::Bft),
         "ruling" => Some(Area::Court),
         "task" => Some(Area::Treasury),

@@ -150,6 +150,8 @@ pub enum NoFill {
     EmptySide,
     /// Arithmetic overflow (amounts beyond 28 digits).
     Overflow,
+    /// Not placed: trading stopped (an emergency halt) before this order.
+    Refused(String),
 }
 
 impl std::fmt::Display for NoFill {
@@ -158,6 +160,7 @@ impl std::fmt::Display for NoFill {
             NoFill::BelowMinimum(s) => write!(f, "below the market minimum: {s}"),
             NoFill::EmptySide => write!(f, "no liquidity on that side of the book"),
             NoFill::Overflow => write!(f, "amount out of range"),
+            NoFill::Refused(why) => write!(f, "not placed: {why}"),
         }
     }
 }

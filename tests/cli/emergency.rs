@@ -704,3 +704,128 @@ fn an_emergency_key_inside_the_hsm_halts_and_resume_keys_sign_offline() {
     let (code, v) = env.verify_json(&[]);
     assert_eq!(code, 0, "{v}");
 }
+
+#[test]
+fn a_halt_appended_while_a_trade_runs_stops_its_next_leg_and_reports_what_is_held() {
+    use echoctl::wealth::{exchange::snapshot::Snapshot, fees::FeeSchedule, scan, trade};
+    use rust_decimal::Decimal;
+    let env = with_roles();
+    let bytes = crate::wealth::bundle(&[]);
+    let snap = Snapshot::from_bytes(&bytes).unwrap();
+    let now = snap.round(0).map(|b| b.fetched_at).max().unwrap();
+    let p = scan::ScanParams {
+        asset: "USDT".into(),
+        capital: Decimal::from(10_000),
+        max_position: Decimal::new(10, 2),
+        min_profit_bps: Decimal::ZERO,
+        max_legs: 3,
+        max_age_ms: 10_000,
+        max_skew_ms: 5_000,
+        now,
+        fees: FeeSchedule::default(),
+        round: 0,
+    };
+    let opp = scan::scan(&snap, &p)
+        .opportunities
+        .into_iter()
+        .next()
+        .expect("the planted opportunity");
+    let tp = trade::TradeParams {
+        scan: p.clone(),
+        size: None,
+        latency_ms: 0,
+        risk: trade::RiskLimits {
+            max_position: p.max_position,
+            stop_loss: Decimal::new(2, 2),
+            daily_loss_limit: Decimal::from(200),
+        },
+        break_glass: None,
+    };
+    let kinds = echoctl::cli::registry();
+    let ledger_key = env.path(&format!(
+        "config/echoctl/keys/{}.key",
+        crate::harness::ORIGIN.replace('/', "_")
+    ));
+    let mut ledger = echoctl::ledger::Ledger::open(&env.db(), kinds.clone()).unwrap();
+    let key = echoctl::sign::file::KeyFile::load(&ledger_key).unwrap();
+    let signers = echoctl::sign::Signers::one(key);
+    let clock = echoctl::clock::Clock {
+        now,
+        seed: Some([7; 32]),
+    };
+    // Another writer halts wealth just after the first order was placed.
+    let mut orders = 0;
+    let mut may_act = || {
+        orders += 1;
+        if orders == 2 {
+            let mut other = echoctl::ledger::Ledger::open(&env.db(), kinds.clone()).unwrap();
+            let e1 = echoctl::sign::file::KeyFile::load(&env.path("e1.key")).unwrap();
+            let writer =
+                echoctl::sign::Signers::one(echoctl::sign::file::KeyFile::load(&ledger_key).unwrap());
+            echoctl::emergency::halt(
+                &mut other,
+                &writer,
+                &clock,
+                "ops",
+                &e1,
+                echoctl::emergency::Area::Wealth,
+                "venue compromised",
+            )
+            .unwrap();
+        }
+        echoctl::emergency::check_not_halted(&ledger_view(&env), echoctl::emergency::Area::Wealth)
+            .map_err(|e| e.to_string())
+    };
+    let o = trade::trade(
+        &mut ledger,
+        &signers,
+        &clock,
+        "paper",
+        &snap,
+        &opp,
+        &tp,
+        &mut may_act,
+    )
+    .unwrap();
+    let (leg, why) = o
+        .execution
+        .failed_leg
+        .clone()
+        .expect("the second leg was stopped");
+    assert_eq!(leg, 1, "{why}");
+    assert!(why.contains("venue compromised"), "{why}");
+    assert_eq!(
+        o.execution.fills.len(),
+        1,
+        "one leg placed, no unwind placed during the halt"
+    );
+    assert!(
+        !o.execution.residuals.is_empty(),
+        "the position left is reported: {:?}",
+        o.execution
+    );
+    // In the ledger: the decision before the halt, the fill and result after it.
+    let log = env.run(&["--json", "ledger", "log"]).ok().json_lines();
+    let kinds_events: Vec<(String, String)> = log
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["content"]["event"]
+                    .as_str()
+                    .or(e["content"]["action"].as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let at = |k: &str, ev: &str| kinds_events.iter().position(|x| x.0 == k && x.1 == ev).unwrap();
+    assert!(at("trade", "decision") < at("emergency", "halt"));
+    assert!(at("emergency", "halt") < at("trade", "result"));
+    let (code, v) = env.verify_json(&[]);
+    assert_eq!(code, 0, "{v}");
+}
+
+fn ledger_view(env: &TestEnv) -> echoctl::ledger::Ledger {
+    echoctl::ledger::Ledger::open(&env.db(), echoctl::cli::registry()).unwrap()
+}

@@ -76,6 +76,37 @@ impl<'a> PaperExecutor<'a> {
     }
 }
 
+/// An executor that asks before every order whether it may still act (an emergency halt
+/// appended while a trade runs stops its next leg and any unwind: what is held stays
+/// held, and the result reports it).
+pub struct Guarded<'a> {
+    pub inner: &'a mut dyn Executor,
+    pub may_act: &'a mut dyn FnMut() -> Result<(), String>,
+}
+
+impl Executor for Guarded<'_> {
+    fn quote(
+        &self,
+        market: &Market,
+        side: Side,
+        amount: Decimal,
+        rate: Decimal,
+    ) -> Result<(LegFill, Book), NoFill> {
+        self.inner.quote(market, side, amount, rate)
+    }
+
+    fn execute(
+        &mut self,
+        market: &Market,
+        side: Side,
+        amount: Decimal,
+        rate: Decimal,
+    ) -> Result<(LegFill, Book), NoFill> {
+        (self.may_act)().map_err(NoFill::Refused)?;
+        self.inner.execute(market, side, amount, rate)
+    }
+}
+
 impl Executor for PaperExecutor<'_> {
     fn quote(
         &self,

@@ -144,9 +144,12 @@ fn plan_json(o: &Opportunity, books: &[Book]) -> Value {
     )
 }
 
-/// Paper-trades an opportunity under the risk limits and writes the decision, every fill,
-/// the result and (when the day's losses pass the limit) the kill switch, in one
-/// transaction. Refusals write nothing.
+/// Paper-trades an opportunity under the risk limits, written ahead: the decision is
+/// durable (its own transaction) before the first leg; then every fill, the result and
+/// (when the day's losses pass the limit) the kill switch follow in a second one.
+/// `may_act` is asked before every order: once it refuses (an emergency halt appended
+/// meanwhile), no further leg or unwind is placed, and the result reports the position
+/// left. Refusals before the decision write nothing.
 #[allow(clippy::too_many_arguments)]
 pub fn trade(
     ledger: &mut Ledger,
@@ -156,6 +159,7 @@ pub fn trade(
     snap: &Snapshot,
     opp: &Opportunity,
     p: &TradeParams,
+    may_act: &mut dyn FnMut() -> std::result::Result<(), String>,
 ) -> Result<TradeOutcome> {
     let bypass = p.break_glass.is_some();
     if let Some(why) = kill_switch(ledger)?.filter(|_| !bypass) {
@@ -180,7 +184,6 @@ pub fn trade(
         .map(|l| snap.books[l.book].fetched_at)
         .max()
         .unwrap_or(0);
-    let ex = run(snap, &opp.legs, size, p, decided_at);
     let trade = {
         let mut h = Sha256::new();
         h.update(format!("{}\n{}\n{}\n{}", snap.hash, opp.id, clock.now, size).as_bytes());
@@ -205,8 +208,20 @@ pub fn trade(
     if let Some(w) = &p.break_glass {
         decision["break_glass"] = Value::String(w.clone());
     }
-    let mut entries = vec![entry(source, object(decision))];
-    entries.extend(ex.fills.iter().map(|f| entry(source, f.to_json(&trade))));
+    let decided = ledger.append_system(signers, clock, source, vec![entry(source, object(decision))])?;
+    let ex = {
+        let mut paper = PaperExecutor::new(snap, p.latency_ms, decided_at, p.scan.round);
+        let mut guarded = execute::Guarded {
+            inner: &mut paper,
+            may_act,
+        };
+        execute(&mut guarded, snap, &opp.legs, size, &p.risk, &p.scan.fees)
+    };
+    let mut entries: Vec<SystemEntry> = ex
+        .fills
+        .iter()
+        .map(|f| entry(source, f.to_json(&trade)))
+        .collect();
     entries.push(entry(source, result_json(&trade, &p.scan.asset, &ex)));
     // The daily realised-loss limit: today's results, this one included.
     let today = format_ts(clock.now)[..10].to_string();
@@ -227,7 +242,13 @@ pub fn trade(
             })),
         ));
     }
-    let appended = ledger.append_system(signers, clock, source, entries)?;
+    let outcome = ledger.append_system(signers, clock, source, entries)?;
+    let appended = Appended {
+        first_seq: decided.first_seq,
+        count: decided.count + outcome.count,
+        checkpoint: outcome.checkpoint,
+        entries: decided.entries.into_iter().chain(outcome.entries).collect(),
+    };
     Ok(TradeOutcome {
         trade,
         opportunity: opp.id.clone(),
