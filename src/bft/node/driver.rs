@@ -131,6 +131,7 @@ impl Node {
             .filter(|(_, s)| s.decided.is_none() && !s.inst.holds_value() && s.heard.elapsed() >= after)
             .map(|(k, _)| k.clone())
             .collect();
+        let mut released = false;
         for subject in stalled {
             let Some(s) = st.subjects.remove(&subject) else {
                 continue;
@@ -140,8 +141,12 @@ impl Node {
             }
             st.remember_released(&subject);
             tracing::info!(%subject, round = s.inst.round(), "released undecided: no other validator voted on it");
+            released = true;
         }
-        self.decided_cv.notify_all();
+        // Queries waiting on a released subject answer at once.
+        if released {
+            self.decided_cv.notify_all();
+        }
     }
 
     /// Who a proposal for a subject not open here is charged to, if it may open it: a
