@@ -7,6 +7,7 @@
 //! ledger (default 1,000,000) and verifies the bundle.
 
 use echoctl::clock::Clock;
+use echoctl::ledger::store::Location;
 use echoctl::ledger::{Ledger, NewEntry};
 use echoctl::sign::file::KeyFile;
 use serde_json::{json, Value};
@@ -20,9 +21,15 @@ fn build(db: &Path, n: u64) {
         now: 1_790_000_000_000,
         seed: Some([2; 32]),
     };
-    let mut ledger = Ledger::init(db, echoctl::cli::registry(), "bench.example/proofs", &key, &clock)
-        .unwrap()
-        .ledger;
+    let mut ledger = Ledger::init(
+        &Location::from(db),
+        echoctl::cli::registry(),
+        "bench.example/proofs",
+        &key,
+        &clock,
+    )
+    .unwrap()
+    .ledger;
     let mut done = 1;
     while done < n {
         let chunk = (n - done).min(1_000_000);

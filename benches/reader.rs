@@ -9,6 +9,7 @@
 
 use echoctl::clock::Clock;
 use echoctl::ledger::amend::{Amendment, AmendmentType};
+use echoctl::ledger::store::Location;
 use echoctl::ledger::{Ledger, NewEntry};
 use echoctl::sign::file::KeyFile;
 use serde_json::{json, Map, Value};
@@ -37,7 +38,7 @@ fn main() {
     };
     let t = Instant::now();
     let mut ledger = Ledger::init(
-        &db,
+        &Location::from(&db),
         echoctl::cli::registry(),
         "bench.example/reader",
         &key,

@@ -35,8 +35,16 @@ pub fn store(tx: &mut dyn Writes, subject: &str, round: u64, step: u8, frame: &s
 
 /// Every stored vote, oldest subject first: what a restarted node re-sends.
 pub fn all(r: &dyn Reads) -> StoreResult<Vec<String>> {
-    Ok(r.records(SPACE)?
-        .into_iter()
-        .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
-        .collect())
+    let mut out = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let page = r.records_after(SPACE, after.as_deref(), 4096)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        out.extend(
+            page.into_iter()
+                .map(|(_, v)| String::from_utf8_lossy(&v).into_owned()),
+        );
+    }
+    Ok(out)
 }

@@ -44,7 +44,7 @@ impl From<StoreError> for Failure {
                 &e,
                 "a ledger is never overwritten: choose another path with --db",
             ),
-            S::NotALedger(_) | S::NotSqlite => with(
+            S::NotALedger(_) | S::NotADatabase(_) => with(
                 USAGE,
                 &e,
                 "pass the ledger with --db or ECHOCTL_DB; create one with 'echoctl init'",
@@ -71,6 +71,21 @@ impl From<StoreError> for Failure {
                 ENV,
                 &e,
                 "check that the path exists and that you may read and write it",
+            ),
+            S::Unavailable(_) => with(
+                ENV,
+                &e,
+                "check that the database server is running and reachable, then retry: nothing was written",
+            ),
+            S::Auth(_) => with(
+                ENV,
+                &e,
+                "check the user and password (in the URL, PGPASSWORD or ~/.pgpass) and the server's pg_hba.conf",
+            ),
+            S::BadLocation(_) => with(
+                USAGE,
+                &e,
+                "a PostgreSQL ledger is a URL like postgres://USER@HOST:5432/DATABASE?sslmode=require",
             ),
             S::AppendOnly(_) => with(
                 USAGE,

@@ -37,8 +37,8 @@ struct InitJson<'a> {
 
 pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
     let clock = s.clock()?;
-    if s.db.exists() {
-        return Err(Failure::usage(format!("{} already exists", s.db.display()))
+    if crate::ledger::store::exists(&s.db)? {
+        return Err(Failure::usage(format!("{} already exists", s.db))
             .hint("a ledger is never overwritten: choose another path with --db"));
     }
     // Checked before a key is generated: a refusal leaves nothing behind.
@@ -98,7 +98,7 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
     if s.json {
         json(&InitJson {
             checkpoint: (&made.checkpoint).into(),
-            db: s.db.display().to_string(),
+            db: s.db.to_string(),
             genesis_id: &made.genesis_id,
             key_file: &key_desc,
             origin: &origin,
@@ -107,7 +107,7 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
         })?;
     } else {
         out(vk.to_string())?;
-        note(s, format!("created ledger {} (origin {origin})", s.db.display()));
+        note(s, format!("created ledger {} (origin {origin})", s.db));
         let new = if generated.is_some() {
             " (new, mode 0600)"
         } else {

@@ -526,8 +526,8 @@ pub fn import(s: &Settings, bundle_path: &Path, trust_key: &[String]) -> Result<
         )
         .hint("save the bundle to a file first"));
     }
-    if s.db.exists() {
-        return Err(Failure::usage(format!("{} already exists", s.db.display()))
+    if crate::ledger::store::exists(&s.db)? {
+        return Err(Failure::usage(format!("{} already exists", s.db))
             .hint("import builds a new ledger: choose another path with --db"));
     }
     let mut anchors = Anchors::default();
@@ -550,14 +550,14 @@ pub fn import(s: &Settings, bundle_path: &Path, trust_key: &[String]) -> Result<
     let n = bundle::import(&s.db, open_bundle(bundle_path)?, &mut |_, _| {})?;
     if s.json {
         json(&ImportJson {
-            db: s.db.display().to_string(),
+            db: s.db.to_string(),
             entries: n,
             root: b64(&report.root),
         })?;
     } else {
         out(format!(
             "imported {n} entries into {} (root {})",
-            s.db.display(),
+            s.db,
             b64(&report.root)
         ))?;
     }

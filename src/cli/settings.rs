@@ -27,6 +27,7 @@ use super::args::{Cli, ColorChoice};
 use super::exit::{Failure, Result};
 use crate::bft::node::CrashPoint;
 use crate::clock::{parse_rfc3339, Clock};
+use crate::ledger::store::{Location, PgDefaults};
 use crate::wealth::Venue;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -78,7 +79,8 @@ struct WealthConfig {
 
 /// Everything a command needs from outside its arguments.
 pub struct Settings {
-    pub db: PathBuf,
+    /// The ledger: a file, or a PostgreSQL URL (print it with `Display`: no password).
+    pub db: Location,
     pub json: bool,
     pub quiet: bool,
     pub color: bool,
@@ -114,7 +116,7 @@ impl Settings {
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
             .collect();
         let mut s = Settings {
-            db: PathBuf::new(),
+            db: Location::File(PathBuf::new()),
             json: cli.json,
             quiet: cli.quiet,
             color: false,
@@ -134,14 +136,37 @@ impl Settings {
             s.env.get("NO_COLOR").map(OsString::as_os_str),
             s.config.color.as_deref(),
         );
-        s.db = match (&cli.db, s.var("ECHOCTL_DB")) {
-            (Some(db), _) => db.clone(),
-            (None, Some(db)) => PathBuf::from(db),
-            (None, None) => s
-                .config_file_path(s.config.db.as_deref())
-                .unwrap_or_else(|| "echo.db".into()),
+        let db = match (&cli.db, s.env.get("ECHOCTL_DB").filter(|v| !v.is_empty())) {
+            (Some(db), _) => Location::parse(db.as_os_str()),
+            (None, Some(db)) => Location::parse(db),
+            (None, None) => match s.config.db.as_deref() {
+                Some(db) if crate::ledger::store::is_postgres_url(&db.to_string_lossy()) => {
+                    Location::parse(db.as_os_str())
+                }
+                db => Location::File(s.config_file_path(db).unwrap_or_else(|| "echo.db".into())),
+            },
         };
+        s.db = db.with_defaults(s.pg_defaults());
         Ok(s)
+    }
+
+    /// libpq's variables, for a PostgreSQL ledger.
+    fn pg_defaults(&self) -> PgDefaults {
+        let home = self.var("HOME").map(PathBuf::from);
+        PgDefaults {
+            host: self.var("PGHOST"),
+            user: self.var("PGUSER").or_else(|| self.var("USER")),
+            dbname: self.var("PGDATABASE"),
+            password: self.var("PGPASSWORD"),
+            passfile: self
+                .var("PGPASSFILE")
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(".pgpass"))),
+            root_cert: self.var("PGSSLROOTCERT").map(PathBuf::from).or_else(|| {
+                home.map(|h| h.join(".postgresql/root.crt"))
+                    .filter(|p| p.is_file())
+            }),
+        }
     }
 
     /// A variable's value, when set and not empty.

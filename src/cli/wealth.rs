@@ -201,11 +201,8 @@ fn print_report(r: &ScanReport, p: &ScanParams, limit: usize) -> Result<()> {
 
 /// Where trades keep their snapshots: `--snapshot-dir`, else beside the ledger.
 fn snapshot_dir(s: &Settings, dir: &Option<PathBuf>) -> PathBuf {
-    dir.clone().unwrap_or_else(|| {
-        let mut p = s.db.clone().into_os_string();
-        p.push(".snapshots");
-        PathBuf::from(p)
-    })
+    dir.clone()
+        .unwrap_or_else(|| s.db.beside(".snapshots", "echo.snapshots"))
 }
 
 /// A snapshot copy kept for a trade, and what keeping it made.

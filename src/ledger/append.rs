@@ -9,6 +9,7 @@ use super::entry::{Entry, FORMAT_VERSION, MAX_ENTRY_BYTES, MAX_SOURCE_BYTES};
 use super::error::{LedgerError, Result};
 use super::keys::{KeyChange, KeyHistory, KIND_KEY};
 use super::kinds::{Draft, Kinds, Lookup, KIND_AMENDMENT, KIND_GENESIS};
+use super::store::Location;
 use super::store::{self, Reads};
 use super::tip::{Echo, Written};
 use super::writer::{Columns, EntryWriter};
@@ -19,7 +20,6 @@ use super::{
 use crate::clock::{format_ts, Clock};
 use crate::sign::{Signers, VerifierKey};
 use serde_json::{Map, Value};
-use std::path::Path;
 use std::sync::Arc;
 
 /// An entry on its way in, with the amendment it records (if it is one).
@@ -31,19 +31,19 @@ struct Pending {
 impl Ledger {
     /// Creates a ledger whose genesis entry names `origin` and the signers' keys.
     pub fn init(
-        path: &Path,
+        at: &Location,
         kinds: Arc<Kinds>,
         origin: &str,
         signers: &Signers,
         clock: &Clock,
     ) -> Result<Initialized> {
-        Self::init_with(path, kinds, origin, signers, clock, Vec::new())
+        Self::init_with(at, kinds, origin, signers, clock, Vec::new())
     }
 
     /// `init`, with entries of a feature's kinds (e.g. emergency roles) written after the
     /// genesis entry in the same transaction, under the same first checkpoint.
     pub fn init_with(
-        path: &Path,
+        at: &Location,
         kinds: Arc<Kinds>,
         origin: &str,
         signers: &Signers,
@@ -77,7 +77,7 @@ impl Ledger {
             amendment: None,
         };
         let mut ledger = Ledger {
-            store: store::create(path)?,
+            store: store::create(at)?,
             kinds,
             genesis,
             committed: None,
@@ -105,9 +105,7 @@ impl Ledger {
             Err(e) => {
                 // Leave nothing behind: a half-made ledger is worse than none.
                 drop(ledger);
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
+                store::discard(at);
                 Err(e)
             }
         }

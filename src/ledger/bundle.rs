@@ -31,7 +31,6 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
-use std::path::Path;
 
 pub const BUNDLE_HEADER: &str = "echoctl-bundle/v1";
 /// The longest line a bundle may hold: a base64 checkpoint note of at most 1 MiB.
@@ -446,7 +445,7 @@ pub fn verify<R: BufRead>(
 
 /// Rebuilds a ledger at `db` from a bundle (the caller verified it first) through the
 /// same entry writer as `append`; one transaction, and nothing left behind on failure.
-pub fn import<R: BufRead>(db: &Path, input: R, progress: &mut dyn FnMut(u64, u64)) -> Result<u64> {
+pub fn import<R: BufRead>(db: &store::Location, input: R, progress: &mut dyn FnMut(u64, u64)) -> Result<u64> {
     let mut reader = BundleReader::open(input)?;
     let mut store = store::create(db)?;
     let result = (|| -> Result<u64> {
@@ -492,9 +491,7 @@ pub fn import<R: BufRead>(db: &Path, input: R, progress: &mut dyn FnMut(u64, u64
     })();
     drop(store);
     if result.is_err() {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        store::discard(db);
     }
     result
 }

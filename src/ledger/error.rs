@@ -6,7 +6,6 @@ use super::amend::AmendError;
 use super::keys::KeyRuleError;
 use super::store::StoreError;
 use crate::sign::SignError;
-use std::path::PathBuf;
 
 /// A feature's reason for refusing an entry of its kind (the CLI may look inside it).
 pub type Refusal = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -61,7 +60,7 @@ pub enum LedgerError {
     #[error("ref {0} is given twice")]
     DuplicateRef(String),
     #[error("entry {id} not found in {}", place(.path))]
-    NotFound { id: String, path: Option<PathBuf> },
+    NotFound { id: String, path: Option<String> },
     #[error("the entry would be {0} bytes, above the 64 KiB limit")]
     TooLarge(usize),
     #[error("nothing to append: no entries were given")]
@@ -118,9 +117,8 @@ pub enum LedgerError {
     Random(#[from] crate::clock::RandomError),
 }
 
-fn place(path: &Option<PathBuf>) -> String {
-    path.as_ref()
-        .map_or("the ledger".into(), |p| p.display().to_string())
+fn place(path: &Option<String>) -> String {
+    path.clone().unwrap_or_else(|| "the ledger".into())
 }
 
 impl LedgerError {

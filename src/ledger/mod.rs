@@ -38,9 +38,9 @@ use entry::Entry;
 use keys::{KeyChange, KeyHistory, KeyRuleError, KIND_KEY};
 use kinds::{Kinds, KIND_GENESIS};
 use serde_json::{Map, Value};
-use std::path::Path;
+
 use std::sync::Arc;
-use store::{LogQuery, Mode, Reads, Store};
+use store::{Location, LogQuery, Mode, Reads, Store};
 
 /// The `format` value recorded in the genesis entry.
 pub const GENESIS_FORMAT: &str = "echoctl-ledger/v1";
@@ -191,17 +191,17 @@ pub struct Initialized {
 
 impl Ledger {
     /// Opens a ledger for appending.
-    pub fn open(path: &Path, kinds: Arc<Kinds>) -> Result<Self> {
-        Self::with_store(store::open(path, Mode::ReadWrite)?, kinds)
+    pub fn open(at: &Location, kinds: Arc<Kinds>) -> Result<Self> {
+        Self::with_store(store::open(at, Mode::ReadWrite)?, kinds)
     }
 
     /// Opens a ledger read-only.
-    pub fn open_read_only(path: &Path, kinds: Arc<Kinds>) -> Result<Self> {
-        Self::with_store(store::open(path, Mode::ReadOnly)?, kinds)
+    pub fn open_read_only(at: &Location, kinds: Arc<Kinds>) -> Result<Self> {
+        Self::with_store(store::open(at, Mode::ReadOnly)?, kinds)
     }
 
     fn with_store(store: Box<dyn Store>, kinds: Arc<Kinds>) -> Result<Self> {
-        let path = store.path().display().to_string();
+        let path = store.location().to_string();
         let body = store
             .body(0)?
             .ok_or_else(|| LedgerError::damaged(format!("{path} has no genesis entry")))?;
@@ -222,8 +222,9 @@ impl Ledger {
         Ok(self.store.set_lock_timeout(timeout)?)
     }
 
-    pub fn path(&self) -> &Path {
-        self.store.path()
+    /// Where the ledger lives (its display hides any password).
+    pub fn location(&self) -> &Location {
+        self.store.location()
     }
 
     /// The kinds this ledger was opened with.
@@ -312,7 +313,7 @@ impl Ledger {
         };
         found.ok_or_else(|| LedgerError::NotFound {
             id: id_or_seq.to_owned(),
-            path: Some(self.path().to_owned()),
+            path: Some(self.location().to_string()),
         })
     }
 

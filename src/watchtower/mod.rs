@@ -81,7 +81,12 @@ pub fn scan(
     source: &str,
     open_cases: bool,
 ) -> Result<Scan, LedgerError> {
-    let report = verify::verify(ledger.path(), ledger.kinds(), &Anchors::default(), &mut |_, _| {})?;
+    let report = verify::verify(
+        ledger.location(),
+        ledger.kinds(),
+        &Anchors::default(),
+        &mut |_, _| {},
+    )?;
     if let Some(f) = report.failure {
         let finding = Finding {
             event: "integrity_violation".into(),

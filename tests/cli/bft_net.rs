@@ -7,6 +7,7 @@ use echoctl::bft::consensus::Kind;
 use echoctl::bft::message::{proposal_hash, value_id, Decision, Vote};
 use echoctl::bft::validators::ValidatorSet;
 use echoctl::bft::wire;
+use echoctl::ledger::store::Location;
 use echoctl::sign::file::KeyFile;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -764,7 +765,7 @@ fn the_vote_guard_sends_the_stored_vote_not_a_new_one() {
     let frame = wire::vote_json(&stored, None).to_string();
     {
         use echoctl::ledger::store::{self, Mode};
-        let mut s = store::open(&c.env.path("n0.db"), Mode::ReadWrite).unwrap();
+        let mut s = store::open(&Location::from(&c.env.path("n0.db")), Mode::ReadWrite).unwrap();
         let mut tx = s.write().unwrap();
         echoctl::bft::guard::store(tx.as_mut(), "guarded", 0, 2, &frame).unwrap();
         tx.commit().unwrap();

@@ -3,6 +3,7 @@
 //! ledger's own times, and `ledger verify` proving each rule from the bytes.
 
 use crate::harness::{sqlite, Run, TestEnv};
+use echoctl::ledger::store::Location;
 use serde_json::Value;
 
 /// A ledger with roles: emergency key e1, resume quorum 2 of r1, r2, r3; also a key
@@ -746,7 +747,7 @@ fn a_halt_appended_while_a_trade_runs_stops_its_next_leg_and_reports_what_is_hel
         "config/echoctl/keys/{}.key",
         crate::harness::ORIGIN.replace('/', "_")
     ));
-    let mut ledger = echoctl::ledger::Ledger::open(&env.db(), kinds.clone()).unwrap();
+    let mut ledger = echoctl::ledger::Ledger::open(&Location::from(&env.db()), kinds.clone()).unwrap();
     let key = echoctl::sign::file::KeyFile::load(&ledger_key).unwrap();
     let signers = echoctl::sign::Signers::one(key);
     let clock = echoctl::clock::Clock {
@@ -758,7 +759,7 @@ fn a_halt_appended_while_a_trade_runs_stops_its_next_leg_and_reports_what_is_hel
     let mut may_act = || {
         orders += 1;
         if orders == 2 {
-            let mut other = echoctl::ledger::Ledger::open(&env.db(), kinds.clone()).unwrap();
+            let mut other = echoctl::ledger::Ledger::open(&Location::from(&env.db()), kinds.clone()).unwrap();
             let e1 = echoctl::sign::file::KeyFile::load(&env.path("e1.key")).unwrap();
             let writer =
                 echoctl::sign::Signers::one(echoctl::sign::file::KeyFile::load(&ledger_key).unwrap());
@@ -827,5 +828,5 @@ fn a_halt_appended_while_a_trade_runs_stops_its_next_leg_and_reports_what_is_hel
 }
 
 fn ledger_view(env: &TestEnv) -> echoctl::ledger::Ledger {
-    echoctl::ledger::Ledger::open(&env.db(), echoctl::cli::registry()).unwrap()
+    echoctl::ledger::Ledger::open(&Location::from(&env.db()), echoctl::cli::registry()).unwrap()
 }

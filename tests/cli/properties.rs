@@ -3,6 +3,7 @@
 
 use echoctl::clock::Clock;
 use echoctl::ledger::merkle::{self, Frontier, Hash};
+use echoctl::ledger::store::Location;
 use echoctl::ledger::verify::{self, Anchors};
 use echoctl::ledger::{Ledger, NewEntry};
 use echoctl::sign::file::KeyFile;
@@ -134,7 +135,7 @@ proptest! {
         let db = dir.path().join("l.db");
         let key = echoctl::sign::Signers::one(KeyFile::from_seed("prop.example/log", [5; 32]).unwrap());
         let clock = Clock { now: 1_790_000_000_000, seed: Some([9; 32]) };
-        let made = Ledger::init(&db, echoctl::cli::registry(), "prop.example/log", &key, &clock).unwrap();
+        let made = Ledger::init(&Location::from(&db), echoctl::cli::registry(), "prop.example/log", &key, &clock).unwrap();
         let mut ledger = made.ledger;
         let mut total = 1u64;
         for texts in &batches {
@@ -147,7 +148,7 @@ proptest! {
             total += texts.len() as u64;
         }
         drop(ledger);
-        let report = verify::verify(&db, &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(&Location::from(&db), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         prop_assert!(report.valid(), "{:?}", report.failure);
         prop_assert_eq!(report.entries, total);
 
@@ -159,7 +160,7 @@ proptest! {
         body[i] ^= mask;
         conn.execute("UPDATE entries SET body = ?1 WHERE seq = ?2", rusqlite::params![body, seq]).unwrap();
         drop(conn);
-        let report = verify::verify(&db, &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(&Location::from(&db), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         let failure = report.failure.expect("a flipped byte is always caught");
         prop_assert_eq!(failure.seq, seq, "{}", failure.reason);
     }
@@ -174,9 +175,15 @@ fn receipts_for_every_entry_at_every_size_verify() {
         now: 1_790_000_000_000,
         seed: Some([9; 32]),
     };
-    let mut ledger = Ledger::init(&db, echoctl::cli::registry(), "prop.example/log", &key, &clock)
-        .unwrap()
-        .ledger;
+    let mut ledger = Ledger::init(
+        &Location::from(&db),
+        echoctl::cli::registry(),
+        "prop.example/log",
+        &key,
+        &clock,
+    )
+    .unwrap()
+    .ledger;
     for i in 0..40 {
         let mut content = serde_json::Map::new();
         content.insert("i".into(), i.into());

@@ -9,6 +9,7 @@ use echoctl::bft::validators::ValidatorSet;
 use echoctl::bft::{Bft, Vouched};
 use echoctl::clock::Clock;
 use echoctl::ledger::kinds::Kinds;
+use echoctl::ledger::store::Location;
 use echoctl::ledger::{Ledger, LedgerError, NewEntry};
 use echoctl::sign::file::KeyFile;
 use echoctl::sign::{Signer, Signers};
@@ -49,9 +50,15 @@ fn text(t: &str) -> Map<String, Value> {
 fn a_long_lived_writer_checks_again_a_checkpoint_changed_behind_its_back() {
     let env = TestEnv::new();
     let db = env.db();
-    let mut ledger = Ledger::init(&db, Arc::new(Kinds::ledger()), ORIGIN, &signers(), &clock())
-        .unwrap()
-        .ledger;
+    let mut ledger = Ledger::init(
+        &Location::from(&db),
+        Arc::new(Kinds::ledger()),
+        ORIGIN,
+        &signers(),
+        &clock(),
+    )
+    .unwrap()
+    .ledger;
     append(&mut ledger, text("one")).unwrap();
     append(&mut ledger, text("two")).expect("its own checkpoint is taken as it wrote it");
     // Another hand spoils the newest checkpoint's signature (same size, same root).
@@ -115,7 +122,7 @@ fn only_what_the_validator_vouched_for_skips_the_certificate_check() {
     let db = env.db();
     let vouched = Vouched::default();
     let kinds = Arc::new(Kinds::ledger().with(Bft::trusting(vouched.clone())));
-    let mut ledger = Ledger::init(&db, kinds, ORIGIN, &signers(), &clock())
+    let mut ledger = Ledger::init(&Location::from(&db), kinds, ORIGIN, &signers(), &clock())
         .unwrap()
         .ledger;
     let forged = forged_decision(env.dir.path(), "s-1");

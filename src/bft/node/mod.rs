@@ -93,10 +93,6 @@ pub struct Node {
     persist: Mutex<std::sync::mpsc::Sender<persist::Persist>>,
     /// Notified on every decision (queries that wait).
     decided_cv: Condvar,
-    /// Held by the persister and the ledger writer while their write transaction is open:
-    /// SQLite's own wait for a busy file sleeps in steps of milliseconds, this wakes the
-    /// other writer the moment the file is free.
-    write_turn: Mutex<()>,
     signed: AtomicU64,
     conns: conn::Pools,
     permits: conn::Permits,
@@ -137,12 +133,12 @@ impl Node {
         let listener = TcpListener::bind(listen).map_err(bind_failed)?;
         let local = listener.local_addr().map_err(bind_failed)?;
         // The index of decided subjects, built once for a ledger written before it.
-        let mut writer = Ledger::open(ledger.path(), Arc::clone(ledger.kinds()))?;
+        let mut writer = Ledger::open(ledger.location(), Arc::clone(ledger.kinds()))?;
         writer.index_claims(super::kinds::FEATURE)?;
         let stored = guard::all(ledger.store()).map_err(LedgerError::from)?;
         let evidence = persist::evidence_count(ledger.store()).map_err(LedgerError::from)?;
         let guard_store =
-            crate::ledger::store::open(ledger.path(), Mode::ReadWrite).map_err(LedgerError::from)?;
+            crate::ledger::store::open(ledger.location(), Mode::ReadWrite).map_err(LedgerError::from)?;
         if let Some(t) = cfg.lock_timeout {
             writer.set_lock_timeout(t)?;
             guard_store.set_lock_timeout(t).map_err(LedgerError::from)?;
@@ -170,7 +166,6 @@ impl Node {
             decisions: Mutex::new(decisions_tx),
             persist: Mutex::new(persist_tx),
             decided_cv: Condvar::new(),
-            write_turn: Mutex::new(()),
             signed: AtomicU64::new(0),
             conns: conn::Pools::default(),
             permits: conn::Permits::default(),

@@ -39,7 +39,7 @@ pub struct Decided {
 
 /// The pairs of evidence a ledger holds.
 pub fn evidence_count(r: &dyn Reads) -> StoreResult<u64> {
-    Ok(r.records(EVIDENCE)?.len() as u64)
+    r.record_count(EVIDENCE)
 }
 
 fn evidence_key(f: &VoteFrame) -> Vec<u8> {
@@ -68,7 +68,6 @@ impl Node {
                 }
             }
             let committed = (|| -> StoreResult<()> {
-                let _turn = lock(&self.write_turn);
                 let mut tx = store.write()?;
                 for p in &batch {
                     match p {
@@ -172,14 +171,12 @@ impl Node {
                 for d in &batch {
                     self.cfg.vouched.vouch(&d.entry.content);
                 }
-                let turn = lock(&self.write_turn);
                 let result = ledger.append::<LedgerError>(
                     &signers,
                     &clock(),
                     batch.iter().map(|d| Ok(d.entry.clone())),
                     &mut |_| {},
                 );
-                drop(turn);
                 match result {
                     Ok(a) => {
                         tracing::debug!(decisions = a.count, first_seq = a.first_seq, "recorded");

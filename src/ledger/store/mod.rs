@@ -1,37 +1,46 @@
 //! The storage boundary: everything the ledger keeps, behind traits that know nothing of
-//! SQL. `sqlite` is the one driver today; another engine implements `Store`, `Reads` and
-//! `Writes` and the rest of the ledger does not change. Everything here except entry
+//! SQL. Two drivers implement `Store`, `Reads` and `Writes`: `sqlite` (a file, the
+//! default) and `postgres` (a database a team shares); a `Location` chooses between them
+//! and the rest of the ledger does not know which it has. Everything here except entry
 //! bodies, checkpoint notes and cosignature lines is derived data that verify re-checks.
 //!
 //! Besides the ledger's own tables, a store keeps *records*: small keyed, append-only
 //! values a feature may keep beside the ledger in the same file (a validator's votes, for
 //! instance). A record is written once; a second value for its key is refused.
 
+mod location;
+pub mod postgres;
 pub mod sqlite;
 
+pub use location::{is_postgres_url, redact, Location, PgDefaults};
+
 use super::merkle::Hash;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// What went wrong underneath the ledger: the file, its engine, the disk.
+/// What went wrong underneath the ledger: the file or database, its engine, the disk.
+/// Locations are held as printed (`Location`'s display: no password).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no ledger at {}", .0.display())]
-    Missing(PathBuf),
-    #[error("{} already exists", .0.display())]
-    Exists(PathBuf),
-    #[error("{} is not an echoctl ledger", .0.display())]
-    NotALedger(PathBuf),
-    #[error("the file is not an echoctl ledger (not a SQLite database)")]
-    NotSqlite,
-    #[error("{} has ledger schema version {version}, newer than this echoctl supports ({supported})", .path.display())]
+    #[error("no ledger at {0}")]
+    Missing(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("{0} is not an echoctl ledger")]
+    NotALedger(String),
+    /// The engine does not recognise the file or database at all.
+    #[error("{0} is not an echoctl ledger (not a database this engine reads)")]
+    NotADatabase(String),
+    #[error(
+        "{location} has ledger schema version {version}, newer than this echoctl supports ({supported})"
+    )]
     Newer {
-        path: PathBuf,
+        location: String,
         version: i32,
         supported: i32,
     },
-    #[error("{} is an unfinished echoctl ledger (schema version {version})", .path.display())]
-    Unfinished { path: PathBuf, version: i32 },
+    #[error("{location} is an unfinished echoctl ledger (schema version {version})")]
+    Unfinished { location: String, version: i32 },
     #[error("the database is locked by another process ({0})")]
     Locked(String),
     #[error("the database file is corrupt ({0})")]
@@ -42,6 +51,16 @@ pub enum StoreError {
     DiskFull(String),
     #[error("cannot open the database ({0})")]
     CannotOpen(String),
+    /// The database server cannot be reached, refused us, or went away mid-command (the
+    /// transaction it held is rolled back by the server).
+    #[error("database unavailable ({0})")]
+    Unavailable(String),
+    /// The server refused the login (user, password, or its access rules).
+    #[error("the database server refused the login ({0})")]
+    Auth(String),
+    /// The location itself cannot be used (a malformed URL, a bad TLS setting).
+    #[error("invalid database location: {0}")]
+    BadLocation(String),
     /// A statement that would change or delete stored data (the triggers refuse it).
     #[error("{0}")]
     AppendOnly(String),
@@ -138,8 +157,16 @@ pub trait Reads {
     fn leaves(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &[u8], u64)) -> StoreResult<()>;
     /// The value of a record.
     fn record(&self, space: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
-    /// Every record of `space` in key order.
-    fn records(&self, space: &str) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// How many records `space` holds.
+    fn record_count(&self, space: &str) -> StoreResult<u64>;
+    /// Up to `limit` records of `space` with keys after `after` (from the first without
+    /// it), in key order (bytewise): a space is read page by page, never whole.
+    fn records_after(
+        &self,
+        space: &str,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
 }
 
 /// Writing: one transaction, nothing visible to anyone until `commit`.
@@ -163,14 +190,18 @@ pub trait Writes: Reads {
     fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
-/// An open ledger file.
+/// An open ledger.
 pub trait Store: Reads + Send {
-    fn path(&self) -> &Path;
+    fn location(&self) -> &Location;
     /// A read snapshot: every read through it sees the same state.
     fn read(&self) -> StoreResult<Box<dyn Reads + '_>>;
-    /// The write transaction (one writer at a time; others wait up to the lock timeout).
+    /// The write transaction. **Exclusive**: once it returns, no other writer of this
+    /// ledger, in this process or any other, on this machine or another, holds one until
+    /// this one commits or is dropped (rolled back); a second writer waits for it up to
+    /// the lock timeout and then fails with `Locked`. So the size read inside it is the
+    /// size its entries extend, and no two writers ever claim one seq.
     fn write(&mut self) -> StoreResult<Box<dyn Writes + '_>>;
-    /// Another read-only handle on the same file, for a worker thread.
+    /// Another read-only handle on the same ledger, for a worker thread.
     fn reader(&self, access: Access) -> StoreResult<Box<dyn Reads + Send>>;
     /// How long a write waits for another writer before failing with `Locked`.
     fn set_lock_timeout(&self, timeout: Duration) -> StoreResult<()>;
@@ -192,12 +223,36 @@ pub enum Mode {
     ReadWrite,
 }
 
-/// Creates a new ledger file (the one driver: SQLite).
-pub fn create(path: &Path) -> StoreResult<Box<dyn Store>> {
-    Ok(Box::new(sqlite::Sqlite::create(path)?))
+/// Creates a new, empty ledger at `at`; refuses a location that already holds one.
+pub fn create(at: &Location) -> StoreResult<Box<dyn Store>> {
+    Ok(match at {
+        Location::File(p) => Box::new(sqlite::Sqlite::create(p)?),
+        Location::Postgres { url, defaults } => Box::new(postgres::Postgres::create(at, url, defaults)?),
+    })
 }
 
-/// Opens an existing ledger file.
-pub fn open(path: &Path, mode: Mode) -> StoreResult<Box<dyn Store>> {
-    Ok(Box::new(sqlite::Sqlite::open(path, mode)?))
+/// Opens an existing ledger.
+pub fn open(at: &Location, mode: Mode) -> StoreResult<Box<dyn Store>> {
+    Ok(match at {
+        Location::File(p) => Box::new(sqlite::Sqlite::open(p, mode)?),
+        Location::Postgres { url, defaults } => Box::new(postgres::Postgres::open(at, url, defaults, mode)?),
+    })
+}
+
+/// Whether a ledger (or, for a file, anything at all) is at `at`.
+pub fn exists(at: &Location) -> StoreResult<bool> {
+    match at {
+        Location::File(p) => Ok(p.exists()),
+        Location::Postgres { url, defaults } => postgres::Postgres::exists(at, url, defaults),
+    }
+}
+
+/// Removes what `create` made at `at` and what was written since (a failed `init` or
+/// `import`: a half-made ledger is worse than none). Call it only on a ledger this
+/// process created and no other process has opened.
+pub fn discard(at: &Location) {
+    match at {
+        Location::File(p) => sqlite::Sqlite::discard(p),
+        Location::Postgres { url, defaults } => postgres::Postgres::discard(at, url, defaults),
+    }
 }

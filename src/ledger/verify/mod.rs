@@ -27,7 +27,6 @@ use super::Genesis;
 use crate::sign::VerifierKey;
 use source::Summary;
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
 
 /// What the caller trusts, from outside the file.
 #[derive(Clone, Debug, Default)]
@@ -76,12 +75,12 @@ const BATCH: usize = 1024;
 /// (missing file, not a ledger, locked); a ledger that fails is an `Ok` report with a
 /// failure.
 pub fn verify(
-    path: &Path,
+    at: &store::Location,
     kinds: &Kinds,
     anchors: &Anchors,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Report> {
-    let store = store::open(path, Mode::ReadOnly)?;
+    let store = store::open(at, Mode::ReadOnly)?;
     // One read snapshot for everything but the entries themselves, which the workers
     // read below the size seen here: entries never change once written, and every byte
     // read is hashed into the tree that must match the checkpoints read here.

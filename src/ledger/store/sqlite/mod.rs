@@ -2,15 +2,18 @@
 //! statement the ledger runs. WAL and `synchronous=FULL`: a committed write survives a
 //! crash, and readers never wait for a writer.
 
-use super::{Access, Mode, Reads, Store, StoreError, StoreResult, Writes};
+use super::{Access, Location, Mode, Reads, Store, StoreError, StoreResult, Writes};
 use crate::ledger::merkle::Hash;
 use reads::{delegate_reads, On};
 use rusqlite::{params, Connection, OpenFlags, Statement};
 use schema::{
     check_identity, ensure_rare_kinds_index, migrate, triggers, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4,
 };
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+use turn::{Held, Turn};
 
 /// `PRAGMA application_id` of an echoctl ledger: "ECHO".
 pub const APPLICATION_ID: i32 = 0x4543_484f;
@@ -23,6 +26,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 mod reads;
 mod schema;
+mod turn;
 
 /// Maps an engine error to what it means for the ledger.
 pub(crate) fn map(e: rusqlite::Error) -> StoreError {
@@ -32,7 +36,7 @@ pub(crate) fn map(e: rusqlite::Error) -> StoreError {
             let detail = msg.clone().unwrap_or_else(|| code.to_string());
             match code.code {
                 C::DatabaseBusy | C::DatabaseLocked => StoreError::Locked(detail),
-                C::NotADatabase => StoreError::NotSqlite,
+                C::NotADatabase => StoreError::NotADatabase("the file".into()),
                 C::DatabaseCorrupt => StoreError::Corrupt(detail),
                 C::ConstraintViolation if detail.contains("append-only") => StoreError::AppendOnly(detail),
                 C::ReadOnly => StoreError::ReadOnly(detail),
@@ -86,14 +90,18 @@ fn tune(conn: &Connection) -> StoreResult<()> {
 pub struct Sqlite {
     conn: Connection,
     path: PathBuf,
+    location: Location,
     mode: Mode,
+    turn: Arc<Turn>,
+    /// The lock timeout: how long `write` waits for the turn and then for the file.
+    timeout: Cell<Duration>,
 }
 
 impl Sqlite {
     /// Creates a new ledger file; refuses an existing one.
     pub fn create(path: &Path) -> StoreResult<Self> {
         if path.exists() {
-            return Err(StoreError::Exists(path.to_owned()));
+            return Err(StoreError::Exists(path.display().to_string()));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
@@ -128,14 +136,17 @@ impl Sqlite {
         Ok(Sqlite {
             conn,
             path: path.to_owned(),
+            location: Location::File(path.to_owned()),
             mode: Mode::ReadWrite,
+            turn: Turn::of(path),
+            timeout: Cell::new(BUSY_TIMEOUT),
         })
     }
 
     /// Opens an existing ledger file.
     pub fn open(path: &Path, mode: Mode) -> StoreResult<Self> {
         if !path.is_file() {
-            return Err(StoreError::Missing(path.to_owned()));
+            return Err(StoreError::Missing(path.display().to_string()));
         }
         let conn = match mode {
             Mode::ReadWrite => Connection::open_with_flags(
@@ -157,8 +168,18 @@ impl Sqlite {
         Ok(Sqlite {
             conn,
             path: path.to_owned(),
+            location: Location::File(path.to_owned()),
             mode,
+            turn: Turn::of(path),
+            timeout: Cell::new(BUSY_TIMEOUT),
         })
+    }
+
+    /// Removes a ledger file this process created, with its `-wal` and `-shm` files.
+    pub fn discard(path: &Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }
 
@@ -191,18 +212,26 @@ fn open_query_only(path: &Path) -> StoreResult<Connection> {
 struct Tx<'c> {
     conn: &'c Connection,
     open: bool,
+    /// This process's turn to write the file, held until the transaction ends (declared
+    /// after `open`: it is handed on only after `drop` has rolled back).
+    _turn: Option<Held>,
     entry: Option<Statement<'c>>,
     node: Option<Statement<'c>>,
     amendment: Option<Statement<'c>>,
 }
 
 impl<'c> Tx<'c> {
-    fn begin(conn: &'c Connection, immediate: bool) -> StoreResult<Self> {
-        conn.execute_batch(if immediate { "BEGIN IMMEDIATE" } else { "BEGIN" })
-            .sql()?;
+    fn begin(conn: &'c Connection, turn: Option<Held>) -> StoreResult<Self> {
+        conn.execute_batch(if turn.is_some() {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        })
+        .sql()?;
         Ok(Tx {
             conn,
             open: true,
+            _turn: turn,
             entry: None,
             node: None,
             amendment: None,
@@ -320,19 +349,23 @@ impl Writes for Tx<'_> {
 }
 
 impl Store for Sqlite {
-    fn path(&self) -> &Path {
-        &self.path
+    fn location(&self) -> &Location {
+        &self.location
     }
 
     fn read(&self) -> StoreResult<Box<dyn Reads + '_>> {
-        Ok(Box::new(Tx::begin(&self.conn, false)?))
+        Ok(Box::new(Tx::begin(&self.conn, None)?))
     }
 
     fn write(&mut self) -> StoreResult<Box<dyn Writes + '_>> {
         if self.mode == Mode::ReadOnly {
             return Err(StoreError::ReadOnly("opened read-only".into()));
         }
-        Ok(Box::new(Tx::begin(&self.conn, true)?))
+        let turn = self
+            .turn
+            .take(self.timeout.get())
+            .ok_or_else(|| StoreError::Locked("another writer in this process holds the file".into()))?;
+        Ok(Box::new(Tx::begin(&self.conn, Some(turn))?))
     }
 
     fn reader(&self, access: Access) -> StoreResult<Box<dyn Reads + Send>> {
@@ -348,6 +381,7 @@ impl Store for Sqlite {
     }
 
     fn set_lock_timeout(&self, timeout: Duration) -> StoreResult<()> {
+        self.timeout.set(timeout);
         self.conn.busy_timeout(timeout).sql()
     }
 }

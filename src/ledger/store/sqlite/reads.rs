@@ -299,15 +299,37 @@ impl Reads for On<'_> {
             .sql()
     }
 
-    fn records(&self, space: &str) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn record_count(&self, space: &str) -> StoreResult<u64> {
+        if !has_table(self.0, "records")? {
+            return Ok(0);
+        }
+        self.0
+            .prepare_cached("SELECT COUNT(*) FROM records WHERE space = ?1")
+            .and_then(|mut s| s.query_row([space], |r| r.get(0)))
+            .sql()
+    }
+
+    fn records_after(
+        &self,
+        space: &str,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
         if !has_table(self.0, "records")? {
             return Ok(Vec::new());
         }
+        // Blobs compare bytewise (memcmp) in SQLite; an empty blob is below every key.
         let mut stmt = self
             .0
-            .prepare("SELECT key, value FROM records WHERE space = ?1 ORDER BY key")
+            .prepare_cached(
+                "SELECT key, value FROM records WHERE space = ?1 AND (?2 IS NULL OR key > ?2) \
+                 ORDER BY key LIMIT ?3",
+            )
             .sql()?;
-        let rows = stmt.query_map([space], |r| Ok((r.get(0)?, r.get(1)?))).sql()?;
+        let limit = i64::try_from(limit).unwrap_or(-1);
+        let rows = stmt
+            .query_map(params![space, after, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .sql()?;
         rows.collect::<Result<_, _>>().sql()
     }
 }
@@ -425,8 +447,16 @@ macro_rules! delegate_reads {
             fn record(&self, space: &str, key: &[u8]) -> $crate::ledger::store::StoreResult<Option<Vec<u8>>> {
                 $crate::ledger::store::sqlite::reads::On(&self.$conn).record(space, key)
             }
-            fn records(&self, space: &str) -> $crate::ledger::store::StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
-                $crate::ledger::store::sqlite::reads::On(&self.$conn).records(space)
+            fn record_count(&self, space: &str) -> $crate::ledger::store::StoreResult<u64> {
+                $crate::ledger::store::sqlite::reads::On(&self.$conn).record_count(space)
+            }
+            fn records_after(
+                &self,
+                space: &str,
+                after: Option<&[u8]>,
+                limit: usize,
+            ) -> $crate::ledger::store::StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+                $crate::ledger::store::sqlite::reads::On(&self.$conn).records_after(space, after, limit)
             }
         }
     };

@@ -156,21 +156,21 @@ pub(super) fn check_identity(conn: &Connection, path: &Path) -> StoreResult<i32>
         .pragma_query_value(None, "application_id", |r| r.get(0))
         .sql()?;
     if app != APPLICATION_ID {
-        return Err(StoreError::NotALedger(path.to_owned()));
+        return Err(StoreError::NotALedger(path.display().to_string()));
     }
     let version: i32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .sql()?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Newer {
-            path: path.to_owned(),
+            location: path.display().to_string(),
             version,
             supported: SCHEMA_VERSION,
         });
     }
     if version < 1 {
         return Err(StoreError::Unfinished {
-            path: path.to_owned(),
+            location: path.display().to_string(),
             version,
         });
     }

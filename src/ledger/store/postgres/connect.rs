@@ -1,0 +1,212 @@
+//! From a URL to a connected client: the parameters libpq users expect (sslmode with
+//! `verify-ca` / `verify-full` and `sslrootcert`, `connect_timeout`), the password from the
+//! URL, `PGPASSWORD` or the password file, and TLS through rustls.
+
+use super::tls::{self, Verify};
+use crate::ledger::store::{PgDefaults, StoreError, StoreResult};
+use postgres::config::{Host, SslMode};
+use postgres::{Client, Config};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long connecting may take when the URL does not say (`connect_timeout`, seconds).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A parsed location, ready to connect as often as needed (workers open their own).
+#[derive(Clone)]
+pub struct Target {
+    config: Config,
+    verify: Option<Verify>,
+    /// The redacted URL, for messages.
+    pub shown: String,
+}
+
+/// libpq's sslmode values beyond what the client library parses itself.
+fn take_param(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut found = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| match p.split_once('=') {
+            Some((k, v)) if k == name => {
+                found = Some(v.to_owned());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_owned(), found)
+    } else {
+        (format!("{base}?{}", kept.join("&")), found)
+    }
+}
+
+impl Target {
+    pub fn parse(url: &str, env: &PgDefaults, shown: String) -> StoreResult<Target> {
+        let bad = |why: String| StoreError::BadLocation(format!("{shown}: {why}"));
+        let (url, sslmode) = take_param(url, "sslmode");
+        let (url, rootcert) = take_param(&url, "sslrootcert");
+        let mut config = Config::from_str(&url).map_err(|e| bad(e.to_string()))?;
+        let verify = match sslmode.as_deref() {
+            None | Some("prefer") => {
+                config.ssl_mode(SslMode::Prefer);
+                Some(Verify::Nothing)
+            }
+            Some("disable") => {
+                config.ssl_mode(SslMode::Disable);
+                None
+            }
+            Some("allow") | Some("require") => {
+                config.ssl_mode(SslMode::Require);
+                Some(Verify::Nothing)
+            }
+            Some(mode @ ("verify-ca" | "verify-full")) => {
+                config.ssl_mode(SslMode::Require);
+                let roots = rootcert.map(PathBuf::from).or_else(|| env.root_cert.clone());
+                Some(Verify::Chain {
+                    roots,
+                    hostname: mode == "verify-full",
+                })
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "sslmode {} is not disable, allow, prefer, require, verify-ca or verify-full",
+                    crate::text::quoted(other)
+                )))
+            }
+        };
+        if config.get_hosts().is_empty() {
+            config.host(env.host.as_deref().unwrap_or("localhost"));
+        }
+        if config.get_user().is_none() {
+            config.user(env.user.as_deref().unwrap_or("postgres"));
+        }
+        if config.get_dbname().is_none() {
+            if let Some(db) = &env.dbname {
+                config.dbname(db);
+            }
+        }
+        if config.get_password().is_none() {
+            if let Some(p) = password_from_env(&config, env) {
+                config.password(p);
+            }
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        config.application_name("echoctl");
+        Ok(Target {
+            config,
+            verify,
+            shown,
+        })
+    }
+
+    /// A new connection; every failure is typed (unreachable, refused login, TLS).
+    pub fn connect(&self) -> StoreResult<Client> {
+        let result = match &self.verify {
+            None => self.config.connect(postgres::NoTls),
+            Some(v) => {
+                let tls =
+                    tls::connector(v).map_err(|e| StoreError::BadLocation(format!("{}: {e}", self.shown)))?;
+                self.config.connect(tls)
+            }
+        };
+        result.map_err(|e| super::map(e).at(&self.shown))
+    }
+
+    pub fn dbname(&self) -> String {
+        self.config
+            .get_dbname()
+            .or(self.config.get_user())
+            .unwrap_or("postgres")
+            .to_owned()
+    }
+
+    /// The same server, another database (to create or drop one in tests and tools).
+    pub fn with_dbname(&self, db: &str) -> Target {
+        let mut t = self.clone();
+        t.config.dbname(db);
+        t
+    }
+}
+
+/// `PGPASSWORD`, else the password file (`PGPASSFILE`, else `~/.pgpass`): libpq's rules,
+/// `host:port:database:user:password` with `*` for any and `\` escaping `:` and `\`.
+fn password_from_env(config: &Config, env: &PgDefaults) -> Option<Vec<u8>> {
+    if let Some(p) = &env.password {
+        return Some(p.clone().into_bytes());
+    }
+    let text = std::fs::read_to_string(env.passfile.as_ref()?).ok()?;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(_)) | None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let db = config.get_dbname().unwrap_or_default();
+    let user = config.get_user().unwrap_or_default();
+    pgpass_lookup(&text, &[&host, &port, db, user])
+}
+
+pub(super) fn pgpass_lookup(text: &str, want: &[&str; 4]) -> Option<Vec<u8>> {
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = Vec::new();
+        let mut cur = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => cur.extend(chars.next()),
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        if fields.len() == 5 && fields[..4].iter().zip(want).all(|(f, w)| f == "*" || f == w) {
+            return Some(fields.pop().unwrap_or_default().into_bytes());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_file_follows_libpq_rules() {
+        let file = "# comment\nother:5432:*:u:no\n*:5432:ledger:u:p\\:w\\\\d\n*:*:*:*:any\n";
+        assert_eq!(
+            pgpass_lookup(file, &["db.example", "5432", "ledger", "u"]),
+            Some(b"p:w\\d".to_vec())
+        );
+        assert_eq!(
+            pgpass_lookup(file, &["h", "6000", "x", "y"]),
+            Some(b"any".to_vec())
+        );
+        assert_eq!(pgpass_lookup("h:1:d:u:p\n", &["h", "2", "d", "u"]), None);
+    }
+
+    #[test]
+    fn sslmode_and_sslrootcert_are_taken_out_of_the_url() {
+        let (u, m) = take_param("postgres://h/db?sslmode=verify-full&x=1", "sslmode");
+        assert_eq!(
+            (u.as_str(), m.as_deref()),
+            ("postgres://h/db?x=1", Some("verify-full"))
+        );
+        let (u, m) = take_param("postgres://h/db?sslmode=require", "sslmode");
+        assert_eq!((u.as_str(), m.as_deref()), ("postgres://h/db", Some("require")));
+        assert!(Target::parse(
+            "postgres://h/db?sslmode=sometimes",
+            &PgDefaults::default(),
+            "x".into()
+        )
+        .is_err());
+    }
+}
