@@ -37,6 +37,12 @@ struct InitJson<'a> {
 
 pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
     let clock = s.clock()?;
+    if a.pg_writer_role.is_some() && s.db.file().is_some() {
+        return Err(
+            Failure::usage("--pg-writer-role is for a PostgreSQL ledger: a file has no roles")
+                .hint("pass --db postgres://USER@HOST/DATABASE, or leave --pg-writer-role out"),
+        );
+    }
     if crate::ledger::store::exists(&s.db)? {
         return Err(Failure::usage(format!("{} already exists", s.db))
             .hint("a ledger is never overwritten: choose another path with --db"));
@@ -85,7 +91,22 @@ pub fn init(s: &Settings, a: InitArgs) -> Result<u8> {
         .origin
         .clone()
         .unwrap_or_else(|| signers.primary().name().to_owned());
-    let made = match Ledger::init_with(&s.db, super::registry(), &origin, &signers, &clock, extra) {
+    let made =
+        Ledger::init_with(&s.db, super::registry(), &origin, &signers, &clock, extra).and_then(|made| {
+            match &a.pg_writer_role {
+                // Granted before anyone is told the ledger exists; a refusal removes it again.
+                Some(role) => match crate::ledger::store::grant_writer(&s.db, role) {
+                    Ok(()) => Ok(made),
+                    Err(e) => {
+                        drop(made);
+                        crate::ledger::store::discard(&s.db);
+                        Err(e.into())
+                    }
+                },
+                None => Ok(made),
+            }
+        });
+    let made = match made {
         Ok(m) => m,
         Err(e) => {
             if let Some(path) = &generated {

@@ -20,6 +20,8 @@ mod keys;
 mod ledger;
 mod liveness;
 mod netns;
+mod pg;
+mod pg_support;
 mod proofs;
 mod properties;
 pub mod reader;

@@ -51,8 +51,8 @@ ENVIRONMENT (a flag wins over its variable, a variable over the config file):
 #[derive(Debug, Parser)]
 #[command(name = "echoctl", version, about, max_term_width = 100, after_long_help = AFTER_HELP)]
 pub struct Cli {
-    /// The ledger file [env: ECHOCTL_DB] [default: echo.db].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db].
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Print one JSON document (JSON Lines for streams) on stdout.
     #[arg(long, global = true)]
@@ -131,6 +131,10 @@ pub struct InitArgs {
     /// How many distinct resume keys lift a halt (at least 2).
     #[arg(long, value_name = "K", requires_all = ["emergency_keys", "resume_keys"])]
     pub resume_quorum: Option<usize>,
+    /// PostgreSQL only: also create (if missing) the role ROLE, allowed to append and
+    /// read and nothing else (no UPDATE, DELETE, TRUNCATE or DDL): grant it to CI's login.
+    #[arg(long = "pg-writer-role", value_name = "ROLE")]
+    pub pg_writer_role: Option<String>,
 }
 
 /// Which keys sign: key files and keys in a YubiHSM2.

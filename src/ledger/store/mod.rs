@@ -247,6 +247,19 @@ pub fn exists(at: &Location) -> StoreResult<bool> {
     }
 }
 
+/// Creates the role `role` (if missing) and lets it append and read the ledger at `at`,
+/// and do nothing else. PostgreSQL only: a file has no roles.
+pub fn grant_writer(at: &Location, role: &str) -> StoreResult<()> {
+    match at {
+        Location::File(_) => Err(StoreError::BadLocation(
+            "only a PostgreSQL ledger has roles (--pg-writer-role)".into(),
+        )),
+        Location::Postgres { url, defaults } => {
+            postgres::Postgres::open(at, url, defaults, Mode::ReadWrite)?.grant_writer(role)
+        }
+    }
+}
+
 /// Removes what `create` made at `at` and what was written since (a failed `init` or
 /// `import`: a half-made ledger is worse than none). Call it only on a ledger this
 /// process created and no other process has opened.

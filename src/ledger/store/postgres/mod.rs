@@ -326,7 +326,12 @@ impl Postgres {
     /// UPDATE of the coordinator's size and root; never UPDATE, DELETE or DDL.
     pub fn grant_writer(&self, role: &str) -> StoreResult<()> {
         let quoted = format!("\"{}\"", role.replace('"', "\"\""));
-        self.conn.batch(&schema::writer_grants(&quoted))
+        let literal = format!("'{}'", role.replace('\'', "''"));
+        self.conn.batch(&format!(
+            "BEGIN; DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {literal}) \
+             THEN CREATE ROLE {quoted} NOLOGIN; END IF; END $$; {} COMMIT;",
+            schema::writer_grants(&quoted)
+        ))
     }
 }
 
