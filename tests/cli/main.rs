@@ -21,6 +21,7 @@ mod ledger;
 mod liveness;
 mod netns;
 mod pg;
+mod pg_faults;
 mod pg_support;
 mod proofs;
 mod properties;
