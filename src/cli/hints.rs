@@ -156,6 +156,11 @@ fn ledger(e: &LedgerError) -> Failure {
         L::Malformed { what, .. } => malformed(*what, e),
         L::Mismatch(_) => with(USAGE, e, "pass a checkpoint of this ledger, the older one first"),
         L::Invalid(_) => fail(NO, e, None),
+        L::Diverged(_) => with(
+            NO,
+            e,
+            "the destination is not a copy of this source: nothing was written; copy into a new file or database",
+        ),
         L::Unverified(_) => with(
             NO,
             e,

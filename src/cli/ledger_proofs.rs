@@ -25,7 +25,7 @@ fn read_checkpoint_file(path: &Path) -> Result<Checkpoint> {
 }
 
 #[derive(Serialize)]
-struct FailureJson<'a> {
+pub(super) struct FailureJson<'a> {
     id: Option<&'a str>,
     reason: &'a str,
     seq: u64,
@@ -131,7 +131,7 @@ pub fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
     Ok(if report.valid() { 0 } else { 1 })
 }
 
-fn print_failure(s: &Settings, f: &VerifyFailure) -> Result<()> {
+pub(super) fn print_failure(s: &Settings, f: &VerifyFailure) -> Result<()> {
     let id = f.id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default();
     out(format!(
         "{} at seq {}{id}: {}",

@@ -12,6 +12,7 @@ mod governance;
 mod hints;
 mod key;
 mod ledger;
+mod ledger_copy;
 mod ledger_proofs;
 pub mod output;
 pub mod settings;

@@ -150,6 +150,11 @@ impl Settings {
         Ok(s)
     }
 
+    /// A location named on the command line (a path, or a URL with libpq's defaults).
+    pub fn location(&self, s: &std::ffi::OsStr) -> Location {
+        Location::parse(s).with_defaults(self.pg_defaults())
+    }
+
     /// libpq's variables, for a PostgreSQL ledger.
     fn pg_defaults(&self) -> PgDefaults {
         let home = self.var("HOME").map(PathBuf::from);

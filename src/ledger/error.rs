@@ -104,6 +104,9 @@ pub enum LedgerError {
     /// A negative result: a proof, bundle or checkpoint that does not verify.
     #[error("{0}")]
     Invalid(String),
+    /// A copy's destination that is not a prefix of its source.
+    #[error(transparent)]
+    Diverged(#[from] super::copy::Diverged),
     /// The Reader Edition of a ledger that fails verification.
     #[error("the ledger fails verification: {0}")]
     Unverified(String),

@@ -11,6 +11,7 @@ pub mod canon;
 pub mod checkpoint;
 pub mod claims;
 pub mod constraint;
+pub mod copy;
 pub mod entry;
 pub mod error;
 pub mod ids;

@@ -503,3 +503,87 @@ fn tls_is_used_as_sslmode_asks() {
     let disable = format!("{}{sep}sslmode=disable", pg.db.url);
     pg.env.run(&["--db", &disable, "ledger", "verify"]).ok();
 }
+
+/// `ledger copy` SQLite -> PostgreSQL -> SQLite, as an auditor's round trip.
+#[test]
+fn a_ledger_copies_between_engines_only_what_is_missing_and_refuses_a_diverged_destination() {
+    let lite = TestEnv::new();
+    lite.init();
+    for n in 0..5 {
+        lite.append(&format!("{{\"n\":{n}}}"));
+    }
+    let server = server();
+    let pg = server.as_ref().map(|u| PgDb::new(u));
+    // Without a server, the round trip goes through a second file.
+    let middle = pg
+        .as_ref()
+        .map_or_else(|| lite.path("middle.db").display().to_string(), |p| p.url.clone());
+    let copy = |from: &str, to: &str| lite.run(&["--json", "ledger", "copy", "--from", from, "--to", to]);
+    let v = copy("echo.db", &middle).ok().json();
+    assert_eq!(
+        (v["created"].as_bool(), v["copied"].as_u64(), v["valid"].as_bool()),
+        (Some(true), Some(6), Some(true))
+    );
+    // Again: nothing to copy. After two more appends: only those two.
+    assert_eq!(copy("echo.db", &middle).ok().json()["copied"], 0);
+    lite.append(r#"{"n":5}"#);
+    lite.append(r#"{"n":6}"#);
+    let v = copy("echo.db", &middle).ok().json();
+    assert_eq!(
+        (v["from_size"].as_u64(), v["copied"].as_u64()),
+        (Some(6), Some(2))
+    );
+    // And back into a new file: the same bundle as the original.
+    copy(&middle, "back.db").ok();
+    lite.run(&["ledger", "export", "--out", "a.bundle"]).ok();
+    lite.run(&["--db", "back.db", "ledger", "export", "--out", "b.bundle"])
+        .ok();
+    assert_eq!(
+        std::fs::read(lite.path("a.bundle")).unwrap(),
+        std::fs::read(lite.path("b.bundle")).unwrap()
+    );
+    // A destination with an entry of its own at seq 8 has diverged: refused, untouched.
+    lite.run(&[
+        "--db",
+        "back.db",
+        "ledger",
+        "append",
+        "--kind",
+        "test",
+        "--source",
+        "x",
+        "--content",
+        "{}",
+    ])
+    .ok();
+    lite.append(r#"{"n":7}"#);
+    let before = std::fs::read(lite.path("back.db")).unwrap();
+    let r = lite.run(&["ledger", "copy", "--to", "back.db"]).code(1);
+    assert!(
+        r.stderr.contains("differs from the source at seq 8"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(lite.path("back.db")).unwrap(),
+        before,
+        "nothing written"
+    );
+    // A destination longer than the source, too.
+    let r = lite
+        .run(&["--db", "back.db", "ledger", "copy", "--to", "middle2.db"])
+        .ok();
+    drop(r);
+    lite.append(r#"{"n":8}"#);
+    let r = lite
+        .run(&["--db", "middle2.db", "ledger", "copy", "--to", "echo.db"])
+        .code(1);
+    assert!(
+        r.stderr.contains("differs") || r.stderr.contains("more than"),
+        "{}",
+        r.stderr
+    );
+    // The same location twice is a usage error.
+    lite.run(&["ledger", "copy", "--to", "echo.db"]).code(2);
+}

@@ -51,7 +51,11 @@ fn count(sql: &mut postgres::Client, query: &str) -> i64 {
 /// Entries are 0..n without a gap, one checkpoint per size written.
 fn assert_gapless(sql: &mut postgres::Client, entries: i64) {
     assert_eq!(count(sql, "SELECT count(*) FROM entries"), entries);
-    assert_eq!(count(sql, "SELECT COALESCE(max(seq) + 1, 0) FROM entries"), entries, "no gap");
+    assert_eq!(
+        count(sql, "SELECT COALESCE(max(seq) + 1, 0) FROM entries"),
+        entries,
+        "no gap"
+    );
     assert_eq!(
         count(sql, "SELECT size FROM echo_ledger"),
         entries,
@@ -73,7 +77,10 @@ fn sixteen_writer_processes_append_4000_entries_without_a_gap() {
         let out = w.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            assert!(seqs.insert(line.parse::<u64>().unwrap()), "seq {line} given twice");
+            assert!(
+                seqs.insert(line.parse::<u64>().unwrap()),
+                "seq {line} given twice"
+            );
         }
     }
     assert_eq!(seqs.len(), 4000);
@@ -84,7 +91,10 @@ fn sixteen_writer_processes_append_4000_entries_without_a_gap() {
     // One checkpoint per transaction, and each is checked by verify.
     assert_eq!(count(&mut sql, "SELECT count(*) FROM checkpoints"), 4001);
     let v = pg.run(&["--json", "ledger", "verify"]).ok().json();
-    assert_eq!((v["entries"].as_u64(), v["checkpoints"].as_u64()), (Some(4001), Some(4001)));
+    assert_eq!(
+        (v["entries"].as_u64(), v["checkpoints"].as_u64()),
+        (Some(4001), Some(4001))
+    );
 }
 
 #[test]
@@ -123,12 +133,31 @@ fn writers_killed_mid_transaction_leave_nothing_partial() {
     let mut sql = pg.db.sql();
     let n = count(&mut sql, "SELECT count(*) FROM entries");
     assert_gapless(&mut sql, n);
-    assert!(acknowledged.iter().all(|s| (*s as i64) < n), "every acknowledged entry is there");
+    assert!(
+        acknowledged.iter().all(|s| (*s as i64) < n),
+        "every acknowledged entry is there"
+    );
     // Every stored size has its checkpoint: a write is whole or absent.
-    assert_eq!(count(&mut sql, "SELECT count(*) FROM checkpoints WHERE size = (SELECT max(seq) + 1 FROM entries)"), 1);
+    assert_eq!(
+        count(
+            &mut sql,
+            "SELECT count(*) FROM checkpoints WHERE size = (SELECT max(seq) + 1 FROM entries)"
+        ),
+        1
+    );
     pg.run(&["ledger", "verify"]).ok();
     // The locks died with the writers: the next one is not kept waiting.
-    pg.run(&["ledger", "append", "--kind", "test", "--source", "s", "--content", "{}"]).ok();
+    pg.run(&[
+        "ledger",
+        "append",
+        "--kind",
+        "test",
+        "--source",
+        "s",
+        "--content",
+        "{}",
+    ])
+    .ok();
 }
 
 #[test]
@@ -137,9 +166,20 @@ fn a_writer_that_waits_past_the_lock_timeout_exits_3_and_writes_nothing() {
     let pg = PgEnv::new(&url);
     pg.run(&["init", "--origin", ORIGIN]).ok();
     let mut holder = pg.db.sql();
-    holder.batch_execute("BEGIN; SELECT size FROM echo_ledger FOR UPDATE;").unwrap();
+    holder
+        .batch_execute("BEGIN; SELECT size FROM echo_ledger FOR UPDATE;")
+        .unwrap();
     let r: Run = pg
-        .command(&["ledger", "append", "--kind", "test", "--source", "s", "--content", "{}"])
+        .command(&[
+            "ledger",
+            "append",
+            "--kind",
+            "test",
+            "--source",
+            "s",
+            "--content",
+            "{}",
+        ])
         .env("ECHOCTL_LOCK_TIMEOUT", "0.3")
         .output()
         .unwrap()
@@ -150,7 +190,17 @@ fn a_writer_that_waits_past_the_lock_timeout_exits_3_and_writes_nothing() {
     holder.batch_execute("ROLLBACK").unwrap();
     let mut sql = pg.db.sql();
     assert_gapless(&mut sql, 1);
-    pg.run(&["ledger", "append", "--kind", "test", "--source", "s", "--content", "{}"]).ok();
+    pg.run(&[
+        "ledger",
+        "append",
+        "--kind",
+        "test",
+        "--source",
+        "s",
+        "--content",
+        "{}",
+    ])
+    .ok();
     assert_gapless(&mut sql, 2);
 }
 
@@ -164,7 +214,9 @@ fn private_ledger(server: &PrivateServer) -> String {
 
 #[test]
 fn a_server_restart_under_a_running_command_exits_3_and_a_retry_succeeds() {
-    let Some(server) = PrivateServer::start() else { return };
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
     let url = private_ledger(&server);
     let env = TestEnv::new();
     env.run(&["--db", &url, "init", "--origin", ORIGIN]).ok();
@@ -209,7 +261,11 @@ fn a_server_restart_under_a_running_command_exits_3_and_a_retry_succeeds() {
         let out = w.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(3), "a writer cut off exits 3");
         assert!(String::from_utf8_lossy(&out.stderr).contains("database unavailable"));
-        acknowledged.extend(String::from_utf8_lossy(&out.stdout).lines().map(|l| l.parse::<u64>().unwrap()));
+        acknowledged.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| l.parse::<u64>().unwrap()),
+        );
     }
     let mut sql = crate::pg_support::connect(&url);
     let before = count(&mut sql, "SELECT count(*) FROM entries");
@@ -217,14 +273,17 @@ fn a_server_restart_under_a_running_command_exits_3_and_a_retry_succeeds() {
     assert!(acknowledged.iter().all(|s| (*s as i64) < before));
     assert_gapless(&mut sql, before);
     // Retried, the batch goes in whole.
-    env.run(&["--db", &url, "ledger", "append", "--batch", "batch.jsonl"]).ok();
+    env.run(&["--db", &url, "ledger", "append", "--batch", "batch.jsonl"])
+        .ok();
     assert_gapless(&mut sql, before + 300_000);
     env.run(&["--db", &url, "ledger", "verify"]).ok();
 }
 
 #[test]
 fn a_password_comes_from_the_url_pgpassword_or_pgpass_and_is_never_printed() {
-    let Some(server) = PrivateServer::start() else { return };
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
     let url = private_ledger(&server);
     let env = TestEnv::new();
     env.run(&["--db", &url, "init", "--origin", ORIGIN]).ok();
@@ -240,8 +299,11 @@ fn a_password_comes_from_the_url_pgpassword_or_pgpass_and_is_never_printed() {
     // No password at all.
     env.run(&["--db", &bare, "ledger", "verify"]).code(3);
     // PGPASSWORD.
-    env.run_env(&["--db", &bare, "ledger", "verify"], &[("PGPASSWORD", "owner-secret")])
-        .ok();
+    env.run_env(
+        &["--db", &bare, "ledger", "verify"],
+        &[("PGPASSWORD", "owner-secret")],
+    )
+    .ok();
     // ~/.pgpass (HOME is the test's directory).
     std::fs::write(
         env.path(".pgpass"),
@@ -251,6 +313,20 @@ fn a_password_comes_from_the_url_pgpassword_or_pgpass_and_is_never_printed() {
     env.run(&["--db", &bare, "ledger", "verify"]).ok();
     let r = env.run(&["--json", "--db", &url, "ledger", "verify"]).ok();
     assert!(!r.stdout.contains("owner-secret") && !r.stderr.contains("owner-secret"));
-    let r = env.run(&["--json", "--db", &url, "ledger", "append", "--kind", "test", "--source", "s", "--content", "{}"]).ok();
+    let r = env
+        .run(&[
+            "--json",
+            "--db",
+            &url,
+            "ledger",
+            "append",
+            "--kind",
+            "test",
+            "--source",
+            "s",
+            "--content",
+            "{}",
+        ])
+        .ok();
     assert!(!r.stdout.contains("owner-secret") && !r.stderr.contains("owner-secret"));
 }

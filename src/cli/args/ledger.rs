@@ -122,6 +122,16 @@ pub enum LedgerCommand {
         #[arg(long, value_name = "VKEY")]
         trust_key: Vec<String>,
     },
+    /// Copy a ledger into another, between any two engines (PostgreSQL to a SQLite file and
+    /// back): only what the destination lacks, refusing one that has diverged, then verify it.
+    Copy {
+        /// The source: a file or a postgres:// URL [default: --db].
+        #[arg(long, value_name = "PATH|URL")]
+        from: Option<std::ffi::OsString>,
+        /// The destination: a file or a postgres:// URL (created when missing).
+        #[arg(long, value_name = "PATH|URL")]
+        to: std::ffi::OsString,
+    },
     /// Act as a witness: cosign checkpoints that are consistent with what it saw before.
     #[command(subcommand)]
     Witness(WitnessCommand),
