@@ -20,6 +20,8 @@ pub struct Cluster {
     pub ports: Vec<u16>,
     pub nodes: Vec<Option<Child>>,
     pub keys: Vec<String>,
+    /// Each validator's ledger: n{i}.db, or a PostgreSQL database.
+    pub dbs: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -37,6 +39,11 @@ impl Cluster {
 
     /// A cluster whose keys come from another seed (another set of validators).
     pub fn seeded(seed: &str) -> Self {
+        Self::on(seed, (0..4).map(|i| format!("n{i}.db")).collect())
+    }
+
+    /// A cluster whose validators keep their ledgers at `dbs`.
+    pub fn on(seed: &str, dbs: Vec<String>) -> Self {
         let env = TestEnv {
             seed: seed.into(),
             ..TestEnv::new()
@@ -44,10 +51,9 @@ impl Cluster {
         let mut toml = String::from("cluster = \"test.cluster\"\nepoch = 1\n");
         let mut ports = Vec::new();
         let mut keys = Vec::new();
-        for i in 0..4 {
-            let db = format!("n{i}.db");
+        for (i, db) in dbs.iter().enumerate() {
             let vkey = env
-                .run(&["--db", &db, "init", "--origin", &format!("node{i}.example")])
+                .run(&["--db", db, "init", "--origin", &format!("node{i}.example")])
                 .ok()
                 .stdout
                 .trim()
@@ -65,6 +71,7 @@ impl Cluster {
             ports,
             nodes: (0..4).map(|_| None).collect(),
             keys,
+            dbs,
         }
     }
 
@@ -74,7 +81,7 @@ impl Cluster {
 
     /// Starts validator i with extra arguments and environment.
     pub fn start_with(&mut self, i: usize, extra: &[&str], vars: &[(&str, &str)]) {
-        let db = format!("n{i}.db");
+        let db = self.dbs[i].clone();
         let mut args = vec!["--db", db.as_str(), "bft", "serve", "--timeout-ms", "200"];
         if !extra.contains(&"--validators") {
             args.extend_from_slice(&["--validators", "validators.toml"]);
@@ -152,9 +159,9 @@ impl Cluster {
 
     /// The decision entries of node i's ledger (their `bft` objects).
     pub fn decisions(&self, i: usize) -> Vec<Value> {
-        let db = format!("n{i}.db");
+        let db = &self.dbs[i];
         self.env
-            .run(&["--db", &db, "--json", "ledger", "log", "--kind", "decision"])
+            .run(&["--db", db, "--json", "ledger", "log", "--kind", "decision"])
             .ok()
             .json_lines()
             .into_iter()
@@ -163,8 +170,9 @@ impl Cluster {
     }
 
     pub fn verify(&self, i: usize) -> (i32, Value) {
-        let db = format!("n{i}.db");
-        let r = self.env.run(&["--db", &db, "--json", "ledger", "verify"]);
+        let r = self
+            .env
+            .run(&["--db", &self.dbs[i], "--json", "ledger", "verify"]);
         let v = r.json();
         (r.code, v)
     }

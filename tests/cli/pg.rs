@@ -587,3 +587,31 @@ fn a_ledger_copies_between_engines_only_what_is_missing_and_refuses_a_diverged_d
     // The same location twice is a usage error.
     lite.run(&["ledger", "copy", "--to", "echo.db"]).code(2);
 }
+
+/// Four validators, each with its ledger in a PostgreSQL database: they decide, and each
+/// ledger holds the decision with its certificate and verifies.
+#[test]
+fn validators_with_their_ledgers_in_postgres_decide_and_verify() {
+    let Some(url) = server() else { return };
+    let dbs: Vec<PgDb> = (0..4).map(|_| PgDb::new(&url)).collect();
+    let mut c = crate::bft_net::Cluster::on("test-seed", dbs.iter().map(|d| d.url.clone()).collect());
+    c.start_all();
+    for n in 0..3 {
+        let v = c
+            .propose(&format!("deploy-{n}"), r#"{"text":"deploy"}"#, "20")
+            .ok()
+            .json();
+        assert_eq!(v["decided"], true, "{v}");
+    }
+    for i in 0..4 {
+        assert_eq!(c.wait_decisions(i, 3).len(), 3, "node {i}");
+        let (code, v) = c.verify(i);
+        assert_eq!(code, 0, "node {i}: {v}");
+    }
+    // Restarted, a validator answers from its PostgreSQL ledger.
+    c.kill(2);
+    c.start(2);
+    let again = c.propose("deploy-0", r#"{"text":"other"}"#, "20").ok().json();
+    assert_eq!(again["decided"], true, "{again}");
+    drop(c);
+}
