@@ -29,5 +29,5 @@ pub mod reader;
 mod settings;
 mod tamper;
 mod untrusted_input;
-mod wealth;
+pub mod wealth;
 mod writer;

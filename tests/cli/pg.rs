@@ -102,29 +102,6 @@ fn script(run: &Runner<'_>, dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         None,
     )
     .ok();
-    run(&["key", "generate", "--name", ORIGIN, "--out", "next.key"], None).ok();
-    let next = run(&["key", "show", "--key", "next.key"], None)
-        .ok()
-        .stdout
-        .trim()
-        .to_owned();
-    run(&["key", "rotate", &next, "--reason", "scheduled"], None).ok();
-    run(
-        &[
-            "ledger",
-            "append",
-            "--key",
-            "next.key",
-            "--kind",
-            "test",
-            "--source",
-            "s",
-            "--content",
-            "{}",
-        ],
-        None,
-    )
-    .ok();
     // A witness cosignature, stored with the checkpoint.
     run(
         &["key", "generate", "--name", "witness.example/w", "--out", "w.key"],
@@ -159,7 +136,35 @@ fn script(run: &Runner<'_>, dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     )
     .ok();
     run(&["watchtower", "scan"], None);
+    // A paper trade from a recorded snapshot, every leg in the ledger.
+    std::fs::write(dir.join("snap.json"), crate::wealth::bundle(&[])).unwrap();
+    run(&["wealth", "trade", "--best", "--snapshot", "snap.json"], None).ok();
+    run(&["key", "generate", "--name", ORIGIN, "--out", "next.key"], None).ok();
+    let next = run(&["key", "show", "--key", "next.key"], None)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    run(&["key", "rotate", &next, "--reason", "scheduled"], None).ok();
+    run(
+        &[
+            "ledger",
+            "append",
+            "--key",
+            "next.key",
+            "--kind",
+            "test",
+            "--source",
+            "s",
+            "--content",
+            "{}",
+        ],
+        None,
+    )
+    .ok();
     run(&["ledger", "verify"], None).ok();
+    run(&["ledger", "verify", "--since", "cp"], None).ok();
+    run(&["ledger", "consistency", "--from", "cp"], None).ok();
     run(&["ledger", "export", "--out", "ledger.bundle"], None).ok();
     let mut seen = vec![(
         "bundle".to_owned(),
@@ -173,6 +178,8 @@ fn script(run: &Runner<'_>, dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         ("show", vec!["--json", "ledger", "show", &a]),
         ("keys", vec!["--json", "key", "list"]),
         ("proof", vec!["ledger", "proof", &b]),
+        ("consistency", vec!["ledger", "consistency", "--from", "cp"]),
+        ("trades", vec!["--json", "ledger", "log", "--kind", "trade"]),
     ] {
         seen.push((what.to_owned(), run(&args, None).ok().stdout.into_bytes()));
     }
