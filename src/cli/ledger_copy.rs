@@ -26,8 +26,11 @@ struct CopyJson<'a> {
 }
 
 pub fn copy(s: &Settings, from: Option<&OsStr>, to: &OsStr) -> Result<u8> {
-    let from = from.map_or_else(|| s.db.clone(), |f| s.location(f));
-    let to = s.location(to);
+    let from = match from {
+        Some(f) => s.location(f)?,
+        None => s.db.clone(),
+    };
+    let to = s.location(to)?;
     if from == to {
         return Err(Failure::usage(format!("--from and --to are both {from}"))
             .hint("copy into another file or database"));
@@ -40,8 +43,9 @@ pub fn copy(s: &Settings, from: Option<&OsStr>, to: &OsStr) -> Result<u8> {
     pb.finish_and_clear();
     let done = done?;
     let pb = output::progress(s, 0, "verifying the copy");
+    let dest = crate::ledger::store::open(&to, crate::ledger::store::Mode::ReadOnly)?;
     let report = verify::verify(
-        &to,
+        dest.as_ref(),
         &super::registry(),
         &Anchors::default(),
         &mut |done, total| {

@@ -89,7 +89,9 @@ pub fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
     let kinds = super::registry();
     let report = match &a.bundle {
         Some(path) => open_bundle(path).and_then(|r| Ok(bundle::verify(r, &kinds, &anchors, &mut progress)?)),
-        None => verify::verify(&s.db, &kinds, &anchors, &mut progress).map_err(Failure::from),
+        None => crate::ledger::store::open(&s.db, crate::ledger::store::Mode::ReadOnly)
+            .map_err(Failure::from)
+            .and_then(|store| Ok(verify::verify(store.as_ref(), &kinds, &anchors, &mut progress)?)),
     };
     pb.finish_and_clear();
     let report = report?;

@@ -13,6 +13,7 @@
 //! hsm = "http://127.0.0.1:12345"
 //! hsm_auth_key = 1
 //! lock_timeout = 10              # seconds
+//! connect_timeout = 10           # seconds (PostgreSQL)
 //! color = "auto"                 # auto | always | never
 //! [bft]
 //! validators = "validators.toml"
@@ -47,6 +48,7 @@ struct Config {
     hsm: Option<String>,
     hsm_auth_key: Option<u16>,
     lock_timeout: Option<f64>,
+    connect_timeout: Option<f64>,
     color: Option<String>,
     #[serde(default)]
     bft: BftConfig,
@@ -146,19 +148,20 @@ impl Settings {
                 db => Location::File(s.config_file_path(db).unwrap_or_else(|| "echo.db".into())),
             },
         };
-        s.db = db.with_defaults(s.pg_defaults());
+        s.db = db.with_defaults(s.pg_defaults()?);
         Ok(s)
     }
 
     /// A location named on the command line (a path, or a URL with libpq's defaults).
-    pub fn location(&self, s: &std::ffi::OsStr) -> Location {
-        Location::parse(s).with_defaults(self.pg_defaults())
+    pub fn location(&self, s: &std::ffi::OsStr) -> Result<Location> {
+        Ok(Location::parse(s).with_defaults(self.pg_defaults()?))
     }
 
     /// libpq's variables, for a PostgreSQL ledger.
-    fn pg_defaults(&self) -> PgDefaults {
+    fn pg_defaults(&self) -> Result<PgDefaults> {
         let home = self.var("HOME").map(PathBuf::from);
-        PgDefaults {
+        Ok(PgDefaults {
+            connect_timeout: self.connect_timeout()?,
             host: self.var("PGHOST"),
             user: self.var("PGUSER").or_else(|| self.var("USER")),
             dbname: self.var("PGDATABASE"),
@@ -171,7 +174,7 @@ impl Settings {
                 home.map(|h| h.join(".postgresql/root.crt"))
                     .filter(|p| p.is_file())
             }),
-        }
+        })
     }
 
     /// A variable's value, when set and not empty.
@@ -316,9 +319,23 @@ impl Settings {
 
     /// `ECHOCTL_LOCK_TIMEOUT`, else the config file's `lock_timeout` (seconds).
     pub fn lock_timeout(&self) -> Result<Option<Duration>> {
-        let (text, from) = match (self.var("ECHOCTL_LOCK_TIMEOUT"), self.config.lock_timeout) {
-            (Some(v), _) => (v, "ECHOCTL_LOCK_TIMEOUT"),
-            (None, Some(s)) => (s.to_string(), "lock_timeout in the config file"),
+        self.seconds("ECHOCTL_LOCK_TIMEOUT", self.config.lock_timeout, "lock_timeout")
+    }
+
+    /// `ECHOCTL_CONNECT_TIMEOUT`, else the config file's `connect_timeout` (seconds): how
+    /// long connecting to a database server may take, where its URL does not say.
+    fn connect_timeout(&self) -> Result<Option<Duration>> {
+        self.seconds(
+            "ECHOCTL_CONNECT_TIMEOUT",
+            self.config.connect_timeout,
+            "connect_timeout",
+        )
+    }
+
+    fn seconds(&self, var: &str, config: Option<f64>, key: &str) -> Result<Option<Duration>> {
+        let (text, from) = match (self.var(var), config) {
+            (Some(v), _) => (v, var.to_owned()),
+            (None, Some(s)) => (s.to_string(), format!("{key} in the config file")),
             (None, None) => return Ok(None),
         };
         text.parse::<f64>()

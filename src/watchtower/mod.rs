@@ -82,7 +82,7 @@ pub fn scan(
     open_cases: bool,
 ) -> Result<Scan, LedgerError> {
     let report = verify::verify(
-        ledger.location(),
+        ledger.store(),
         ledger.kinds(),
         &Anchors::default(),
         &mut |_, _| {},

@@ -622,3 +622,33 @@ fn validators_with_their_ledgers_in_postgres_decide_and_verify() {
     assert_eq!(again["decided"], true, "{again}");
     drop(c);
 }
+
+/// A server that accepts the connection and never answers: the connect timeout ends it.
+#[test]
+fn a_silent_server_is_given_up_after_the_connect_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("postgres://u:secret@{}/db", silent.local_addr().unwrap());
+    let env = TestEnv::new();
+    let r: Run = env
+        .command(&["--db", &url, "ledger", "log"])
+        .env("ECHOCTL_CONNECT_TIMEOUT", "0.3")
+        .output()
+        .unwrap()
+        .into();
+    let r = r.code(3);
+    assert!(
+        r.stderr.contains("database unavailable") && r.stderr.contains("timeout"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("secret"), "{}", r.stderr);
+    // A setting that is not a number of seconds is a usage error.
+    let r: Run = env
+        .command(&["--db", &url, "ledger", "log"])
+        .env("ECHOCTL_CONNECT_TIMEOUT", "soon")
+        .output()
+        .unwrap()
+        .into();
+    assert!(r.code(2).stderr.contains("ECHOCTL_CONNECT_TIMEOUT"));
+    drop(silent);
+}

@@ -148,7 +148,7 @@ proptest! {
             total += texts.len() as u64;
         }
         drop(ledger);
-        let report = verify::verify(&Location::from(&db), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(echoctl::ledger::store::open(&Location::from(&db), echoctl::ledger::store::Mode::ReadOnly).unwrap().as_ref(), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         prop_assert!(report.valid(), "{:?}", report.failure);
         prop_assert_eq!(report.entries, total);
 
@@ -160,7 +160,7 @@ proptest! {
         body[i] ^= mask;
         conn.execute("UPDATE entries SET body = ?1 WHERE seq = ?2", rusqlite::params![body, seq]).unwrap();
         drop(conn);
-        let report = verify::verify(&Location::from(&db), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(echoctl::ledger::store::open(&Location::from(&db), echoctl::ledger::store::Mode::ReadOnly).unwrap().as_ref(), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         let failure = report.failure.expect("a flipped byte is always caught");
         prop_assert_eq!(failure.seq, seq, "{}", failure.reason);
     }

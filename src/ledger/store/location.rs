@@ -27,6 +27,8 @@ pub struct PgDefaults {
     pub password: Option<String>,
     pub passfile: Option<PathBuf>,
     pub root_cert: Option<PathBuf>,
+    /// Where the URL has no `connect_timeout`.
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 impl Location {

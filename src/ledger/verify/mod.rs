@@ -22,7 +22,7 @@ use super::keys::KeyHistory;
 use super::kinds::{Checker, Kinds};
 use super::merkle::{Frontier, Hash};
 use super::scan::{self, Feed};
-use super::store::{self, Access, Mode, Reads, StoreError};
+use super::store::{self, Access, Reads, StoreError};
 use super::Genesis;
 use crate::sign::VerifierKey;
 use source::Summary;
@@ -71,22 +71,21 @@ impl Report {
 /// Rows per batch handed to a worker.
 const BATCH: usize = 1024;
 
-/// Verifies the ledger at `path`. Errors are for a verification that could not run
-/// (missing file, not a ledger, locked); a ledger that fails is an `Ok` report with a
-/// failure.
+/// Verifies an open ledger (the caller opens it, read-only where it only verifies).
+/// Errors are for a verification that could not run (a locked or unreachable database);
+/// a ledger that fails is an `Ok` report with a failure.
 pub fn verify(
-    at: &store::Location,
+    store: &dyn store::Store,
     kinds: &Kinds,
     anchors: &Anchors,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Report> {
-    let store = store::open(at, Mode::ReadOnly)?;
     // One read snapshot for everything but the entries themselves, which the workers
     // read below the size seen here: entries never change once written, and every byte
     // read is hashed into the tree that must match the checkpoints read here.
     let snapshot = store.read()?;
     let mut v = Verifier::new(Some(snapshot.as_ref()), kinds, anchors, None)?;
-    let outcome = v.run(store.as_ref(), progress);
+    let outcome = v.run(store, progress);
     // A database that reports corruption fails verification rather than erroring.
     v.report(outcome, LedgerError::is_corruption)
 }

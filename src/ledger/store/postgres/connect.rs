@@ -96,7 +96,14 @@ impl Target {
             }
         }
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
+            config.connect_timeout(env.connect_timeout.unwrap_or(CONNECT_TIMEOUT));
+        }
+        // A server that stops answering mid-command is found within about 25 s of silence
+        // (libpq's default waits two hours), unless the URL sets keepalives itself.
+        if config.get_keepalives_idle() == Duration::from_secs(7200) {
+            config.keepalives_idle(Duration::from_secs(10));
+            config.keepalives_interval(Duration::from_secs(5));
+            config.keepalives_retries(3);
         }
         config.application_name("echoctl");
         Ok(Target {
@@ -106,17 +113,40 @@ impl Target {
         })
     }
 
-    /// A new connection; every failure is typed (unreachable, refused login, TLS).
+    /// A new connection; every failure is typed (unreachable, refused login, TLS). The
+    /// whole of it, TLS and login included, takes at most the connect timeout: the client
+    /// library's own timeout covers only the TCP connect, and a server that accepts and
+    /// then never answers would hold the command forever. Past the deadline the attempt
+    /// is abandoned on its thread, which ends when the socket does.
     pub fn connect(&self) -> StoreResult<Client> {
-        let result = match &self.verify {
-            None => self.config.connect(postgres::NoTls),
+        let tls = match &self.verify {
+            None => None,
             Some(v) => {
-                let tls =
-                    tls::connector(v).map_err(|e| StoreError::BadLocation(format!("{}: {e}", self.shown)))?;
-                self.config.connect(tls)
+                Some(tls::connector(v).map_err(|e| StoreError::BadLocation(format!("{}: {e}", self.shown)))?)
             }
         };
-        result.map_err(|e| super::map(e).at(&self.shown))
+        let config = self.config.clone();
+        let deadline = config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let attempt = move || {
+            let result = match tls {
+                None => config.connect(postgres::NoTls),
+                Some(tls) => config.connect(tls),
+            };
+            let _ = tx.send(result);
+        };
+        std::thread::Builder::new()
+            .name("pg-connect".into())
+            .spawn(attempt)
+            .map_err(|e| StoreError::Unavailable(format!("{}: cannot start a thread: {e}", self.shown)))?;
+        match rx.recv_timeout(deadline) {
+            Ok(result) => result.map_err(|e| super::map(e).at(&self.shown)),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "{}: no answer from the server within {:.1} s (connect timeout)",
+                self.shown,
+                deadline.as_secs_f64()
+            ))),
+        }
     }
 
     pub fn dbname(&self) -> String {
