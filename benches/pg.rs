@@ -13,6 +13,8 @@
 //!   c. `ledger append --batch` of 100,000 entries, both engines;
 //!   d. `ledger verify` of an N-entry ledger, both engines, with peak RSS;
 //!   e. `ledger copy` of the N entries SQLite to PostgreSQL and back.
+//!
+//! `ONLY=ab` (any of the letters, 0 for pgbench) runs only those parts.
 
 use echoctl::clock::Clock;
 use echoctl::ledger::store::Location;
@@ -255,54 +257,67 @@ fn main() {
     let (signers, keyfile) = key(d);
     let kf = keyfile.display().to_string();
 
-    let tps = pgbench(&server, d);
+    let only = std::env::var("ONLY").unwrap_or_else(|_| "0abcde".into());
+    let part = |c: char| only.contains(c);
+    let tps = if part('0') || part('a') {
+        pgbench(&server, d)
+    } else {
+        0.0
+    };
     println!("0. pgbench, 16 clients, lock + 300-byte insert + update: {tps:.0} transactions/s");
 
-    let pg = fresh_db(&server, "echo_bench_writers");
-    let at = Location::parse(pg.as_ref());
-    init(&at, &signers);
-    let (rate, p50, p99) = library_writers(&at, &signers);
-    println!(
+    if part('a') {
+        let pg = fresh_db(&server, "echo_bench_writers");
+        let at = Location::parse(pg.as_ref());
+        init(&at, &signers);
+        let (rate, p50, p99) = library_writers(&at, &signers);
+        println!(
         "a. 16 library writers on PostgreSQL: {rate:.0} appends/s ({:.2}x pgbench), p50 {p50:.1} ms, p99 {p99:.1} ms",
         rate / tps.max(1.0)
     );
-
-    let lite = d.join("loops.db");
-    init(&Location::from(&lite), &signers);
-    let pg_loops = fresh_db(&server, "echo_bench_loops");
-    init(&Location::parse(pg_loops.as_ref()), &signers);
-    for (engine, db) in [
-        ("PostgreSQL", pg_loops.clone()),
-        ("SQLite", lite.display().to_string()),
-    ] {
-        let (rate, p50, p99) = process_loops(&db, d, &keyfile);
-        println!("b. 16 loops of `echoctl ledger append` on {engine}: {rate:.0} appends/s, p50 {p50:.1} ms, p99 {p99:.1} ms");
     }
-
-    let batch = d.join("batch.jsonl");
-    let lines: String = (0..100_000)
+    if part('b') {
+        let lite = d.join("loops.db");
+        init(&Location::from(&lite), &signers);
+        let pg_loops = fresh_db(&server, "echo_bench_loops");
+        init(&Location::parse(pg_loops.as_ref()), &signers);
+        for (engine, db) in [
+            ("PostgreSQL", pg_loops.clone()),
+            ("SQLite", lite.display().to_string()),
+        ] {
+            let (rate, p50, p99) = process_loops(&db, d, &keyfile);
+            println!("b. 16 loops of `echoctl ledger append` on {engine}: {rate:.0} appends/s, p50 {p50:.1} ms, p99 {p99:.1} ms");
+        }
+    }
+    if part('c') {
+        let batch = d.join("batch.jsonl");
+        let lines: String = (0..100_000)
         .map(|i| format!("{{\"kind\":\"observation\",\"source\":\"batch\",\"content\":{{\"text\":\"batch entry {i}\",\"n\":{i}}}}}\n"))
         .collect();
-    std::fs::write(&batch, lines).unwrap();
-    let pg_batch = fresh_db(&server, "echo_bench_batch");
-    init(&Location::parse(pg_batch.as_ref()), &signers);
-    let lite_batch = d.join("batch.db");
-    init(&Location::from(&lite_batch), &signers);
-    for (engine, db) in [
-        ("PostgreSQL", pg_batch.clone()),
-        ("SQLite", lite_batch.display().to_string()),
-    ] {
-        let (secs, rss) = timed(
-            &[
-                "--quiet", "--db", &db, "ledger", "append", "--batch", "-", "--key", &kf,
-            ],
-            d,
-            Some(&batch),
-        );
-        println!(
+        std::fs::write(&batch, lines).unwrap();
+        let pg_batch = fresh_db(&server, "echo_bench_batch");
+        init(&Location::parse(pg_batch.as_ref()), &signers);
+        let lite_batch = d.join("batch.db");
+        init(&Location::from(&lite_batch), &signers);
+        for (engine, db) in [
+            ("PostgreSQL", pg_batch.clone()),
+            ("SQLite", lite_batch.display().to_string()),
+        ] {
+            let (secs, rss) = timed(
+                &[
+                    "--quiet", "--db", &db, "ledger", "append", "--batch", "-", "--key", &kf,
+                ],
+                d,
+                Some(&batch),
+            );
+            println!(
             "c. append --batch of 100,000 on {engine}: {:.0} entries/s ({secs:.2} s, peak RSS {rss:.0} MiB)",
             1e5 / secs
         );
+        }
+    }
+    if !(part('d') || part('e')) {
+        return;
     }
 
     // d and e: an N-entry SQLite ledger through the library, copied to PostgreSQL.

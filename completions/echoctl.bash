@@ -301,6 +301,9 @@ _echoctl() {
             echoctl__subcmd__help__subcmd__ledger,consistency)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__consistency"
                 ;;
+            echoctl__subcmd__help__subcmd__ledger,copy)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__copy"
+                ;;
             echoctl__subcmd__help__subcmd__ledger,export)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__export"
                 ;;
@@ -421,6 +424,9 @@ _echoctl() {
             echoctl__subcmd__ledger,consistency)
                 cmd="echoctl__subcmd__ledger__subcmd__consistency"
                 ;;
+            echoctl__subcmd__ledger,copy)
+                cmd="echoctl__subcmd__ledger__subcmd__copy"
+                ;;
             echoctl__subcmd__ledger,export)
                 cmd="echoctl__subcmd__ledger__subcmd__export"
                 ;;
@@ -459,6 +465,9 @@ _echoctl() {
                 ;;
             echoctl__subcmd__ledger__subcmd__help,consistency)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__consistency"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,copy)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__copy"
                 ;;
             echoctl__subcmd__ledger__subcmd__help,export)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__export"
@@ -2210,7 +2219,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger)
-            opts="append amend verify log show checkpoint proof consistency export import witness reader"
+            opts="append amend verify log show checkpoint proof consistency export import copy witness reader"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2266,6 +2275,20 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger__subcmd__consistency)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2602,7 +2625,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__init)
-            opts="-q -h --origin --key --hsm --emergency-key --resume-key --resume-quorum --db --json --quiet --color --help"
+            opts="-q -h --origin --key --hsm --emergency-key --resume-key --resume-quorum --pg-writer-role --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2629,6 +2652,10 @@ _echoctl() {
                     return 0
                     ;;
                 --resume-quorum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pg-writer-role)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3034,7 +3061,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger)
-            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import witness reader help"
+            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import copy witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3239,6 +3266,36 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__ledger__subcmd__copy)
+            opts="-q -h --from --to --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__ledger__subcmd__export)
             opts="-q -h --out --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3266,7 +3323,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help)
-            opts="append amend verify log show checkpoint proof consistency export import witness reader help"
+            opts="append amend verify log show checkpoint proof consistency export import copy witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3322,6 +3379,20 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help__subcmd__consistency)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

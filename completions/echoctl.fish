@@ -24,7 +24,7 @@ function __fish_echoctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c echoctl -n "__fish_echoctl_needs_command" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_needs_command" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_needs_command" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -49,14 +49,15 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l hsm -d 'The Yub
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l emergency-key -d 'Emergency powers from the start: a key of the emergency role (repeatable; needs --resume-key and --resume-quorum). Later changes need the resume quorum' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l resume-key -d 'A key of the resume quorum (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l resume-quorum -d 'How many distinct resume keys lift a halt (at least 2)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l pg-writer-role -d 'PostgreSQL only: also create (if missing) the role ROLE, allowed to append and read and nothing else (no UPDATE, DELETE, TRUNCATE or DDL): grant it to CI\'s login' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand init" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and not __fish_seen_subcommand_from generate show list import add revoke rotate help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -75,7 +76,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l out -d 'Where to write the key file; never overwritten' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l hsm -d 'Generate the key inside this YubiHSM2 instead (http://HOST:PORT or usb[:SERIAL]). Not read from ECHOCTL_HSM: where a new key lives is always said explicitly' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l key-id -d 'The HSM object id for the new key (1-65535)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -84,7 +85,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -92,7 +93,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -101,7 +102,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l hsm -d 'The YubiHSM2 (http://HOST:PORT or usb[:SERIAL]) [env: ECHOCTL_HSM]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l key-id -d 'The HSM object id for the key (1-65535)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from import" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -112,7 +113,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from add" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -123,7 +124,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from revoke" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -135,7 +136,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from rotate" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -150,26 +151,27 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a signing key: it may sign nothing after this entry'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Rotate: add a new key and revoke an old one in one entry'
 complete -c echoctl -n "__fish_echoctl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "log" -d 'List entries'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note), or store witness cosignatures'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "proof" -d 'Write a receipt for one entry (C2SP tlog-proof), or verify one offline'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import witness reader help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "append" -d 'Append entries: one from --content, or many from --batch in one transaction'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "amend" -d 'Append an amendment to an earlier entry (the entry itself is never changed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "verify" -d 'Verify everything from the stored bytes; exit 1 on any tampering'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "log" -d 'List entries'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "show" -d 'Show one entry, its amendments and its effective state'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "checkpoint" -d 'Print the latest signed checkpoint (C2SP signed note), or store witness cosignatures'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "proof" -d 'Write a receipt for one entry (C2SP tlog-proof), or verify one offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "copy" -d 'Copy a ledger into another, between any two engines (PostgreSQL to a SQLite file and back): only what the destination lacks, refusing one that has diverged, then verify it'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and not __fish_seen_subcommand_from append amend verify log show checkpoint proof consistency export import copy witness reader help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l kind -d 'Entry kind: observation, decision, outcome, constraint or test' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l source -d 'Who or what recorded the entry (default for batch lines without one)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l content -d 'The content: a JSON object, or \'-\' to read it from stdin' -r
@@ -178,7 +180,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l batch -d 'JSON Lines, one entry per line ({"kind","content","source"?,"refs"?}); \'-\' for stdin' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from append" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -195,7 +197,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l source -d 'Who makes the amendment' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from amend" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -209,7 +211,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l witness-quorum -d 'How many trusted witnesses must have cosigned the newest checkpoint (default 1 with --trust-witness)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l policy -d 'A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l bundle -d 'Verify an export bundle instead of the ledger file (\'-\' for stdin)' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -219,14 +221,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l kind -d 'Only entries of this kind' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l since -d 'Only entries after this entry id, or stamped at or after this RFC 3339 time' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l limit -d 'At most this many entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from show" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -236,7 +238,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l add-cosignature -d 'Store the witness cosignature line(s) in FILE (\'-\' for stdin) with the checkpoint; each must verify for it under a --witness-key' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l witness-key -d 'A witness verifier key (type 0x04, \'echoctl key show --witness\') whose cosignatures --add-cosignature accepts (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l size -d 'The checkpoint of this tree size (default: the newest)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -245,7 +247,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l size -d 'Prove against the checkpoint of this tree size (default: the newest)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l out -d 'Write the receipt to FILE instead of stdout' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from proof" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -260,7 +262,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l verify -d 'Verify this consistency proof offline instead' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l trust-key -d 'A log verifier key the checkpoint must be signed by (repeatable)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l policy -d 'A C2SP tlog-policy file: trusted logs, witnesses and the cosignature quorum' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -268,7 +270,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from consistency" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l out -d 'The bundle file (written atomically); \'-\' for stdout' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -276,14 +278,23 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l trust-key -d 'A verifier key the bundle\'s checkpoints must be signed by (repeatable)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -l from -d 'The source: a file or a postgres:// URL [default: --db]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -l to -d 'The destination: a file or a postgres:// URL (created when missing)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from copy" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from witness" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -298,7 +309,7 @@ json\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l out -d 'Write the edition to FILE (atomically) instead of stdout' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l at -d 'Compile the edition as it stood at the checkpoint of this tree size' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l kind -d 'Only entries of this kind (repeatable)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from reader" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -316,10 +327,11 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "copy" -d 'Copy a ledger into another, between any two engines (PostgreSQL to a SQLite file and back): only what the destination lacks, refusing one that has diverged, then verify it'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and not __fish_seen_subcommand_from serve propose vote pending status help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -341,7 +353,7 @@ manual\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l metrics -d 'Serve Prometheus metrics over HTTP on this address' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l timeout-ms -d 'The first round\'s timeout in milliseconds (it grows by half of it per round)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l release-after -d 'Release an undecided subject that no other validator has voted on for this many seconds: its budget is freed and it may be submitted again (docs/PROTOCOL.md §7)' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from serve" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -355,7 +367,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l timeout -d 'How long to wait for the decision, in seconds' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l key -d 'Sign the proposal with this proposer key (a key file, or hsm:ID with --hsm): required by validators whose file lists proposers' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l hsm -d 'The YubiHSM2 holding an hsm:ID key [env: ECHOCTL_HSM]' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -364,7 +376,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from propose" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l reason -d 'Why (kept by the operator\'s shell history, not sent into the ledger)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l node -d 'The operator\'s own node [env: ECHOCTL_BFT_NODE]' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -372,7 +384,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l node -d 'The operator\'s own node [env: ECHOCTL_BFT_NODE]' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -381,7 +393,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from pending" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l validators -d 'The validators file (TOML) [env: ECHOCTL_BFT_VALIDATORS]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l timeout -d 'How long to wait for all the answers, in seconds' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from status" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -394,7 +406,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_sub
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "pending" -d 'Proposals waiting for this operator\'s judgement'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "status" -d 'Validators, whether they answer, rounds in progress and recent decisions'
 complete -c echoctl -n "__fish_echoctl_using_subcommand bft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and not __fish_seen_subcommand_from open list show rule help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -411,14 +423,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -427,7 +439,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from show" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -448,7 +460,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from rule" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -460,7 +472,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a case, the current state of its entries, and its ruling'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "rule" -d 'Decide a case: a ruling and the amendments it orders, in one transaction'
 complete -c echoctl -n "__fish_echoctl_using_subcommand court; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and not __fish_seen_subcommand_from record settle roi help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -482,7 +494,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from record" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -493,14 +505,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from settle" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from roi" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -511,7 +523,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "settle" -d 'Settle a task with the value it actually returned'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "roi" -d 'Cost, expected and actual value, and ROI of every task (or one)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand treasury; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and not __fish_seen_subcommand_from scan help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -527,7 +539,7 @@ critical\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -537,7 +549,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_s
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Verify, find contradictions and constraint violations, record new findings'
 complete -c echoctl -n "__fish_echoctl_using_subcommand watchtower; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and not __fish_seen_subcommand_from record scan trade replay pnl reset-kill-switch help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -564,7 +576,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l rounds -d 'Passes over the books (for --latency fills against later books)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l interval-ms -d 'Pause between rounds' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l out -d 'Where to write the bundle' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from record" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -595,7 +607,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from scan" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -632,7 +644,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -644,14 +656,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from trade" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l snapshot -d 'A snapshot bundle to use (repeatable); the snapshot directory is searched too' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l snapshot-dir -d 'Where snapshots are kept (default: the ledger path + .snapshots)' -r -F
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from pnl" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -662,7 +674,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from reset-kill-switch" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -676,7 +688,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -698,7 +710,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from roles" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -712,7 +724,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from halt" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -725,7 +737,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -735,7 +747,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l as -d 'The signing key: a key file, or hsm:ID' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l hsm -d 'The YubiHSM2 for an hsm:ID key [env: ECHOCTL_HSM]' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from sign" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -749,7 +761,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from break-glass" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -761,14 +773,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l source -d 'Who records the entries' -r
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from status" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -783,7 +795,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_se
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close a break-glass window before its time'
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "status" -d 'What is in force now: halts, open windows with their minutes left, the roles'
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -793,14 +805,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
-complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l db -d 'The ledger file [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from man" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -838,6 +850,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "consistency" -d 'Prove that the ledger extends an earlier checkpoint, or verify such a proof offline'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "export" -d 'Write the whole ledger to one portable bundle file that verifies without SQLite'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "import" -d 'Rebuild a ledger (at --db, which must not exist) from a bundle that verifies'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "copy" -d 'Copy a ledger into another, between any two engines (PostgreSQL to a SQLite file and back): only what the destination lacks, refusing one that has diverged, then verify it'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "witness" -d 'Act as a witness: cosign checkpoints that are consistent with what it saw before'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "reader" -d 'Compile the Reader Edition: the ledger as it stands, amendments applied, with trace links'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from bft" -f -a "serve" -d 'Run a validator: decide proposals with the other validators, record each decision with its certificate in this ledger (--db). Runs until stopped'

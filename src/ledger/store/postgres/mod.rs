@@ -34,6 +34,8 @@ use std::time::Duration;
 /// How long a writer waits for the coordinator row when nothing else is set.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
+const INSERT_CHECKPOINT: &str = "INSERT INTO checkpoints (size, note) VALUES ($1, $2)";
+
 /// Buffered rows are sent once this many bytes are waiting.
 const FLUSH_BYTES: usize = 8 << 20;
 
@@ -116,6 +118,13 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 pub(crate) struct Conn {
     client: RefCell<Client>,
     statements: RefCell<HashMap<String, Statement>>,
+    /// Inside a write transaction, the size committed before it took the lock (known
+    /// once it reads the size before writing anything): rows below it never change, so
+    /// their nodes, leaves and bodies are kept between the transactions of one writer.
+    pub(super) committed: Cell<Option<u64>>,
+    /// The transaction has read nothing of the size and written nothing yet.
+    pub(super) fresh: Cell<bool>,
+    pub(super) cache: RefCell<reads::Cache>,
 }
 
 impl Conn {
@@ -123,7 +132,16 @@ impl Conn {
         Conn {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
+            committed: Cell::new(None),
+            fresh: Cell::new(false),
+            cache: RefCell::default(),
         }
+    }
+
+    /// The write transaction ended: nothing more is known to be committed.
+    fn end_write(&self) {
+        self.committed.set(None);
+        self.fresh.set(false);
     }
 
     fn statement(&self, sql: &str) -> StoreResult<Statement> {
@@ -159,6 +177,11 @@ impl Conn {
         self.client.borrow_mut().batch_execute(sql).pg()
     }
 
+    /// Statements in one round trip, with the rows they return as text.
+    fn simple(&self, sql: &str) -> StoreResult<Vec<postgres::SimpleQueryMessage>> {
+        self.client.borrow_mut().simple_query(sql).pg()
+    }
+
     /// Sends rows already in COPY binary form (`rows` tuples) into `table (columns)`.
     fn copy_in(&self, table_and_columns: &str, rows: &[u8]) -> StoreResult<()> {
         let mut client = self.client.borrow_mut();
@@ -180,6 +203,24 @@ struct CopyRows {
 }
 
 impl CopyRows {
+    /// Each row's fields, as encoded.
+    fn tuples(&self) -> impl Iterator<Item = Vec<&[u8]>> {
+        let b = &self.bytes[..];
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let n = i16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?) as usize;
+            at += 2;
+            let mut fields = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = i32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize;
+                at += 4;
+                fields.push(b.get(at..at + len)?);
+                at += len;
+            }
+            Some(fields)
+        })
+    }
+
     fn row(&mut self, fields: &[&[u8]]) {
         self.bytes.extend_from_slice(&(fields.len() as i16).to_be_bytes());
         for f in fields {
@@ -189,6 +230,36 @@ impl CopyRows {
         self.count += 1;
     }
 }
+
+/// A parameter already in PostgreSQL's binary form (the form COPY binary uses too).
+#[derive(Debug)]
+struct Raw<'a>(&'a [u8]);
+
+impl postgres::types::ToSql for Raw<'_> {
+    fn to_sql(
+        &self,
+        _: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0);
+        Ok(postgres::types::IsNull::No)
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// Up to this many rows of a table go as prepared INSERTs (a round trip each, prepared
+/// before the lock); more go as one COPY (two round trips, however many rows).
+const SMALL: usize = 4;
+
+const INSERT_ENTRY: &str =
+    "INSERT INTO entries (seq, id, kind, ts, leaf, body) VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT_NODE: &str = "INSERT INTO tree_nodes (level, idx, hash) VALUES ($1, $2, $3)";
+const INSERT_AMENDMENT: &str = "INSERT INTO amendments (target_seq, seq) VALUES ($1, $2)";
 
 /// The rows a write transaction has not sent yet.
 #[derive(Default)]
@@ -464,17 +535,27 @@ impl Tx<'_> {
     /// Sends the buffered rows, so that what follows reads them.
     fn flush(&self) -> StoreResult<()> {
         let mut p = self.pending.borrow_mut();
-        if p.entries.count > 0 {
-            self.conn
-                .copy_in("entries (seq, id, kind, ts, leaf, body)", &p.entries.bytes)?;
-        }
-        if p.nodes.count > 0 {
-            self.conn
-                .copy_in("tree_nodes (level, idx, hash)", &p.nodes.bytes)?;
-        }
-        if p.amendments.count > 0 {
-            self.conn
-                .copy_in("amendments (target_seq, seq)", &p.amendments.bytes)?;
+        for (rows, copy, insert) in [
+            (
+                &p.entries,
+                "entries (seq, id, kind, ts, leaf, body)",
+                INSERT_ENTRY,
+            ),
+            (&p.nodes, "tree_nodes (level, idx, hash)", INSERT_NODE),
+            (&p.amendments, "amendments (target_seq, seq)", INSERT_AMENDMENT),
+        ] {
+            match rows.count {
+                0 => {}
+                1..=SMALL => {
+                    for fields in rows.tuples() {
+                        let raw: Vec<Raw<'_>> = fields.into_iter().map(Raw).collect();
+                        let params: Vec<&(dyn ToSql + Sync)> =
+                            raw.iter().map(|r| r as &(dyn ToSql + Sync)).collect();
+                        self.conn.execute(insert, &params)?;
+                    }
+                }
+                _ => self.conn.copy_in(copy, &rows.bytes)?,
+            }
         }
         *p = Pending::default();
         Ok(())
@@ -495,6 +576,7 @@ impl Tx<'_> {
 
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
+        self.conn.end_write();
         if self.open {
             let _ = self.conn.batch("ROLLBACK");
         }
@@ -520,6 +602,7 @@ impl Writes for Tx<'_> {
         leaf: &Hash,
         body: &[u8],
     ) -> StoreResult<()> {
+        self.conn.fresh.set(false);
         let s = bound(seq).to_be_bytes();
         self.pending
             .get_mut()
@@ -531,6 +614,7 @@ impl Writes for Tx<'_> {
     }
 
     fn insert_node(&mut self, level: u32, idx: u64, hash: &Hash) -> StoreResult<()> {
+        self.conn.fresh.set(false);
         let l = (level as i32).to_be_bytes();
         let i = bound(idx).to_be_bytes();
         self.pending.get_mut().nodes.row(&[&l, &i, hash]);
@@ -545,10 +629,7 @@ impl Writes for Tx<'_> {
 
     fn insert_checkpoint(&mut self, size: u64, note: &str) -> StoreResult<()> {
         self.flush()?;
-        self.conn.execute(
-            "INSERT INTO checkpoints (size, note) VALUES ($1, $2)",
-            &[&bound(size), &note],
-        )?;
+        self.conn.execute(INSERT_CHECKPOINT, &[&bound(size), &note])?;
         let newer = self.checkpoint.borrow().as_ref().is_none_or(|(s, _)| size >= *s);
         if newer {
             *self.checkpoint.get_mut() = Some((size, note.to_owned()));
@@ -583,6 +664,8 @@ impl Writes for Tx<'_> {
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         self.flush()?;
+        // The coordinator's update and COMMIT in one round trip (numbers and hex only).
+        let mut sql = String::new();
         if let Some(size) = self.size.get() {
             let root = self
                 .checkpoint
@@ -590,16 +673,21 @@ impl Writes for Tx<'_> {
                 .as_ref()
                 .filter(|(s, _)| *s == size)
                 .and_then(|(_, note)| note_root(note));
-            self.conn.execute(
-                "UPDATE echo_ledger SET size = $1, root = COALESCE($2, root)",
-                &[&bound(size), &root],
-            )?;
+            let root = root.map_or("root".to_owned(), |r| {
+                format!("'\\x{}'::bytea", crate::ledger::entry::hex(&r))
+            });
+            sql.push_str(&format!(
+                "UPDATE echo_ledger SET size = {}, root = {root}; ",
+                bound(size)
+            ));
         }
         if self.unfinished {
-            self.conn
-                .execute("UPDATE echo_ledger SET schema_version = $1", &[&SCHEMA_VERSION])?;
+            sql.push_str(&format!(
+                "UPDATE echo_ledger SET schema_version = {SCHEMA_VERSION}; "
+            ));
         }
-        self.conn.batch("COMMIT")?;
+        sql.push_str("COMMIT");
+        self.conn.batch(&sql)?;
         self.open = false;
         Ok(())
     }
@@ -620,7 +708,21 @@ impl Store for Postgres {
         if self.mode == Mode::ReadOnly {
             return Err(StoreError::ReadOnly("opened read-only".into()));
         }
-        self.conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        // Prepared before the lock is taken: inside it, every statement is one round trip.
+        for sql in
+            reads::WRITE_PATH
+                .iter()
+                .chain(&[INSERT_CHECKPOINT, INSERT_ENTRY, INSERT_NODE, INSERT_AMENDMENT])
+        {
+            self.conn.statement(sql)?;
+        }
+        // lock_timeout 0 would mean "forever": the shortest wait is a millisecond.
+        let ms = self.timeout.get().as_millis().clamp(1, i32::MAX as u128);
+        // BEGIN, the lock timeout and the lock itself in one round trip.
+        let rows = self.conn.simple(&format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {ms}; \
+                 SELECT schema_version FROM echo_ledger FOR UPDATE"
+        ));
         let mut tx = Tx {
             conn: &self.conn,
             open: true,
@@ -629,14 +731,16 @@ impl Store for Postgres {
             checkpoint: RefCell::new(None),
             unfinished: false,
         };
-        // lock_timeout 0 would mean "forever": the shortest wait is a millisecond.
-        let ms = self.timeout.get().as_millis().clamp(1, i32::MAX as u128);
-        self.conn.batch(&format!("SET LOCAL lock_timeout = {ms}"))?;
-        let row = self
-            .conn
-            .opt("SELECT schema_version FROM echo_ledger FOR UPDATE", &[])?
+        // (Constructed first: if the lock is not had, dropping it rolls back.)
+        let version = rows?
+            .into_iter()
+            .find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            })
             .ok_or_else(|| StoreError::NotALedger(self.location.to_string()))?;
-        tx.unfinished = reads::g::<i32>(&row, 0)? == 0;
+        tx.unfinished = version == "0";
+        self.conn.fresh.set(true);
         Ok(Box::new(tx))
     }
 

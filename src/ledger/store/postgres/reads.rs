@@ -8,9 +8,26 @@ use crate::ledger::merkle::Hash;
 use crate::ledger::store::{LogQuery, Reads, RowRef, StoreError, StoreResult};
 use postgres::types::FromSql;
 use postgres::Row;
+use std::collections::HashMap;
 
 /// Rows per page of a scan.
 const PAGE: i64 = 4096;
+
+// The reads a write transaction makes, prepared before it takes the coordinator lock
+// (`WRITE_PATH`): inside the lock each costs one round trip, not two.
+const SIZE: &str = "SELECT COALESCE(MAX(seq) + 1, 0) FROM entries";
+const BODY: &str = "SELECT body FROM entries WHERE seq = $1";
+const LEAF: &str = "SELECT leaf FROM entries WHERE seq = $1";
+const LOCATE: &str = "SELECT seq, kind FROM entries WHERE id = $1";
+const NODE: &str = "SELECT hash FROM tree_nodes WHERE level = $1 AND idx = $2";
+const NEWEST: &str = "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1";
+const RECORD: &str = "SELECT value FROM records WHERE space = $1 AND key = $2";
+const RARE_KIND: &str = "SELECT seq, body FROM entries WHERE kind = $1 AND seq < $2 \
+     AND kind NOT IN ('observation', 'decision', 'outcome', 'constraint', 'test') ORDER BY seq";
+const LEAVES: &str = "SELECT seq, leaf, octet_length(body)::bigint FROM entries \
+     WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3";
+
+pub(super) const WRITE_PATH: [&str; 9] = [SIZE, BODY, LEAF, LOCATE, NODE, NEWEST, RECORD, RARE_KIND, LEAVES];
 
 pub(super) fn g<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> StoreResult<T> {
     r.try_get(i)
@@ -30,54 +47,110 @@ fn raw(r: &Row, i: usize) -> StoreResult<&[u8]> {
     }
 }
 
+/// Immutable rows a writer has read (below the committed size), bounded.
+#[derive(Default)]
+pub(crate) struct Cache {
+    nodes: HashMap<(u32, u64), Hash>,
+    leaves: HashMap<u64, Hash>,
+    bodies: HashMap<u64, Vec<u8>>,
+}
+
+const CACHE_ROWS: usize = 65_536;
+const CACHE_BODIES: usize = 256;
+
+impl Conn {
+    fn below_committed(&self, end: u64) -> bool {
+        self.committed.get().is_some_and(|c| end <= c)
+    }
+}
+
 fn each<T>(rows: &[Row], f: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
 impl Reads for Conn {
     fn size(&self) -> StoreResult<u64> {
-        n(
-            &self.one("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries", &[])?,
-            0,
-        )
+        let size = n(&self.one(SIZE, &[])?, 0)?;
+        if self.fresh.replace(false) {
+            self.committed.set(Some(size));
+        }
+        Ok(size)
     }
 
     fn body(&self, seq: u64) -> StoreResult<Option<Vec<u8>>> {
-        let Some(seq) = int(seq) else { return Ok(None) };
-        self.opt("SELECT body FROM entries WHERE seq = $1", &[&seq])?
-            .map(|r| g(&r, 0))
-            .transpose()
+        let cached = self.below_committed(seq.saturating_add(1));
+        if let Some(b) = cached
+            .then(|| self.cache.borrow().bodies.get(&seq).cloned())
+            .flatten()
+        {
+            return Ok(Some(b));
+        }
+        let Some(at) = int(seq) else { return Ok(None) };
+        let body: Option<Vec<u8>> = self.opt(BODY, &[&at])?.map(|r| g(&r, 0)).transpose()?;
+        if let (true, Some(b)) = (cached, &body) {
+            let mut c = self.cache.borrow_mut();
+            if c.bodies.len() >= CACHE_BODIES {
+                c.bodies.clear();
+            }
+            c.bodies.insert(seq, b.clone());
+        }
+        Ok(body)
     }
 
     fn leaf(&self, seq: u64) -> StoreResult<Option<Hash>> {
-        let Some(seq) = int(seq) else { return Ok(None) };
-        Ok(
-            match self.opt("SELECT leaf FROM entries WHERE seq = $1", &[&seq])? {
-                Some(r) => hash_of(g(&r, 0)?),
-                None => None,
-            },
-        )
+        let cached = self.below_committed(seq.saturating_add(1));
+        if let Some(h) = cached
+            .then(|| self.cache.borrow().leaves.get(&seq).copied())
+            .flatten()
+        {
+            return Ok(Some(h));
+        }
+        let Some(at) = int(seq) else { return Ok(None) };
+        let leaf = match self.opt(LEAF, &[&at])? {
+            Some(r) => hash_of(g(&r, 0)?),
+            None => None,
+        };
+        if let (true, Some(h)) = (cached, leaf) {
+            let mut c = self.cache.borrow_mut();
+            if c.leaves.len() >= CACHE_ROWS {
+                c.leaves.clear();
+            }
+            c.leaves.insert(seq, h);
+        }
+        Ok(leaf)
     }
 
     fn locate(&self, id: &str) -> StoreResult<Option<(u64, String)>> {
-        self.opt("SELECT seq, kind FROM entries WHERE id = $1", &[&id])?
+        self.opt(LOCATE, &[&id])?
             .map(|r| Ok((n(&r, 0)?, g(&r, 1)?)))
             .transpose()
     }
 
     fn node(&self, level: u32, idx: u64) -> StoreResult<Option<Hash>> {
+        let key = (level, idx);
+        let end = (idx.checked_add(1)).and_then(|i| i.checked_mul(1u64.checked_shl(level)?));
+        let cached = end.is_some_and(|e| self.below_committed(e));
+        if let Some(h) = cached
+            .then(|| self.cache.borrow().nodes.get(&key).copied())
+            .flatten()
+        {
+            return Ok(Some(h));
+        }
         let (Some(idx), Ok(level)) = (int(idx), i32::try_from(level)) else {
             return Ok(None);
         };
-        Ok(
-            match self.opt(
-                "SELECT hash FROM tree_nodes WHERE level = $1 AND idx = $2",
-                &[&level, &idx],
-            )? {
-                Some(r) => hash_of(g(&r, 0)?),
-                None => None,
-            },
-        )
+        let node = match self.opt(NODE, &[&level, &idx])? {
+            Some(r) => hash_of(g(&r, 0)?),
+            None => None,
+        };
+        if let (true, Some(h)) = (cached, node) {
+            let mut c = self.cache.borrow_mut();
+            if c.nodes.len() >= CACHE_ROWS {
+                c.nodes.clear();
+            }
+            c.nodes.insert(key, h);
+        }
+        Ok(node)
     }
 
     fn nodes_from(&self, level: u32, idx: u64, limit: usize) -> StoreResult<Vec<(u64, Hash)>> {
@@ -102,10 +175,7 @@ impl Reads for Conn {
                 Some(s) => self.opt("SELECT size, note FROM checkpoints WHERE size = $1", &[&s])?,
                 None => None,
             },
-            None => self.opt(
-                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
-                &[],
-            )?,
+            None => self.opt(NEWEST, &[])?,
         };
         row.map(|r| Ok((n(&r, 0)?, g(&r, 1)?))).transpose()
     }
@@ -178,8 +248,7 @@ impl Reads for Conn {
         let sql = if crate::ledger::kinds::USER_KINDS.contains(&kind) {
             "SELECT seq, body FROM entries WHERE kind = $1 AND seq < $2 ORDER BY seq"
         } else {
-            "SELECT seq, body FROM entries WHERE kind = $1 AND seq < $2 \
-             AND kind NOT IN ('observation', 'decision', 'outcome', 'constraint', 'test') ORDER BY seq"
+            RARE_KIND
         };
         let rows = self.all(sql, &[&kind, &bound(below)])?;
         each(&rows, |r| Ok((n(r, 0)?, g(r, 1)?)))
@@ -256,11 +325,7 @@ impl Reads for Conn {
     fn leaves(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &[u8], u64)) -> StoreResult<()> {
         let (mut from, to) = (bound(from), bound(to));
         while from < to {
-            let rows = self.all(
-                "SELECT seq, leaf, octet_length(body)::bigint FROM entries \
-                 WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3",
-                &[&from, &to, &PAGE],
-            )?;
+            let rows = self.all(LEAVES, &[&from, &to, &PAGE])?;
             for r in &rows {
                 f(n(r, 0)?, raw(r, 1)?, n(r, 2)?);
             }
@@ -273,12 +338,7 @@ impl Reads for Conn {
     }
 
     fn record(&self, space: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.opt(
-            "SELECT value FROM records WHERE space = $1 AND key = $2",
-            &[&space, &key],
-        )?
-        .map(|r| g(&r, 0))
-        .transpose()
+        self.opt(RECORD, &[&space, &key])?.map(|r| g(&r, 0)).transpose()
     }
 
     fn record_count(&self, space: &str) -> StoreResult<u64> {
