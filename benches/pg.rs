@@ -264,7 +264,9 @@ fn main() {
     } else {
         0.0
     };
-    println!("0. pgbench, 16 clients, lock + 300-byte insert + update: {tps:.0} transactions/s");
+    if part('0') || part('a') {
+        println!("0. pgbench, 16 clients, lock + 300-byte insert + update: {tps:.0} transactions/s");
+    }
 
     if part('a') {
         let pg = fresh_db(&server, "echo_bench_writers");
