@@ -66,6 +66,24 @@ impl From<Output> for Run {
     }
 }
 
+/// Runs `cmd` with `input` on its stdin.
+pub fn with_stdin(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn echoctl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait").into()
+}
+
 /// A temporary home with a pinned clock and seed.
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -120,21 +138,7 @@ impl TestEnv {
     }
 
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn echoctl");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-        child.wait_with_output().expect("wait").into()
+        with_stdin(self.command(args), input)
     }
 
     /// `echoctl init` with the test origin; returns the verifier key.

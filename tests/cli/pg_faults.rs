@@ -310,6 +310,11 @@ fn a_password_comes_from_the_url_pgpassword_or_pgpass_and_is_never_printed() {
         format!("127.0.0.1:{}:ledger:owner:owner-secret\n", server.port),
     )
     .unwrap();
+    // Readable by others, it is ignored (as libpq does); private, it is used.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(env.path(".pgpass"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    env.run(&["--db", &bare, "ledger", "verify"]).code(3);
+    std::fs::set_permissions(env.path(".pgpass"), std::fs::Permissions::from_mode(0o600)).unwrap();
     env.run(&["--db", &bare, "ledger", "verify"]).ok();
     let r = env.run(&["--json", "--db", &url, "ledger", "verify"]).ok();
     assert!(!r.stdout.contains("owner-secret") && !r.stderr.contains("owner-secret"));

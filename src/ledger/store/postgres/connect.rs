@@ -171,7 +171,16 @@ fn password_from_env(config: &Config, env: &PgDefaults) -> Option<Vec<u8>> {
     if let Some(p) = &env.password {
         return Some(p.clone().into_bytes());
     }
-    let text = std::fs::read_to_string(env.passfile.as_ref()?).ok()?;
+    // As libpq: a password file that others may read is ignored.
+    let file = env.passfile.as_ref()?;
+    let private = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(file).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+    };
+    if !private {
+        return None;
+    }
+    let text = std::fs::read_to_string(file).ok()?;
     let host = match config.get_hosts().first() {
         Some(Host::Tcp(h)) => h.clone(),
         Some(Host::Unix(_)) | None => "localhost".to_owned(),
