@@ -40,6 +40,9 @@ _echoctl() {
             echoctl,ledger)
                 cmd="echoctl__subcmd__ledger"
                 ;;
+            echoctl,serve)
+                cmd="echoctl__subcmd__serve"
+                ;;
             echoctl,treasury)
                 cmd="echoctl__subcmd__treasury"
                 ;;
@@ -205,6 +208,9 @@ _echoctl() {
             echoctl__subcmd__help,ledger)
                 cmd="echoctl__subcmd__help__subcmd__ledger"
                 ;;
+            echoctl__subcmd__help,serve)
+                cmd="echoctl__subcmd__help__subcmd__serve"
+                ;;
             echoctl__subcmd__help,treasury)
                 cmd="echoctl__subcmd__help__subcmd__treasury"
                 ;;
@@ -321,6 +327,9 @@ _echoctl() {
                 ;;
             echoctl__subcmd__help__subcmd__ledger,show)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__show"
+                ;;
+            echoctl__subcmd__help__subcmd__ledger,tiles)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__tiles"
                 ;;
             echoctl__subcmd__help__subcmd__ledger,verify)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__verify"
@@ -448,6 +457,9 @@ _echoctl() {
             echoctl__subcmd__ledger,show)
                 cmd="echoctl__subcmd__ledger__subcmd__show"
                 ;;
+            echoctl__subcmd__ledger,tiles)
+                cmd="echoctl__subcmd__ledger__subcmd__tiles"
+                ;;
             echoctl__subcmd__ledger,verify)
                 cmd="echoctl__subcmd__ledger__subcmd__verify"
                 ;;
@@ -489,6 +501,9 @@ _echoctl() {
                 ;;
             echoctl__subcmd__ledger__subcmd__help,show)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__show"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,tiles)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__tiles"
                 ;;
             echoctl__subcmd__ledger__subcmd__help,verify)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__verify"
@@ -611,7 +626,7 @@ _echoctl() {
 
     case "${cmd}" in
         echoctl)
-            opts="-q -h -V --db --json --quiet --color --help --version init key ledger bft court treasury watchtower wealth emergency generate help"
+            opts="-q -h -V --db --json --quiet --color --help --version init key ledger bft court treasury watchtower wealth serve emergency generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1757,7 +1772,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help)
-            opts="init key ledger bft court treasury watchtower wealth emergency generate help"
+            opts="init key ledger bft court treasury watchtower wealth serve emergency generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2219,7 +2234,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger)
-            opts="append amend verify log show checkpoint proof consistency export import copy witness reader"
+            opts="append amend verify log show checkpoint proof consistency export import copy tiles witness reader"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2400,6 +2415,20 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__tiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__help__subcmd__ledger__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2431,6 +2460,20 @@ _echoctl() {
         echoctl__subcmd__help__subcmd__ledger__subcmd__witness__subcmd__cosign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3061,7 +3104,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger)
-            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import copy witness reader help"
+            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import copy tiles witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3323,7 +3366,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help)
-            opts="append amend verify log show checkpoint proof consistency export import copy witness reader help"
+            opts="append amend verify log show checkpoint proof consistency export import copy tiles witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3505,6 +3548,20 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__tiles)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3782,8 +3839,34 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__ledger__subcmd__tiles)
+            opts="-q -h --out --no-sync --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__ledger__subcmd__verify)
-            opts="-q -h --trust-key --trust-checkpoint --since --trust-witness --witness-quorum --policy --bundle --db --json --quiet --color --help"
+            opts="-q -h --trust-key --trust-checkpoint --since --trust-witness --witness-quorum --policy --bundle --tiles --url --state --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3814,6 +3897,18 @@ _echoctl() {
                     return 0
                     ;;
                 --bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tiles)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3927,6 +4022,36 @@ _echoctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__serve)
+            opts="-q -h --listen --readers --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --readers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -7,7 +7,8 @@
 //! environment or exits; it returns values and typed errors. `ledger::Ledger` is the only
 //! writer of entries: one SQLite transaction per command, holding its entries and one new
 //! signed checkpoint. Formats are open standards (RFC 8785, RFC 9162, C2SP checkpoints and
-//! signed notes), documented in docs/FORMAT.md.
+//! signed notes), documented in docs/FORMAT.md. `serve` is a second front end beside the
+//! CLI: the ledger over HTTP, on the same read-only view.
 #![forbid(unsafe_code)]
 
 pub mod bft;
@@ -16,6 +17,7 @@ pub mod clock;
 pub mod court;
 pub mod emergency;
 pub mod ledger;
+pub mod serve;
 pub mod sign;
 pub mod text;
 pub mod treasury;

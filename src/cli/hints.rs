@@ -156,6 +156,11 @@ fn ledger(e: &LedgerError) -> Failure {
         L::Malformed { what, .. } => malformed(*what, e),
         L::Mismatch(_) => with(USAGE, e, "pass a checkpoint of this ledger, the older one first"),
         L::Invalid(_) => fail(NO, e, None),
+        L::Diverged(crate::ledger::copy::Diverged::Published { .. } | crate::ledger::copy::Diverged::OtherLog { .. }) => with(
+            NO,
+            e,
+            "nothing was written: it publishes another history (or a longer one); publish to a new directory",
+        ),
         L::Diverged(_) => with(
             NO,
             e,
@@ -205,6 +210,13 @@ fn malformed(what: Document, e: &LedgerError) -> Failure {
                 ENV,
                 e,
                 "remove the witness state file to start over from the next checkpoint",
+            )
+        }
+        Document::VerifierState => {
+            return with(
+                ENV,
+                e,
+                "pass the --state file of this log, or remove it to verify the whole log again",
             )
         }
         Document::Content => r#"content is one JSON object, e.g. --content '{"text":"disk 93% full"}'"#,

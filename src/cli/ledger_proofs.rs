@@ -87,9 +87,29 @@ pub fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
         pb.set_position(done);
     };
     let kinds = super::registry();
-    let report = match &a.bundle {
-        Some(path) => open_bundle(path).and_then(|r| Ok(bundle::verify(r, &kinds, &anchors, &mut progress)?)),
-        None => crate::ledger::store::open(&s.db, crate::ledger::store::Mode::ReadOnly)
+    let mut incremental = anchors.since.is_some();
+    if a.state.is_some() && a.tiles.is_none() && a.url.is_none() {
+        return Err(Failure::usage("--state goes with --tiles or --url")
+            .hint("'ledger verify --since CHECKPOINT' is the incremental mode for a ledger file"));
+    }
+    let source: Option<Box<dyn crate::ledger::tiles::check::Source>> = match (&a.tiles, &a.url) {
+        (Some(dir), _) => Some(Box::new(crate::ledger::tiles::check::Dir(dir.clone()))),
+        (None, Some(url)) => Some(Box::new(super::ledger_tiles::Http::new(url)?)),
+        (None, None) => None,
+    };
+    let report = match (&a.bundle, source) {
+        (Some(path), _) => {
+            open_bundle(path).and_then(|r| Ok(bundle::verify(r, &kinds, &anchors, &mut progress)?))
+        }
+        (None, Some(source)) => super::ledger_tiles::verify(
+            source.as_ref(),
+            &kinds,
+            &anchors,
+            a.state.as_deref(),
+            &mut incremental,
+            &mut progress,
+        ),
+        (None, None) => crate::ledger::store::open(&s.db, crate::ledger::store::Mode::ReadOnly)
             .map_err(Failure::from)
             .and_then(|store| Ok(verify::verify(store.as_ref(), &kinds, &anchors, &mut progress)?)),
     };
@@ -105,7 +125,7 @@ pub fn verify(s: &Settings, a: VerifyArgs) -> Result<u8> {
             checkpoints: report.checkpoints,
             entries: report.entries,
             failure: report.failure.as_ref().map(Into::into),
-            incremental: anchors.since.is_some(),
+            incremental,
             root: b64(&report.root),
             valid: report.valid(),
         })?;

@@ -14,6 +14,7 @@ mod key;
 mod ledger;
 mod ledger_copy;
 mod ledger_proofs;
+mod ledger_tiles;
 pub mod output;
 pub mod settings;
 mod wealth;
@@ -79,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Watchtower(w) => governance::watchtower(&settings, w),
         Command::Wealth(w) => wealth::run(&settings, w),
         Command::Emergency(e) => emergency::run(&settings, e),
+        Command::Serve(a) => ledger_tiles::serve(&settings, a),
         Command::Generate(GenerateCommand::Completions { dir }) => {
             generate::completions(&dir).map(|()| exit::OK)
         }

@@ -17,7 +17,7 @@
 
 use super::amend::Amendment;
 use super::checkpoint::{Checkpoint, MAX_NOTE_BYTES};
-use super::entry::{Entry, MAX_ENTRY_BYTES};
+use super::entry::{Entry, MAX_STORED_ENTRY_BYTES};
 use super::error::{Document, LedgerError, Result};
 use super::kinds::{Kinds, KIND_AMENDMENT};
 use super::scan::{self, Batch, Feed};
@@ -331,7 +331,7 @@ impl<R: BufRead> BundleReader<R> {
         self.hash_line(&line);
         match line.get(..2) {
             Some(b"E ") => {
-                if line.len() - 2 > MAX_ENTRY_BYTES {
+                if line.len() - 2 > MAX_STORED_ENTRY_BYTES {
                     return Err(malformed(at, "an entry is larger than 64 KiB"));
                 }
                 self.seen_entries += 1;

@@ -47,6 +47,10 @@ pub enum Diverged {
     Root { size: u64 },
     #[error("the destination was written while copying (size {now} where {read} was read)")]
     Moved { now: u64, read: u64 },
+    #[error("the directory publishes a checkpoint of size {size} that this ledger does not extend")]
+    Published { size: u64 },
+    #[error("the directory publishes the log {}, not this ledger ({})", crate::text::quoted(.theirs), crate::text::quoted(.ours))]
+    OtherLog { theirs: String, ours: String },
 }
 
 /// Copies what `to` lacks of `from`. `progress(done, total)` counts entries.

@@ -20,6 +20,7 @@ pub enum Document {
     Bundle,
     Policy,
     WitnessState,
+    VerifierState,
     Content,
 }
 
@@ -33,6 +34,7 @@ impl Document {
             Document::Bundle => "bundle",
             Document::Policy => "policy",
             Document::WitnessState => "witness state",
+            Document::VerifierState => "verifier state",
             Document::Content => "content",
         }
     }
@@ -61,7 +63,7 @@ pub enum LedgerError {
     DuplicateRef(String),
     #[error("entry {id} not found in {}", place(.path))]
     NotFound { id: String, path: Option<String> },
-    #[error("the entry would be {0} bytes, above the 64 KiB limit")]
+    #[error("the entry would be {0} bytes, above the limit of 65,535 bytes")]
     TooLarge(usize),
     #[error("nothing to append: no entries were given")]
     Empty,

@@ -71,6 +71,11 @@ impl Frontier {
         self.size
     }
 
+    /// The roots of its perfect subtrees, largest first (the hashes `from_parts` takes).
+    pub fn hashes(&self) -> Vec<Hash> {
+        self.nodes.iter().map(|(_, h)| *h).collect()
+    }
+
     /// Appends a leaf hash; calls `completed(level, index, hash)` for every interior
     /// node this append completes (level ≥ 1), lowest first.
     pub fn push(&mut self, leaf: Hash, completed: impl FnMut(u32, u64, &Hash)) {

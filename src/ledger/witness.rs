@@ -173,26 +173,9 @@ pub fn load_state(path: &Path) -> Result<Option<WitnessState>> {
 /// Writes the state through a temporary file and a rename, so a crash leaves the old
 /// state or the new one, never half of either.
 pub fn save_state(path: &Path, state: &WitnessState) -> Result<()> {
-    let failed = |e: std::io::Error| LedgerError::Io {
-        what: format!("write witness state {}", path.display()),
-        source: e,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(failed)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let json = serde_json::to_vec(state).unwrap_or_default();
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        failed(e)
-    })
+    super::files::write_atomically(path, &json, true)
+        .map_err(LedgerError::io(format!("write witness state {}", path.display())))
 }
 
 /// `note` with the cosignature lines stored for its checkpoint appended.

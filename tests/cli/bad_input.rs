@@ -76,7 +76,7 @@ fn oversized_content_is_refused_not_truncated() {
             "big.json",
         ]),
         2,
-        "64 KiB",
+        "65,535 bytes",
     );
     let huge = format!(r#"{{"text":"{}"}}"#, "x".repeat(2_000_000));
     std::fs::write(env.path("huge.json"), &huge).unwrap();

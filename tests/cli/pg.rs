@@ -170,6 +170,13 @@ fn script(run: &Runner<'_>, dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         "bundle".to_owned(),
         std::fs::read(dir.join("ledger.bundle")).unwrap(),
     )];
+    run(&["ledger", "tiles", "--out", "tiles"], None).ok();
+    let mut tiles = Vec::new();
+    for f in crate::tiles::files(&dir.join("tiles")) {
+        tiles.extend_from_slice(f.as_bytes());
+        tiles.extend(std::fs::read(dir.join("tiles").join(&f)).unwrap());
+    }
+    seen.push(("tiles".to_owned(), tiles));
     for (what, args) in [
         ("reader", vec!["ledger", "reader"]),
         ("reader json", vec!["--json", "ledger", "reader"]),
@@ -651,4 +658,39 @@ fn a_silent_server_is_given_up_after_the_connect_timeout() {
         .into();
     assert!(r.code(2).stderr.contains("ECHOCTL_CONNECT_TIMEOUT"));
     drop(silent);
+}
+
+#[test]
+fn a_ledger_in_postgres_is_served_and_verifies_from_its_url() {
+    let Some(url) = server() else { return };
+    let pg = PgEnv::new(&url);
+    let key = pg
+        .run(&["init", "--origin", "pg.example/served"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let batch: String = (0..300)
+        .map(|i| format!("{{\"kind\":\"test\",\"content\":{{\"i\":{i}}}}}\n"))
+        .collect();
+    pg.run_stdin(&["ledger", "append", "--batch", "-", "--source", "t"], &batch)
+        .ok();
+    let served = crate::serve::Served::spawn(pg.command(&crate::serve::Served::ARGS));
+    let v = pg
+        .run(&[
+            "--json",
+            "ledger",
+            "verify",
+            "--url",
+            &served.url,
+            "--trust-key",
+            &key,
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        (v["valid"].as_bool(), v["entries"].as_u64()),
+        (Some(true), Some(301))
+    );
+    assert_eq!(served.stop(), 0);
 }

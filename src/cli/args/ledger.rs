@@ -132,6 +132,16 @@ pub enum LedgerCommand {
         #[arg(long, value_name = "PATH|URL")]
         to: std::ffi::OsString,
     },
+    /// Write the ledger as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) into DIR,
+    /// for any static web server; a second run writes only what the tree grew.
+    Tiles {
+        /// The directory (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Do not wait for each file to reach the disk before renaming it into place.
+        #[arg(long)]
+        no_sync: bool,
+    },
     /// Act as a witness: cosign checkpoints that are consistent with what it saw before.
     #[command(subcommand)]
     Witness(WitnessCommand),
@@ -343,6 +353,18 @@ pub struct VerifyArgs {
     /// Verify an export bundle instead of the ledger file ('-' for stdin).
     #[arg(long, value_name = "BUNDLE", conflicts_with = "since")]
     pub bundle: Option<PathBuf>,
+    /// Verify a log from its tlog-tiles alone ('ledger tiles' output, or a copy of one).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["since", "bundle", "trust_checkpoint", "url"])]
+    pub tiles: Option<PathBuf>,
+    /// Verify a served log from its tlog-tiles alone ('echoctl serve', or any static host
+    /// of 'ledger tiles' output): the base URL under which /checkpoint is served.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["since", "bundle", "trust_checkpoint"])]
+    pub url: Option<String>,
+    /// With --tiles or --url: the verifier's memory of the log; only what is new since the
+    /// run that wrote it is read, and a log that rewrote history fails (created when
+    /// missing, updated when the log verifies).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -103,6 +103,9 @@ pub enum Command {
     /// limits, every decision and fill in the ledger.
     #[command(subcommand)]
     Wealth(WealthCommand),
+    /// Serve the ledger over HTTP, read-only: C2SP tlog-tiles, entries, receipts,
+    /// consistency proofs and /health (runs until SIGTERM or SIGINT).
+    Serve(ServeArgs),
     /// Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most
     /// 15 minutes, all in the ledger.
     #[command(subcommand)]
@@ -110,6 +113,16 @@ pub enum Command {
     /// Write shell completions or man pages (for packagers).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port, printed on stdout).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Requests answered at once: one read-only database connection each.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub readers: u16,
 }
 
 #[derive(Debug, Args)]

@@ -12,8 +12,12 @@ use serde_json::{Map, Value};
 
 /// The entry format version.
 pub const FORMAT_VERSION: u32 = 1;
-/// The largest canonical entry accepted (tlog-tiles entry bundles allow 64 KiB).
-pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+/// The largest canonical entry written: what a tlog-tiles entry bundle can hold (its
+/// length prefix is a big-endian uint16).
+pub const MAX_ENTRY_BYTES: usize = 65_535;
+/// The largest stored entry a verifier accepts: ledgers written before the limit was
+/// lowered to `MAX_ENTRY_BYTES` may hold entries of exactly 64 KiB (FORMAT.md §2).
+pub const MAX_STORED_ENTRY_BYTES: usize = 64 * 1024;
 /// The longest `source` accepted.
 pub const MAX_SOURCE_BYTES: usize = 1024;
 
@@ -117,7 +121,7 @@ impl Entry {
     /// Parses stored bytes and checks that they are exactly the canonical form of a
     /// well-formed v1 entry. Returns why not, otherwise the entry.
     pub fn parse_canonical(bytes: &[u8]) -> Result<Entry, EntryError> {
-        if bytes.len() > MAX_ENTRY_BYTES {
+        if bytes.len() > MAX_STORED_ENTRY_BYTES {
             return Err(EntryError::TooLarge(bytes.len()));
         }
         let e: Entry = serde_json::from_slice(bytes).map_err(|err| EntryError::Json(err.to_string()))?;

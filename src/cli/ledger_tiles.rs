@@ -1,0 +1,180 @@
+//! `ledger tiles --out DIR`, the tiles side of `ledger verify` (`--tiles DIR` or `--url
+//! URL`, with `--state FILE`), and `serve`: the ledger published as C2SP tlog-tiles, over
+//! HTTP, and checked from them alone.
+
+use super::args::ServeArgs;
+use super::exit::{Failure, Result};
+use super::output::{self, json, out};
+use super::settings::Settings;
+use crate::ledger::kinds::Kinds;
+use crate::ledger::tiles::check::{self, Source, State};
+use crate::ledger::tiles::publish::publish as publish_tiles;
+use crate::ledger::verify::{Anchors, Report};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Serialize)]
+struct TilesJson {
+    out: String,
+    /// The size the directory published before, and publishes now.
+    from: u64,
+    size: u64,
+    written: usize,
+    unchanged: usize,
+    checkpoint: String,
+}
+
+pub fn publish(s: &Settings, dir: &Path, sync: bool) -> Result<u8> {
+    let store = crate::ledger::store::open(&s.db, crate::ledger::store::Mode::ReadOnly)?;
+    let snapshot = store.read()?;
+    let pb = output::progress(s, 0, "writing tiles");
+    let done = publish_tiles(snapshot.as_ref(), dir, sync, &mut |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    });
+    pb.finish_and_clear();
+    let p = done?;
+    if s.json {
+        json(&TilesJson {
+            out: dir.display().to_string(),
+            from: p.from,
+            size: p.size,
+            written: p.written,
+            unchanged: p.unchanged,
+            checkpoint: p.checkpoint,
+        })?;
+    } else {
+        let since = if p.from > 0 {
+            format!(" (it held {})", p.from)
+        } else {
+            String::new()
+        };
+        out(format!(
+            "published {} entries to {}{since}: {} tiles written, {} unchanged",
+            p.size,
+            dir.display(),
+            p.written,
+            p.unchanged
+        ))?;
+    }
+    Ok(0)
+}
+
+/// Verifies the log `source` serves; with `state`, resumes from it and keeps the new
+/// state when the log verifies.
+pub(super) fn verify(
+    source: &dyn Source,
+    kinds: &Kinds,
+    anchors: &Anchors,
+    state: Option<&Path>,
+    incremental: &mut bool,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Report> {
+    let since = match state {
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => Some(State::parse(&bytes).map_err(|e| Failure::from(e).context(path.display()))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(Failure::env(format!("cannot read {}: {e}", path.display()))
+                    .hint("check the path of --state and its permissions"))
+            }
+        },
+        None => None,
+    };
+    *incremental = since.as_ref().is_some_and(|s| s.size > 0);
+    let checked = check::check(source, kinds, anchors, since.as_ref(), progress)?;
+    if let (Some(path), Some(next)) = (state, &checked.state) {
+        let bytes = serde_json::to_vec_pretty(next).unwrap_or_default();
+        crate::ledger::files::write_atomically(path, &bytes, true).map_err(|e| {
+            Failure::env(format!("cannot write {}: {e}", path.display()))
+                .hint("check that the directory exists, that you may write to it, and the free space")
+        })?;
+    }
+    Ok(checked.report)
+}
+
+/// A served log, fetched over HTTP (`ledger verify --url`).
+pub(super) struct Http {
+    base: String,
+    client: reqwest::blocking::Client,
+}
+
+/// The most a served file may hold: a full entry bundle of the largest entries.
+const MAX_FILE: u64 = 256 * (65_535 + 2);
+
+impl Http {
+    pub(super) fn new(url: &str) -> Result<Self> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Failure::usage(format!(
+                "--url {}: not an http:// or https:// URL",
+                crate::text::quoted(url)
+            ))
+            .hint("pass the log's base URL, under which /checkpoint and /tile/... are served"));
+        }
+        let client = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| Failure::env(format!("cannot make an HTTP client: {e}")))?;
+        Ok(Http {
+            base: url.trim_end_matches('/').to_owned(),
+            client,
+        })
+    }
+}
+
+impl Source for Http {
+    fn fetch(&self, path: &str) -> crate::ledger::Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let url = format!("{}/{path}", self.base);
+        let io = |e: std::io::Error| crate::ledger::LedgerError::Io {
+            what: format!("fetch {url}"),
+            source: e,
+        };
+        let r = self
+            .client
+            .get(&url)
+            .send()
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        match r.status() {
+            reqwest::StatusCode::NOT_FOUND => return Ok(None),
+            s if !s.is_success() => {
+                return Err(io(std::io::Error::other(format!("the server answered {s}"))))
+            }
+            _ => {}
+        }
+        let mut body = Vec::new();
+        r.take(MAX_FILE + 1).read_to_end(&mut body).map_err(io)?;
+        if body.len() as u64 > MAX_FILE {
+            return Err(crate::ledger::LedgerError::Invalid(format!(
+                "{url} is larger than any tile can be"
+            )));
+        }
+        Ok(Some(body))
+    }
+}
+
+pub fn serve(s: &Settings, a: ServeArgs) -> Result<u8> {
+    let ledgers = (0..a.readers)
+        .map(|_| crate::ledger::Ledger::open_read_only(&s.db, super::registry()))
+        .collect::<crate::ledger::Result<Vec<_>>>()?;
+    let listener = std::net::TcpListener::bind(&a.listen).map_err(|e| {
+        Failure::env(format!("cannot listen on {}: {e}", a.listen))
+            .hint("choose another --listen address (port 0 picks a free port)")
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Failure::env(format!("cannot listen on {}: {e}", a.listen)))?;
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_max_level(s.log_level()?)
+        .try_init();
+    if s.json {
+        json(&serde_json::json!({ "listen": format!("http://{addr}") }))?;
+    } else {
+        out(format!("serving {} on http://{addr}", s.db))?;
+    }
+    crate::serve::run(ledgers, listener).map_err(|e| Failure::env(e.to_string()))?;
+    Ok(0)
+}
