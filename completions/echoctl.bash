@@ -319,6 +319,9 @@ _echoctl() {
             echoctl__subcmd__help__subcmd__ledger,log)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__log"
                 ;;
+            echoctl__subcmd__help__subcmd__ledger,mirror)
+                cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__mirror"
+                ;;
             echoctl__subcmd__help__subcmd__ledger,proof)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__proof"
                 ;;
@@ -448,6 +451,9 @@ _echoctl() {
             echoctl__subcmd__ledger,log)
                 cmd="echoctl__subcmd__ledger__subcmd__log"
                 ;;
+            echoctl__subcmd__ledger,mirror)
+                cmd="echoctl__subcmd__ledger__subcmd__mirror"
+                ;;
             echoctl__subcmd__ledger,proof)
                 cmd="echoctl__subcmd__ledger__subcmd__proof"
                 ;;
@@ -492,6 +498,9 @@ _echoctl() {
                 ;;
             echoctl__subcmd__ledger__subcmd__help,log)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__log"
+                ;;
+            echoctl__subcmd__ledger__subcmd__help,mirror)
+                cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__mirror"
                 ;;
             echoctl__subcmd__ledger__subcmd__help,proof)
                 cmd="echoctl__subcmd__ledger__subcmd__help__subcmd__proof"
@@ -2234,7 +2243,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger)
-            opts="append amend verify log show checkpoint proof consistency export import copy tiles witness reader"
+            opts="append amend verify log show checkpoint proof consistency export import copy tiles mirror witness reader"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2346,6 +2355,20 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help__subcmd__ledger__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__ledger__subcmd__mirror)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3104,7 +3127,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger)
-            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import copy tiles witness reader help"
+            opts="-q -h --db --json --quiet --color --help append amend verify log show checkpoint proof consistency export import copy tiles mirror witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3366,7 +3389,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help)
-            opts="append amend verify log show checkpoint proof consistency export import copy tiles witness reader help"
+            opts="append amend verify log show checkpoint proof consistency export import copy tiles mirror witness reader help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3492,6 +3515,20 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__help__subcmd__mirror)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3659,6 +3696,40 @@ _echoctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__ledger__subcmd__mirror)
+            opts="-q -h --url --trust-key --policy --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

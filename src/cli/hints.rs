@@ -161,6 +161,11 @@ fn ledger(e: &LedgerError) -> Failure {
             e,
             "nothing was written: it publishes another history (or a longer one); publish to a new directory",
         ),
+        L::Diverged(crate::ledger::copy::Diverged::OtherMirror { .. }) => with(
+            NO,
+            e,
+            "nothing was written: mirror each log into its own --db",
+        ),
         L::Diverged(_) => with(
             NO,
             e,

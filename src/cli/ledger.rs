@@ -157,6 +157,7 @@ pub fn run(s: &Settings, cmd: LedgerCommand) -> Result<u8> {
         LedgerCommand::Witness(c) => ledger_proofs::witness(s, c),
         LedgerCommand::Export { out } => ledger_proofs::export(s, &out),
         LedgerCommand::Import { bundle, trust_key } => ledger_proofs::import(s, &bundle, &trust_key),
+        LedgerCommand::Mirror { url, trust } => super::ledger_tiles::mirror(s, &url, &trust),
         LedgerCommand::Tiles { out, no_sync } => super::ledger_tiles::publish(s, &out, !no_sync),
         LedgerCommand::Copy { from, to } => super::ledger_copy::copy(s, from.as_deref(), &to),
     }

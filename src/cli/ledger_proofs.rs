@@ -221,6 +221,22 @@ fn emit(out: Option<&Path>, text: &str) -> Result<()> {
 
 type Trust = Box<dyn Fn(&Checkpoint) -> std::result::Result<(), String>>;
 
+/// The verifier's anchors from --trust-key and --policy (its logs when no key is given).
+pub(super) fn trust_anchors(t: &TrustArgs) -> Result<Anchors> {
+    let mut anchors = Anchors::default();
+    for k in &t.trust_key {
+        anchors.keys.push(parse_vkey(k)?);
+    }
+    if let Some(path) = &t.policy {
+        let policy = Policy::parse(&read_input(path, "policy file")?)?;
+        if anchors.keys.is_empty() {
+            anchors.keys = policy.logs.clone();
+        }
+        anchors.policy = Some(policy);
+    }
+    Ok(anchors)
+}
+
 /// The offline trust decision for a checkpoint: pinned log keys, or a policy.
 fn trust_from(t: &TrustArgs) -> Result<(Trust, Vec<String>)> {
     let keys = t

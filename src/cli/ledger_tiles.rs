@@ -2,7 +2,7 @@
 //! URL`, with `--state FILE`), and `serve`: the ledger published as C2SP tlog-tiles, over
 //! HTTP, and checked from them alone.
 
-use super::args::ServeArgs;
+use super::args::{ServeArgs, TrustArgs};
 use super::exit::{Failure, Result};
 use super::output::{self, json, out};
 use super::settings::Settings;
@@ -82,7 +82,14 @@ pub(super) fn verify(
         None => None,
     };
     *incremental = since.as_ref().is_some_and(|s| s.size > 0);
-    let checked = check::check(source, kinds, anchors, since.as_ref(), progress)?;
+    let checked = check::check(
+        source,
+        kinds,
+        anchors,
+        since.as_ref(),
+        &mut |_, _| Ok(()),
+        progress,
+    )?;
     if let (Some(path), Some(next)) = (state, &checked.state) {
         let bytes = serde_json::to_vec_pretty(next).unwrap_or_default();
         crate::ledger::files::write_atomically(path, &bytes, true).map_err(|e| {
@@ -177,4 +184,57 @@ pub fn serve(s: &Settings, a: ServeArgs) -> Result<u8> {
     }
     crate::serve::run(ledgers, listener).map_err(|e| Failure::env(e.to_string()))?;
     Ok(0)
+}
+
+#[derive(Serialize)]
+struct MirrorJson<'a> {
+    url: &'a str,
+    db: String,
+    created: bool,
+    from: u64,
+    size: u64,
+    failure: Option<super::ledger_proofs::FailureJson<'a>>,
+    root: String,
+    valid: bool,
+}
+
+pub fn mirror(s: &Settings, url: &str, trust: &TrustArgs) -> Result<u8> {
+    let anchors = super::ledger_proofs::trust_anchors(trust)?;
+    let source = Http::new(url)?;
+    let pb = output::progress(s, 0, "mirroring");
+    let done =
+        crate::ledger::tiles::mirror::mirror(&source, &s.db, &super::registry(), &anchors, &mut |d, t| {
+            pb.set_length(t);
+            pb.set_position(d);
+        });
+    pb.finish_and_clear();
+    let m = done?;
+    if anchors.keys.is_empty() && !s.quiet {
+        eprintln!(
+            "warning: no trust anchor given (--trust-key, --policy): this proves internal consistency only"
+        );
+    }
+    if s.json {
+        json(&MirrorJson {
+            url,
+            db: s.db.to_string(),
+            created: m.created,
+            from: m.from,
+            size: m.size,
+            failure: m.report.failure.as_ref().map(Into::into),
+            root: output::b64(&m.report.root),
+            valid: m.report.valid(),
+        })?;
+    } else if let Some(f) = &m.report.failure {
+        super::ledger_proofs::print_failure(s, f)?;
+        eprintln!("the mirror is left as it was ({} entries)", m.from);
+    } else {
+        out(format!(
+            "mirrored {url} into {}: {} entries ({} new)",
+            s.db,
+            m.size,
+            m.size - m.from
+        ))?;
+    }
+    Ok(if m.report.valid() { 0 } else { 1 })
 }

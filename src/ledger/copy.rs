@@ -51,6 +51,8 @@ pub enum Diverged {
     Published { size: u64 },
     #[error("the directory publishes the log {}, not this ledger ({})", crate::text::quoted(.theirs), crate::text::quoted(.ours))]
     OtherLog { theirs: String, ours: String },
+    #[error("the URL serves the log {}, but this mirror holds {}", crate::text::quoted(.theirs), crate::text::quoted(.ours))]
+    OtherMirror { theirs: String, ours: String },
 }
 
 /// Copies what `to` lacks of `from`. `progress(done, total)` counts entries.

@@ -294,3 +294,135 @@ fn verify_url_of_a_server_that_is_not_there_is_an_environment_error() {
         r.stderr
     );
 }
+
+/// `python3 -m http.server` on a directory: a plain static host of `ledger tiles` output.
+struct Static {
+    child: Child,
+    url: String,
+}
+
+impl Static {
+    fn start(dir: &std::path::Path) -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if TcpStream::connect(url.trim_start_matches("http://")).is_ok() {
+                return Some(Static { child, url });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Static {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn entries(env: &TestEnv, db: &str) -> Vec<Value> {
+    env.run(&["--json", "--db", db, "ledger", "log"])
+        .ok()
+        .json_lines()
+}
+
+#[test]
+fn a_mirror_copies_only_what_is_new_and_refuses_a_log_that_rewrote_history() {
+    let (env, key) = ledger(300);
+    let server = Served::start(&env);
+    let mirror = |url: &str| {
+        env.run(&[
+            "--json",
+            "--db",
+            "mirror.db",
+            "ledger",
+            "mirror",
+            "--url",
+            url,
+            "--trust-key",
+            &key,
+        ])
+    };
+    let v = mirror(&server.url).ok().json();
+    assert_eq!(
+        (v["created"].as_bool(), v["size"].as_u64()),
+        (Some(true), Some(301))
+    );
+    env.append(r#"{"later":1}"#);
+    let v = mirror(&server.url).ok().json();
+    assert_eq!((v["from"].as_u64(), v["size"].as_u64()), (Some(301), Some(302)));
+    assert_eq!(entries(&env, "mirror.db"), entries(&env, "echo.db"));
+    env.run(&["--db", "mirror.db", "ledger", "verify", "--trust-key", &key])
+        .ok();
+    drop(server);
+
+    // The same key and origin, another history, served by a static host.
+    let mut fork = TestEnv::new();
+    fork.seed = env.seed.clone();
+    fork.init();
+    fork.append(r#"{"forked":1}"#);
+    for _ in 0..310 {
+        fork.append_kind("test", "{}").ok();
+    }
+    fork.run(&["ledger", "tiles", "--out", "pub"]).ok();
+    let Some(host) = Static::start(&fork.path("pub")) else {
+        eprintln!("skipped the static-host half: python3 is not installed");
+        return;
+    };
+    let before = std::fs::read(env.path("mirror.db")).unwrap();
+    let r = mirror(&host.url).code(1);
+    let v = r.json();
+    assert!(
+        v["failure"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rewrote history"),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(env.path("mirror.db")).unwrap(), before);
+    // verify --url against the static host: the fork itself is a valid log.
+    env.run(&["ledger", "verify", "--url", &host.url, "--trust-key", &key])
+        .ok();
+
+    // A damaged entry bundle on the host: a new mirror fails and is not created.
+    let bundle = fork.path("pub/tile/entries/000");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    bytes[300] ^= 1;
+    std::fs::write(&bundle, bytes).unwrap();
+    let r = env
+        .run(&[
+            "--json",
+            "--db",
+            "fresh.db",
+            "ledger",
+            "mirror",
+            "--url",
+            &host.url,
+            "--trust-key",
+            &key,
+        ])
+        .code(1);
+    assert_eq!(r.json()["valid"], false);
+    assert!(!env.path("fresh.db").exists());
+    // Another log into this mirror: refused.
+    let mut other = TestEnv::new();
+    other.seed = "other".into();
+    other.run(&["init", "--origin", "other.example/log"]).ok();
+    let served = Served::start(&other);
+    let r = mirror(&served.url).code(1);
+    assert!(r.stderr.contains("but this mirror holds"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: nothing was written"), "{}", r.stderr);
+}

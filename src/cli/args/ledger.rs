@@ -142,6 +142,15 @@ pub enum LedgerCommand {
         #[arg(long)]
         no_sync: bool,
     },
+    /// Keep a verified local copy (--db) of a log served as tlog-tiles: only what is new,
+    /// committed only when the whole log verifies; a log that rewrote history is refused.
+    Mirror {
+        /// The log's base URL (under which /checkpoint is served).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
     /// Act as a witness: cosign checkpoints that are consistent with what it saw before.
     #[command(subcommand)]
     Witness(WitnessCommand),

@@ -77,6 +77,11 @@ impl State {
     }
 }
 
+/// Receives each entry (seq, canonical bytes) as the walk reads it, before the walk has
+/// finished: `ledger mirror` writes them into an open transaction it commits only when
+/// the whole walk passed. An error stops the walk.
+pub type Sink<'a> = dyn FnMut(u64, &[u8]) -> Result<()> + 'a;
+
 /// The outcome: the report `ledger verify` prints, and the state to keep when it passed.
 pub struct Checked {
     pub report: Report,
@@ -225,6 +230,7 @@ pub fn check(
     kinds: &Kinds,
     anchors: &Anchors,
     since: Option<&State>,
+    sink: &mut Sink<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Checked> {
     let note = src
@@ -250,7 +256,7 @@ pub fn check(
         tail: Vec::new(),
     };
     match since.filter(|s| s.size > 0) {
-        None => full(walk, kinds, anchors, cp, note, progress),
+        None => full(walk, kinds, anchors, cp, note, sink, progress),
         Some(s) => {
             if s.origin != cp.origin {
                 return Err(LedgerError::malformed(
@@ -279,7 +285,7 @@ pub fn check(
                 }))
                 .collect::<Result<_>>()?;
             walk.prev_full = unhex(&s.prev).ok_or_else(bad_state)?;
-            resume(walk, anchors, s, cp, progress)
+            resume(walk, anchors, s, cp, sink, progress)
         }
     }
 }
@@ -309,6 +315,7 @@ fn full(
     anchors: &Anchors,
     cp: Checkpoint,
     note: String,
+    sink: &mut Sink<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Checked> {
     if cp.size == 0 {
@@ -356,6 +363,7 @@ fn full(
                 .enumerate()
             {
                 push(index * WIDTH + i as u64, e);
+                sink(index * WIDTH + i as u64, e)?;
             }
             index += 1;
             Ok(true)
@@ -399,6 +407,7 @@ fn resume(
     anchors: &Anchors,
     s: &State,
     cp: Checkpoint,
+    sink: &mut Sink<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Checked> {
     let from = walk.full.size();
@@ -449,6 +458,7 @@ fn resume(
             if e.prev != prev {
                 return fail(seq, "its prev is not the leaf hash of the entry before it".into());
             }
+            sink(seq, bytes)?;
             prev = *leaf;
             seq += 1;
         }

@@ -2,9 +2,11 @@
 //! `tile/<L>/<N>[.p/<W>]` (256 hashes of tree level 8·L each) and entry bundles
 //! `tile/entries/<N>[.p/<W>]` (the canonical entries, each behind a big-endian uint16
 //! length). The layout (`TileRef`), the tiles of a tree, and reading a tile's bytes from a
-//! store; writing a directory is `publish`, verifying one is `check`.
+//! store; writing a directory is `publish`, verifying one is `check`, copying one into a
+//! local ledger is `mirror`.
 
 pub mod check;
+pub mod mirror;
 pub mod publish;
 
 use super::entry::MAX_ENTRY_BYTES;
