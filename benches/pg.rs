@@ -79,7 +79,14 @@ fn entry(i: u64) -> NewEntry {
 }
 
 fn init(at: &Location, signers: &Signers) {
-    Ledger::init(at, echoctl::cli::registry(), ORIGIN, signers, &Clock::system()).expect("init");
+    Ledger::init(
+        at,
+        echoctl::features::registry(),
+        ORIGIN,
+        signers,
+        &Clock::system(),
+    )
+    .expect("init");
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -140,7 +147,7 @@ fn library_writers(at: &Location, signers: &Signers) -> (f64, f64, f64) {
             let signers = Signers::one(KeyFile::from_seed(ORIGIN, [9; 32]).unwrap());
             let start = Arc::clone(&start);
             std::thread::spawn(move || {
-                let mut ledger = Ledger::open(&at, echoctl::cli::registry()).unwrap();
+                let mut ledger = Ledger::open(&at, echoctl::features::registry()).unwrap();
                 ledger.set_lock_timeout(Duration::from_secs(60)).unwrap();
                 start.wait();
                 let t0 = Instant::now();
@@ -326,7 +333,7 @@ fn main() {
     let big = d.join("big.db");
     let big_at = Location::from(&big);
     init(&big_at, &signers);
-    let mut ledger = Ledger::open(&big_at, echoctl::cli::registry()).unwrap();
+    let mut ledger = Ledger::open(&big_at, echoctl::features::registry()).unwrap();
     let mut done = 1;
     while done < n {
         let chunk = (n - done).min(250_000);

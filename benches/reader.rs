@@ -39,7 +39,7 @@ fn main() {
     let t = Instant::now();
     let mut ledger = Ledger::init(
         &Location::from(&db),
-        echoctl::cli::registry(),
+        echoctl::features::registry(),
         "bench.example/reader",
         &key,
         &clock,

@@ -43,6 +43,9 @@ _echoctl() {
             echoctl,serve)
                 cmd="echoctl__subcmd__serve"
                 ;;
+            echoctl,token)
+                cmd="echoctl__subcmd__token"
+                ;;
             echoctl,treasury)
                 cmd="echoctl__subcmd__treasury"
                 ;;
@@ -211,6 +214,9 @@ _echoctl() {
             echoctl__subcmd__help,serve)
                 cmd="echoctl__subcmd__help__subcmd__serve"
                 ;;
+            echoctl__subcmd__help,token)
+                cmd="echoctl__subcmd__help__subcmd__token"
+                ;;
             echoctl__subcmd__help,treasury)
                 cmd="echoctl__subcmd__help__subcmd__treasury"
                 ;;
@@ -345,6 +351,15 @@ _echoctl() {
                 ;;
             echoctl__subcmd__help__subcmd__ledger__subcmd__witness,cosign)
                 cmd="echoctl__subcmd__help__subcmd__ledger__subcmd__witness__subcmd__cosign"
+                ;;
+            echoctl__subcmd__help__subcmd__token,add)
+                cmd="echoctl__subcmd__help__subcmd__token__subcmd__add"
+                ;;
+            echoctl__subcmd__help__subcmd__token,list)
+                cmd="echoctl__subcmd__help__subcmd__token__subcmd__list"
+                ;;
+            echoctl__subcmd__help__subcmd__token,remove)
+                cmd="echoctl__subcmd__help__subcmd__token__subcmd__remove"
                 ;;
             echoctl__subcmd__help__subcmd__treasury,record)
                 cmd="echoctl__subcmd__help__subcmd__treasury__subcmd__record"
@@ -550,6 +565,30 @@ _echoctl() {
             echoctl__subcmd__ledger__subcmd__witness__subcmd__help,help)
                 cmd="echoctl__subcmd__ledger__subcmd__witness__subcmd__help__subcmd__help"
                 ;;
+            echoctl__subcmd__token,add)
+                cmd="echoctl__subcmd__token__subcmd__add"
+                ;;
+            echoctl__subcmd__token,help)
+                cmd="echoctl__subcmd__token__subcmd__help"
+                ;;
+            echoctl__subcmd__token,list)
+                cmd="echoctl__subcmd__token__subcmd__list"
+                ;;
+            echoctl__subcmd__token,remove)
+                cmd="echoctl__subcmd__token__subcmd__remove"
+                ;;
+            echoctl__subcmd__token__subcmd__help,add)
+                cmd="echoctl__subcmd__token__subcmd__help__subcmd__add"
+                ;;
+            echoctl__subcmd__token__subcmd__help,help)
+                cmd="echoctl__subcmd__token__subcmd__help__subcmd__help"
+                ;;
+            echoctl__subcmd__token__subcmd__help,list)
+                cmd="echoctl__subcmd__token__subcmd__help__subcmd__list"
+                ;;
+            echoctl__subcmd__token__subcmd__help,remove)
+                cmd="echoctl__subcmd__token__subcmd__help__subcmd__remove"
+                ;;
             echoctl__subcmd__treasury,help)
                 cmd="echoctl__subcmd__treasury__subcmd__help"
                 ;;
@@ -635,7 +674,7 @@ _echoctl() {
 
     case "${cmd}" in
         echoctl)
-            opts="-q -h -V --db --json --quiet --color --help --version init key ledger bft court treasury watchtower wealth serve emergency generate help"
+            opts="-q -h -V --db --json --quiet --color --help --version init key ledger bft court treasury watchtower wealth serve token emergency generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1781,7 +1820,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help)
-            opts="init key ledger bft court treasury watchtower wealth serve emergency generate help"
+            opts="init key ledger bft court treasury watchtower wealth serve token emergency generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2497,6 +2536,62 @@ _echoctl() {
         echoctl__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__token)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__token__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__token__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__token__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4101,7 +4196,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__serve)
-            opts="-q -h --listen --readers --db --json --quiet --color --help"
+            opts="-q -h --listen --readers --tokens --key --hsm --rate --batch-max --batch-age-ms --max-connections --timeout --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4112,6 +4207,212 @@ _echoctl() {
                     return 0
                     ;;
                 --readers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-age-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token)
+            opts="-q -h --db --json --quiet --color --help add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__add)
+            opts="-q -h --tokens --kind --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__list)
+            opts="-q -h --tokens --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__token__subcmd__remove)
+            opts="-q -h --tokens --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tokens)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

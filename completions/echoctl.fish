@@ -40,7 +40,8 @@ complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "court" -d 'Open cas
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
-complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "serve" -d 'Serve the ledger over HTTP, read-only: C2SP tlog-tiles, entries, receipts, consistency proofs and /health (runs until SIGTERM or SIGINT)'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "serve" -d 'Serve the ledger over HTTP: C2SP tlog-tiles, entries, receipts, consistency proofs, /health, /metrics and /openapi.json; with --tokens also POST /entries (runs until SIGTERM or SIGINT)'
+complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "token" -d 'Bearer tokens for \'echoctl serve --tokens\': add, list, remove'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "emergency" -d 'Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most 15 minutes, all in the ledger'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
 complete -c echoctl -n "__fish_echoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -717,6 +718,14 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand wealth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l listen -d 'The address to listen on (port 0: any free port, printed on stdout)' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l readers -d 'Requests answered at once: one read-only database connection each' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l tokens -d 'Accept POST /entries from the bearer tokens in this file (\'echoctl token add\'); without it the server is read-only' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l key -d 'A signing key: a key file, or hsm:ID for the key with that object id in the HSM named by --hsm. Repeat it to sign the checkpoint with several keys; the first is named as the entries\' signer [env: ECHOCTL_KEY] [default: the ledger\'s default key file]' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l hsm -d 'The YubiHSM2 holding hsm:ID keys: http://HOST:PORT (yubihsm-connector) or usb[:SERIAL] [env: ECHOCTL_HSM]. Credentials come from ECHOCTL_HSM_AUTH_KEY and ECHOCTL_HSM_PASSWORD, or a prompt on a terminal' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l rate -d 'Entries per second each token may append (a burst of one second\'s worth); 0: no limit' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l batch-max -d 'Entries per transaction when concurrent requests are batched' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l batch-age-ms -d 'How long a batch\'s first request waits for more, in milliseconds (0: it takes only those already waiting)' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l max-connections -d 'Open connections at most; more wait in the listen backlog' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l timeout -d 'Seconds a request\'s head, its body, and its answer may each take' -r
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
@@ -724,6 +733,46 @@ never\t''"
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Add a token and print its secret, once (the file keeps only its SHA-256)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List the tokens: names and kinds'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Remove a token: a running server stops taking it when restarted'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -l tokens -d 'The token file (created if missing, mode 0600)' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -l kind -d 'Limit the token to this kind (repeatable); default: every user kind' -r
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from list" -l tokens -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from list" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from list" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from remove" -l tokens -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from remove" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from remove" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from remove" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a token and print its secret, once (the file keeps only its SHA-256)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the tokens: names and kinds'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a token: a running server stops taking it when restarted'
+complete -c echoctl -n "__fish_echoctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l db -d 'The ledger: a SQLite file, or a postgres:// URL [env: ECHOCTL_DB] [default: echo.db]' -r -F
 complete -c echoctl -n "__fish_echoctl_using_subcommand emergency; and not __fish_seen_subcommand_from roles halt resume sign break-glass close status help" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
@@ -858,18 +907,19 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_see
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'Write man pages into DIR'
 complete -c echoctl -n "__fish_echoctl_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "key" -d 'Manage signing keys'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "serve" -d 'Serve the ledger over HTTP, read-only: C2SP tlog-tiles, entries, receipts, consistency proofs and /health (runs until SIGTERM or SIGINT)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "emergency" -d 'Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most 15 minutes, all in the ledger'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
-complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve emergency generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "init" -d 'Create a new ledger with its genesis entry and first signed checkpoint'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "key" -d 'Manage signing keys'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "ledger" -d 'Append to, amend, read and verify the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "bft" -d 'Byzantine-fault-tolerant decisions among validators over TCP'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "court" -d 'Open cases on conflicting entries and decide them with rulings that amend the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "treasury" -d 'Record what tasks cost and return; report ROI in exact decimals'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "watchtower" -d 'Verify the ledger and record the contradictions it can prove'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "wealth" -d 'Exact arbitrage scans over exchange order books and paper trading under risk limits, every decision and fill in the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "serve" -d 'Serve the ledger over HTTP: C2SP tlog-tiles, entries, receipts, consistency proofs, /health, /metrics and /openapi.json; with --tokens also POST /entries (runs until SIGTERM or SIGINT)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "token" -d 'Bearer tokens for \'echoctl serve --tokens\': add, list, remove'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "emergency" -d 'Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most 15 minutes, all in the ledger'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "generate" -d 'Write shell completions or man pages (for packagers)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and not __fish_seen_subcommand_from init key ledger bft court treasury watchtower wealth serve token emergency generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Generate an Ed25519 key, in a key file (mode 0600) or inside a YubiHSM2, and print its verifier key'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "show" -d 'Print the verifier key of a signing key (what auditors and CI pin)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List the keys the ledger knows: genesis keys, additions, rotations, revocations'
@@ -911,6 +961,9 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_su
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "replay" -d 'Recompute every recorded trade from the ledger and its snapshots; exit 1 on any difference'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "pnl" -d 'Realised profit and loss of every recorded trade, and the totals per asset'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from wealth" -f -a "reset-kill-switch" -d 'Clear a latched kill switch, recording why'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "add" -d 'Add a token and print its secret, once (the file keeps only its SHA-256)'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'List the tokens: names and kinds'
+complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "remove" -d 'Remove a token: a running server stops taking it when restarted'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "roles" -d 'Set who holds the emergency role and the resume quorum (k of n, k >= 2). The first time needs only the ledger\'s key; once roles exist, k approvals of the current quorum (collected with --print-statement and \'emergency sign\')'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "halt" -d 'Halt an area (all, wealth, bft, court, treasury): every command that acts there is refused until a resume. Signed by a key of the emergency role'
 complete -c echoctl -n "__fish_echoctl_using_subcommand help; and __fish_seen_subcommand_from emergency" -f -a "resume" -d 'Lift a halt with the signatures of k distinct keys of the resume quorum'

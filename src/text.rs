@@ -26,6 +26,50 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// An error with its causes, `outer: inner: innermost`, each cause once (libraries often
+/// repeat their source's text in their own).
+pub fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !chain.contains(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
+        source = s.source();
+    }
+    chain
+}
+
+/// Text escaped for HTML element content and quoted attribute values.
+pub struct Html<'a>(pub &'a str);
+
+impl std::fmt::Display for Html<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut start = 0;
+        for (i, c) in self.0.char_indices() {
+            let rep = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => continue,
+            };
+            f.write_str(&self.0[start..i])?;
+            f.write_str(rep)?;
+            start = i + c.len_utf8();
+        }
+        f.write_str(&self.0[start..])
+    }
+}
+
+/// `s`, escaped for HTML.
+pub fn html(s: &str) -> Html<'_> {
+    Html(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::quoted;

@@ -65,12 +65,7 @@ pub fn run(s: &Settings, cmd: BftCommand) -> Result<u8> {
                 release_after: Duration::from_secs(release_after),
             };
             // The validator's log: plain lines on stderr.
-            let _ = tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_ansi(false)
-                .with_target(false)
-                .with_max_level(s.log_level()?)
-                .try_init();
+            s.install_log()?;
             let name = cfg.set.validators[me].name.clone();
             let quiet = s.quiet;
             Node::serve(cfg, ledger, signers, s.clock_source()?, |addr| {

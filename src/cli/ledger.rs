@@ -14,6 +14,7 @@ use crate::ledger::amend::{Amendment, AmendmentType, Status};
 use crate::ledger::canon::parse_strict;
 use crate::ledger::entry::{hex, is_valid_ulid};
 use crate::ledger::kinds::Kinds;
+use crate::ledger::new_entry::Defaults;
 use crate::ledger::{Appended, Ledger, LogFilter, NewEntry};
 use crate::sign::{Signers, VerifierKey};
 use serde::Serialize;
@@ -313,43 +314,13 @@ impl Iterator for BatchLines {
 
 impl BatchLines {
     fn parse(&self, text: &str) -> Result<NewEntry> {
-        let mut obj = parse_object(text, "the line")?;
-        for k in obj.keys() {
-            if !matches!(k.as_str(), "kind" | "source" | "content" | "refs") {
-                return Err(Failure::usage(format!("unknown field {k:?}"))
-                    .hint("a batch line has kind, content, and optionally source and refs"));
-            }
-        }
-        let text_field = |obj: &mut Map<String, Value>, k: &str, default: &Option<String>| match obj.remove(k)
-        {
-            Some(Value::String(v)) => Ok(v),
-            None => default
-                .clone()
-                .ok_or_else(|| Failure::usage(format!("no {k:?} (and no --{k} default)"))),
-            Some(_) => Err(Failure::usage(format!("{k:?} must be a string"))),
+        let obj = parse_object(text, "the line")?;
+        let defaults = Defaults {
+            kind: self.kind.as_deref(),
+            source: self.source.as_deref(),
         };
-        let kind = text_field(&mut obj, "kind", &self.kind)?;
-        let source = text_field(&mut obj, "source", &self.source)?;
-        let content = match obj.remove("content") {
-            Some(Value::Object(m)) => m,
-            _ => return Err(Failure::usage("\"content\" must be a JSON object")),
-        };
-        let refs = match obj.remove("refs") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .map(|v| match v {
-                    Value::String(s) if is_valid_ulid(&s) => Ok(s),
-                    _ => Err(Failure::usage("\"refs\" must be entry ids")),
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => return Err(Failure::usage("\"refs\" must be an array of entry ids")),
-        };
-        Ok(NewEntry {
-            kind,
-            source,
-            content,
-            refs,
+        NewEntry::from_object(obj, defaults).map_err(|e| {
+            Failure::usage(e.0).hint("a batch line has kind, content, and optionally source and refs")
         })
     }
 }

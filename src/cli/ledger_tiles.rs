@@ -1,8 +1,8 @@
 //! `ledger tiles --out DIR`, the tiles side of `ledger verify` (`--tiles DIR` or `--url
-//! URL`, with `--state FILE`), and `serve`: the ledger published as C2SP tlog-tiles, over
-//! HTTP, and checked from them alone.
+//! URL`, with `--state FILE`), and `ledger mirror`: the ledger published as C2SP
+//! tlog-tiles, and checked or copied from them alone.
 
-use super::args::{ServeArgs, TrustArgs};
+use super::args::TrustArgs;
 use super::exit::{Failure, Result};
 use super::output::{self, json, out};
 use super::settings::Settings;
@@ -158,32 +158,6 @@ impl Source for Http {
         }
         Ok(Some(body))
     }
-}
-
-pub fn serve(s: &Settings, a: ServeArgs) -> Result<u8> {
-    let ledgers = (0..a.readers)
-        .map(|_| crate::ledger::Ledger::open_read_only(&s.db, super::registry()))
-        .collect::<crate::ledger::Result<Vec<_>>>()?;
-    let listener = std::net::TcpListener::bind(&a.listen).map_err(|e| {
-        Failure::env(format!("cannot listen on {}: {e}", a.listen))
-            .hint("choose another --listen address (port 0 picks a free port)")
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Failure::env(format!("cannot listen on {}: {e}", a.listen)))?;
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .with_max_level(s.log_level()?)
-        .try_init();
-    if s.json {
-        json(&serde_json::json!({ "listen": format!("http://{addr}") }))?;
-    } else {
-        out(format!("serving {} on http://{addr}", s.db))?;
-    }
-    crate::serve::run(ledgers, listener).map_err(|e| Failure::env(e.to_string()))?;
-    Ok(0)
 }
 
 #[derive(Serialize)]

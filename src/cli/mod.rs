@@ -16,33 +16,16 @@ mod ledger_copy;
 mod ledger_proofs;
 mod ledger_tiles;
 pub mod output;
+mod serve;
 pub mod settings;
 mod wealth;
 mod wealth_json;
 
-use crate::ledger::kinds::Kinds;
 use args::{Cli, Command, GenerateCommand};
 use settings::Settings;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-/// Every kind the ledger accepts: its own, and each feature's.
-pub fn registry() -> Arc<Kinds> {
-    registry_with(crate::bft::Bft::default())
-}
-
-/// The registry, with a BFT feature of the caller's (a validator shares what it vouches for).
-fn registry_with(bft: crate::bft::Bft) -> Arc<Kinds> {
-    Arc::new(
-        Kinds::ledger()
-            .with(crate::court::Court)
-            .with(crate::treasury::Treasury)
-            .with(crate::watchtower::Watchtower)
-            .with(crate::wealth::Wealth)
-            .with(crate::emergency::Emergency)
-            .with(bft),
-    )
-}
+pub use crate::features::{registry, registry_with};
 
 /// Runs echoctl with the process arguments.
 pub fn main() -> ExitCode {
@@ -80,7 +63,8 @@ pub fn main() -> ExitCode {
         Command::Watchtower(w) => governance::watchtower(&settings, w),
         Command::Wealth(w) => wealth::run(&settings, w),
         Command::Emergency(e) => emergency::run(&settings, e),
-        Command::Serve(a) => ledger_tiles::serve(&settings, a),
+        Command::Serve(a) => serve::serve(&settings, a),
+        Command::Token(c) => serve::token(&settings, c),
         Command::Generate(GenerateCommand::Completions { dir }) => {
             generate::completions(&dir).map(|()| exit::OK)
         }

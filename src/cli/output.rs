@@ -4,10 +4,6 @@
 
 use super::exit::{Failure, Result};
 use super::settings::Settings;
-use crate::ledger::entry::hex;
-use crate::ledger::StoredEntry;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use comfy_table::{presets, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -76,62 +72,7 @@ pub fn row(t: &mut Table, cells: Vec<String>) {
     t.add_row(cells.into_iter().map(|c| printable(&c).into_owned()));
 }
 
-pub fn b64(h: &[u8]) -> String {
-    B64.encode(h)
-}
-
-/// An entry in JSON: its fields plus its leaf hash, keys in byte order.
-#[derive(Serialize)]
-pub struct EntryJson<'a> {
-    pub content: &'a Map<String, Value>,
-    pub id: &'a str,
-    pub kind: &'a str,
-    pub leaf: String,
-    pub prev: String,
-    pub refs: &'a [String],
-    pub seq: u64,
-    pub signer: &'a str,
-    pub source: &'a str,
-    pub ts: &'a str,
-    pub v: u32,
-}
-
-impl<'a> From<&'a StoredEntry> for EntryJson<'a> {
-    fn from(e: &'a StoredEntry) -> Self {
-        let x = &e.entry;
-        EntryJson {
-            content: &x.content,
-            id: &x.id,
-            kind: &x.kind,
-            leaf: hex(&e.leaf),
-            prev: hex(&x.prev),
-            refs: &x.refs,
-            seq: x.seq,
-            signer: &x.signer,
-            source: &x.source,
-            ts: &x.ts,
-            v: x.v,
-        }
-    }
-}
-
-/// A checkpoint in JSON.
-#[derive(Serialize)]
-pub struct CheckpointJson<'a> {
-    pub origin: &'a str,
-    pub root: String,
-    pub size: u64,
-}
-
-impl<'a> From<&'a crate::ledger::checkpoint::Checkpoint> for CheckpointJson<'a> {
-    fn from(cp: &'a crate::ledger::checkpoint::Checkpoint) -> Self {
-        CheckpointJson {
-            origin: &cp.origin,
-            root: b64(&cp.root),
-            size: cp.size,
-        }
-    }
-}
+pub use crate::ledger::json::{b64, CheckpointJson, EntryJson};
 
 /// A compact one-line rendering of JSON content for tables.
 pub fn compact(v: &Map<String, Value>, max: usize) -> String {

@@ -408,6 +408,18 @@ impl Settings {
 
     /// What a validator logs to stderr: `ECHOCTL_LOG`, else the config file's `bft.log`,
     /// else `info` (`warn` with --quiet). One of error, warn, info, debug, trace.
+    /// Installs the log of a long-running command (`serve`, `bft serve`): plain lines on
+    /// stderr, no colours, at `log_level`.
+    pub fn install_log(&self) -> Result<()> {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_target(false)
+            .with_max_level(self.log_level()?)
+            .try_init();
+        Ok(())
+    }
+
     pub fn log_level(&self) -> Result<tracing::Level> {
         let (text, from) = match (self.var("ECHOCTL_LOG"), &self.config.bft.log) {
             (Some(v), _) => (v, "ECHOCTL_LOG"),

@@ -16,9 +16,11 @@ pub mod entry;
 pub mod error;
 pub mod files;
 pub mod ids;
+pub mod json;
 pub mod keys;
 pub mod kinds;
 pub mod merkle;
+pub mod new_entry;
 pub mod policy;
 pub mod proof;
 pub mod reader;
@@ -322,7 +324,19 @@ impl Ledger {
 
     /// An entry with its amendments and effective state.
     pub fn show(&self, id_or_seq: &str) -> Result<EntryView> {
+        self.show_at(id_or_seq, None)
+    }
+
+    /// An entry as it stood when the ledger had `at` entries (None: now): only the
+    /// amendments written before then count. An entry written later is not found.
+    pub fn show_at(&self, id_or_seq: &str, at: Option<u64>) -> Result<EntryView> {
         let seq = self.resolve(id_or_seq)?;
+        if at.is_some_and(|size| seq >= size) {
+            return Err(LedgerError::NotFound {
+                id: id_or_seq.to_owned(),
+                path: None,
+            });
+        }
         let entry = self
             .entry_by_seq(seq)?
             .ok_or_else(|| LedgerError::damaged("an indexed entry is missing"))?;
@@ -330,6 +344,9 @@ impl Ledger {
         let mut status = Status::Active;
         let mut effective = entry.entry.content.clone();
         for a_seq in self.store.amendments_of(seq)? {
+            if at.is_some_and(|size| a_seq >= size) {
+                continue;
+            }
             let stored = self
                 .entry_by_seq(a_seq)?
                 .ok_or_else(|| LedgerError::damaged("an indexed amendment is missing"))?;

@@ -1,246 +1,149 @@
-//! `echoctl serve`: the ledger over HTTP, read-only, straight from the store (either
-//! engine): the c2sp.org/tlog-tiles paths and `checkpoint`, entries by id or seq, their
-//! receipts, consistency proofs between stored checkpoints, and `/health`. A front end
-//! beside the CLI, on the library's read-only view (`Ledger`, `tiles`); it never calls the
-//! CLI. Requests run on a small pool of read-only ledgers (one database connection each)
-//! in tokio's blocking threads; the async side only moves bytes. Stops on SIGTERM or
-//! SIGINT after the requests in flight are answered (README, "Serving the ledger").
+//! `echoctl serve`: the ledger over HTTP, straight from the store (either engine): the
+//! c2sp.org/tlog-tiles paths and `checkpoint`, entries by id or seq, their receipts,
+//! consistency proofs between stored checkpoints, `/health`, `/metrics` and
+//! `/openapi.json`; the web view (`/`, `/view/{id}`, `/search`, `/reader`: plain HTML);
+//! and, given tokens, `POST /entries`. A front end beside the CLI, on the
+//! library's read-only view (`Ledger`, `tiles`, `proof`); it never calls the CLI. Reads
+//! run on a small pool of read-only ledgers (one database connection each) in tokio's
+//! blocking threads; writes go to one writer thread that batches them; the async side
+//! only moves bytes. Stops on SIGTERM or SIGINT after the requests in flight are answered
+//! (README, "Serving the ledger").
 
-use crate::ledger::checkpoint::Checkpoint;
-use crate::ledger::error::LedgerError;
-use crate::ledger::tiles::{self, TileRef};
-use crate::ledger::{proof, Ledger};
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+mod answer;
+pub mod append;
+pub mod http;
+mod post;
+mod read;
+pub mod tokens;
+mod web;
+
+use crate::clock::Clock;
+use crate::ledger::Ledger;
+use crate::sign::Signers;
+use answer::{Answer, Pool};
+use append::{Appender, Batching};
+use axum::extract::{FromRef, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
-use std::sync::{Arc, Condvar, Mutex};
+use post::{App, Writes};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokens::Tokens;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+
+pub use http::ConnLimits;
+pub use post::{MAX_BODY_BYTES, MAX_ENTRIES_PER_REQUEST};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot start the HTTP server: {0}")]
     Start(std::io::Error),
-    #[error("the HTTP server failed: {0}")]
-    Failed(std::io::Error),
 }
 
-/// Full tiles and partial tiles never change once written (a partial tile of width W is
-/// the same bytes forever; a wider one has another path): cache them for a year.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// The checkpoint moves with every write: revalidate every time.
-const FRESH: &str = "no-cache";
-
-/// Read-only ledgers, one per concurrent request.
-struct Pool {
-    free: Mutex<Vec<Ledger>>,
-    returned: Condvar,
+/// What `POST /entries` needs: the tokens, a writable ledger and its signers.
+pub struct WriteSetup {
+    pub tokens: Tokens,
+    pub ledger: Ledger,
+    pub signers: Signers,
+    pub clock: Box<dyn Fn() -> Clock + Send>,
+    pub batching: Batching,
+    /// Entries per second per token; 0: no limit.
+    pub rate: u32,
+    /// Request bodies read and written at once.
+    pub in_flight: usize,
 }
 
-impl Pool {
-    fn with<T>(&self, f: impl FnOnce(&Ledger) -> T) -> T {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        let ledger = loop {
-            match free.pop() {
-                Some(l) => break l,
-                None => free = self.returned.wait(free).unwrap_or_else(|p| p.into_inner()),
-            }
-        };
-        drop(free);
-        let out = f(&ledger);
-        self.free.lock().unwrap_or_else(|p| p.into_inner()).push(ledger);
-        self.returned.notify_one();
-        out
+/// The whole server's configuration.
+pub struct Config {
+    /// One read-only ledger per concurrent read.
+    pub readers: Vec<Ledger>,
+    /// Present: the server appends.
+    pub writes: Option<WriteSetup>,
+    pub limits: ConnLimits,
+    /// A request is answered within this (else 503), its body read within it (else 408).
+    pub request_timeout: Duration,
+}
+
+impl FromRef<App> for Arc<Pool> {
+    fn from_ref(app: &App) -> Arc<Pool> {
+        app.pool.clone()
     }
 }
 
-type Shared = Arc<Pool>;
+/// The OpenAPI 3.1 description of the JSON API (kept true by tests/cli/serve.rs).
+const OPENAPI: &str = include_str!("openapi.json");
 
-/// An answer: status, content type, cache policy and body.
-struct Answer {
-    status: StatusCode,
-    kind: &'static str,
-    cache: Option<&'static str>,
-    body: Vec<u8>,
+async fn openapi() -> Answer {
+    Answer::ok("application/json", None, OPENAPI.as_bytes().to_vec())
 }
 
-impl Answer {
-    fn ok(kind: &'static str, cache: Option<&'static str>, body: Vec<u8>) -> Self {
-        Answer {
-            status: StatusCode::OK,
-            kind,
-            cache,
-            body,
-        }
-    }
-
-    fn error(status: StatusCode, message: &str) -> Self {
-        let body = serde_json::json!({ "error": message }).to_string().into_bytes();
-        Answer {
-            status,
-            kind: "application/json",
-            cache: None,
-            body,
-        }
-    }
-
-    fn json(value: &serde_json::Value) -> Self {
-        Answer::ok("application/json", None, value.to_string().into_bytes())
-    }
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        let mut r = (self.status, self.body).into_response();
-        let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.kind));
-        if let Some(c) = self.cache {
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(c));
-        }
-        h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        r
-    }
-}
-
-/// A ledger error as an answer: what the client asked for is missing (404) or malformed
-/// (400); anything else is the server's problem (500), logged, its text not sent.
-fn failed(e: LedgerError) -> Answer {
-    match &e {
-        LedgerError::NotFound { id, .. } => {
-            Answer::error(StatusCode::NOT_FOUND, &format!("entry {id} not found"))
-        }
-        LedgerError::NoCheckpoint { size, .. } => Answer::error(
-            StatusCode::NOT_FOUND,
-            &format!("there is no checkpoint of size {size}"),
-        ),
-        LedgerError::NoCheckpoints => Answer::error(StatusCode::NOT_FOUND, "the ledger has no checkpoint"),
-        LedgerError::NotCovered { .. } | LedgerError::Mismatch(_) | LedgerError::Invalid(_) => {
-            Answer::error(StatusCode::BAD_REQUEST, &e.to_string())
-        }
-        _ => {
-            tracing::error!(error = %e, "request failed");
-            Answer::error(StatusCode::INTERNAL_SERVER_ERROR, "the ledger could not be read")
-        }
-    }
-}
-
-/// Runs `f` on a pooled ledger in a blocking thread.
-async fn on_ledger(pool: Shared, f: impl FnOnce(&Ledger) -> Answer + Send + 'static) -> Answer {
-    tokio::task::spawn_blocking(move || pool.with(f))
-        .await
-        .unwrap_or_else(|_| Answer::error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))
-}
-
-async fn checkpoint(State(pool): State<Shared>) -> Answer {
-    on_ledger(pool, |l| match proof::stored_checkpoint(l, None) {
-        Ok(note) => Answer::ok("text/plain; charset=utf-8", Some(FRESH), note.into_bytes()),
-        Err(e) => failed(e),
-    })
-    .await
-}
-
-async fn tile(State(pool): State<Shared>, Path(rest): Path<String>) -> Answer {
-    let t = match TileRef::parse(&format!("tile/{rest}")) {
-        Ok(t) => t,
-        Err(e) => return Answer::error(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    on_ledger(pool, move |l| {
-        let r = l.store();
-        let size = match r.checkpoint(None) {
-            Ok(Some((size, _))) => size,
-            Ok(None) => return failed(LedgerError::NoCheckpoints),
-            Err(e) => return failed(e.into()),
-        };
-        match tiles::read(r, &t, size) {
-            Ok(Some(data)) => Answer::ok("application/octet-stream", Some(IMMUTABLE), data),
-            Ok(None) => Answer::error(
-                StatusCode::NOT_FOUND,
-                &format!("{} is not a tile of the tree of size {size}", t.path()),
-            ),
-            Err(e) => failed(e),
-        }
-    })
-    .await
-}
-
-async fn entry(State(pool): State<Shared>, Path(id): Path<String>) -> Answer {
-    on_ledger(pool, move |l| {
-        let found = l.resolve(&id).and_then(|seq| Ok((seq, l.store().body(seq)?)));
-        match found {
-            Ok((seq, Some(body))) => {
-                let entry: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                Answer::json(&serde_json::json!({ "seq": seq, "entry": entry }))
-            }
-            Ok((_, None)) => failed(LedgerError::NotFound { id, path: None }),
-            Err(e) => failed(e),
-        }
-    })
-    .await
-}
-
-async fn entry_proof(State(pool): State<Shared>, Path(id): Path<String>) -> Answer {
-    on_ledger(pool, move |l| {
-        match l.resolve(&id).and_then(|seq| proof::receipt(l, seq, None)) {
-            Ok(r) => Answer::ok("text/plain; charset=utf-8", None, r.encode().into_bytes()),
-            Err(e) => failed(e),
-        }
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct Sizes {
-    from: u64,
-    to: Option<u64>,
-}
-
-async fn consistency(State(pool): State<Shared>, Query(q): Query<Sizes>) -> Answer {
-    on_ledger(pool, move |l| {
-        let made = (|| {
-            let old_note = proof::stored_checkpoint(l, Some(q.from))?;
-            let new_note = proof::stored_checkpoint(l, q.to)?;
-            let old = Checkpoint::parse(&old_note)?;
-            proof::consistency(l, &old, &old_note, Some(&new_note))
-        })();
-        match made {
-            Ok(p) => Answer::json(&serde_json::to_value(&p).unwrap_or_default()),
-            Err(e) => failed(e),
-        }
-    })
-    .await
-}
-
-async fn health(State(pool): State<Shared>) -> Answer {
-    on_ledger(pool, |l| match l.size() {
-        Ok(size) => Answer::json(&serde_json::json!({ "status": "ok", "size": size })),
-        Err(e) => failed(e),
-    })
-    .await
+async fn prometheus() -> Answer {
+    Answer::ok(
+        "text/plain; version=0.0.4; charset=utf-8",
+        Some("no-store"),
+        crate::telemetry::render().into_bytes(),
+    )
 }
 
 async fn not_found() -> Answer {
     Answer::error(StatusCode::NOT_FOUND, "no such path")
 }
 
-/// The routes, on a pool of read-only ledgers.
-fn app(pool: Shared) -> Router {
-    Router::new()
-        .route("/checkpoint", get(checkpoint))
-        .route("/tile/{*rest}", get(tile))
-        .route("/entries/{id}", get(entry))
-        .route("/entries/{id}/proof", get(entry_proof))
-        .route("/consistency", get(consistency))
-        .route("/health", get(health))
-        .fallback(not_found)
-        .with_state(pool)
+/// Counts every request by route and status, and times it.
+async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let r = next.run(req).await;
+    let status = r.status().as_u16().to_string();
+    metrics::counter!("echoctl_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!("echoctl_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    r
 }
 
-/// Serves `ledgers` on `listener` until SIGTERM or SIGINT, then lets the requests in
-/// flight finish.
-pub fn run(ledgers: Vec<Ledger>, listener: std::net::TcpListener) -> Result<(), ServeError> {
-    let workers = ledgers.len().max(1);
+/// The routes.
+fn app(state: App, request_timeout: Duration) -> Router {
+    Router::new()
+        .route("/", get(web::home))
+        .route("/view/{id}", get(web::entry))
+        .route("/search", get(web::search))
+        .route("/reader", get(web::reader_edition))
+        .route("/checkpoint", get(read::checkpoint))
+        .route("/tile/{*rest}", get(read::tile))
+        .route("/entries", axum::routing::post(post::post_entries))
+        .route("/entries/{id}", get(read::entry))
+        .route("/entries/{id}/proof", get(read::entry_proof))
+        .route("/consistency", get(read::consistency))
+        .route("/health", get(read::health))
+        .route("/metrics", get(prometheus))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(track))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
+        .layer(CompressionLayer::new())
+}
+
+/// Serves until SIGTERM or SIGINT, then lets the requests in flight finish and the
+/// writer commit what it was given.
+pub fn run(cfg: Config, listener: std::net::TcpListener) -> Result<(), ServeError> {
+    crate::telemetry::install();
+    let workers = cfg.readers.len().max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(workers)
@@ -248,13 +151,27 @@ pub fn run(ledgers: Vec<Ledger>, listener: std::net::TcpListener) -> Result<(), 
         .enable_time()
         .build()
         .map_err(ServeError::Start)?;
-    // The pool outlives the runtime: a PostgreSQL connection owns a runtime of its own,
+    // The ledgers outlive the runtime: a PostgreSQL connection owns a runtime of its own,
     // which must not be dropped inside this one's async context.
-    let pool = Arc::new(Pool {
-        free: Mutex::new(ledgers),
-        returned: Condvar::new(),
-    });
-    let routes = app(pool.clone());
+    let pool = Arc::new(Pool::new(cfg.readers));
+    let mut writer = None;
+    let writes = match cfg.writes {
+        None => None,
+        Some(w) => {
+            let (appender, handle) =
+                Appender::start(w.ledger, w.signers, w.clock, w.batching).map_err(ServeError::Start)?;
+            writer = Some(handle);
+            Some(Arc::new(Writes::new(w.tokens, appender, w.rate, w.in_flight)))
+        }
+    };
+    let routes = app(
+        App {
+            pool: pool.clone(),
+            writes,
+        },
+        cfg.request_timeout,
+    );
+    let limits = cfg.limits;
     let served = rt.block_on(async move {
         listener.set_nonblocking(true).map_err(ServeError::Start)?;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Start)?;
@@ -265,14 +182,16 @@ pub fn run(ledgers: Vec<Ledger>, listener: std::net::TcpListener) -> Result<(), 
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
-            tracing::info!("stopping: answering the requests in flight");
         };
-        axum::serve(listener, routes)
-            .with_graceful_shutdown(stop)
-            .await
-            .map_err(ServeError::Failed)
+        http::serve(listener, routes, limits, stop).await;
+        Ok(())
     });
+    // Every route (and with it every Appender) is gone: the writer commits what it holds
+    // and stops.
     drop(rt);
+    if let Some(h) = writer {
+        let _ = h.join();
+    }
     drop(pool);
     served
 }

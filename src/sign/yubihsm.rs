@@ -237,15 +237,7 @@ fn label(name: &str) -> Result<object::Label> {
 }
 
 fn open_error(address: &HsmAddress, auth: &HsmAuth, e: &yubihsm::client::Error) -> SignError {
-    let mut chain = format!("{e}");
-    let mut src = std::error::Error::source(e);
-    while let Some(x) = src {
-        let m = x.to_string();
-        if !chain.contains(&m) {
-            chain.push_str(&format!(": {m}"));
-        }
-        src = x.source();
-    }
+    let chain = crate::text::with_causes(e);
     let lower = chain.to_lowercase();
     let address = address.to_string();
     if lower.contains("sessionsfull") || lower.contains("sessions full") || lower.contains("session count") {

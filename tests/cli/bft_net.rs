@@ -298,7 +298,8 @@ fn four_validators_decide_and_every_ledger_verifies_the_certificate() {
     // backoff right after start: wait for them).
     let scrape = || {
         let mut m = TcpStream::connect(("127.0.0.1", metrics)).unwrap();
-        m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        m.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
         let mut text = String::new();
         m.read_to_string(&mut text).unwrap();
         text

@@ -742,7 +742,7 @@ fn a_halt_appended_while_a_trade_runs_stops_its_next_leg_and_reports_what_is_hel
         },
         break_glass: None,
     };
-    let kinds = echoctl::cli::registry();
+    let kinds = echoctl::features::registry();
     let ledger_key = env.path(&format!(
         "config/echoctl/keys/{}.key",
         crate::harness::ORIGIN.replace('/', "_")
@@ -828,5 +828,5 @@ fn a_halt_appended_while_a_trade_runs_stops_its_next_leg_and_reports_what_is_hel
 }
 
 fn ledger_view(env: &TestEnv) -> echoctl::ledger::Ledger {
-    echoctl::ledger::Ledger::open(&Location::from(&env.db()), echoctl::cli::registry()).unwrap()
+    echoctl::ledger::Ledger::open(&Location::from(&env.db()), echoctl::features::registry()).unwrap()
 }

@@ -135,7 +135,7 @@ proptest! {
         let db = dir.path().join("l.db");
         let key = echoctl::sign::Signers::one(KeyFile::from_seed("prop.example/log", [5; 32]).unwrap());
         let clock = Clock { now: 1_790_000_000_000, seed: Some([9; 32]) };
-        let made = Ledger::init(&Location::from(&db), echoctl::cli::registry(), "prop.example/log", &key, &clock).unwrap();
+        let made = Ledger::init(&Location::from(&db), echoctl::features::registry(), "prop.example/log", &key, &clock).unwrap();
         let mut ledger = made.ledger;
         let mut total = 1u64;
         for texts in &batches {
@@ -148,7 +148,7 @@ proptest! {
             total += texts.len() as u64;
         }
         drop(ledger);
-        let report = verify::verify(echoctl::ledger::store::open(&Location::from(&db), echoctl::ledger::store::Mode::ReadOnly).unwrap().as_ref(), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(echoctl::ledger::store::open(&Location::from(&db), echoctl::ledger::store::Mode::ReadOnly).unwrap().as_ref(), &echoctl::features::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         prop_assert!(report.valid(), "{:?}", report.failure);
         prop_assert_eq!(report.entries, total);
 
@@ -160,7 +160,7 @@ proptest! {
         body[i] ^= mask;
         conn.execute("UPDATE entries SET body = ?1 WHERE seq = ?2", rusqlite::params![body, seq]).unwrap();
         drop(conn);
-        let report = verify::verify(echoctl::ledger::store::open(&Location::from(&db), echoctl::ledger::store::Mode::ReadOnly).unwrap().as_ref(), &echoctl::cli::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
+        let report = verify::verify(echoctl::ledger::store::open(&Location::from(&db), echoctl::ledger::store::Mode::ReadOnly).unwrap().as_ref(), &echoctl::features::registry(), &Anchors::default(), &mut |_, _| {}).unwrap();
         let failure = report.failure.expect("a flipped byte is always caught");
         prop_assert_eq!(failure.seq, seq, "{}", failure.reason);
     }
@@ -177,7 +177,7 @@ fn receipts_for_every_entry_at_every_size_verify() {
     };
     let mut ledger = Ledger::init(
         &Location::from(&db),
-        echoctl::cli::registry(),
+        echoctl::features::registry(),
         "prop.example/log",
         &key,
         &clock,

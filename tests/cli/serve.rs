@@ -192,7 +192,18 @@ fn an_independent_tlog_tiles_client_proves_inclusion_against_the_server() {
             .find_map(|l| l.strip_prefix("extra "))
             .map(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).unwrap())
             .unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&raw).unwrap(), entry["entry"]);
+        // The entry as `ledger log --json` prints it: the canonical fields and the leaf hash.
+        let mut shown = entry["entry"].clone();
+        let leaf = shown.as_object_mut().unwrap().remove("leaf").unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&raw).unwrap(), shown);
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        sha2::Digest::update(&mut h, [0u8]);
+        sha2::Digest::update(&mut h, &raw);
+        let want: String = sha2::Digest::finalize(h)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(leaf, want.as_str());
         let proof = tlog_tiles::prove_record(cp.size(), n, &reader).unwrap();
         tlog_tiles::check_record(&proof, cp.size(), *cp.hash(), n, tlog_tiles::record_hash(&raw))
             .unwrap_or_else(|e| panic!("entry {n}: {e}"));

@@ -27,7 +27,7 @@ fn main() {
 
 fn run(db: &str, key: &str, count: u64, tag: &str) -> Result<(), Box<dyn std::error::Error>> {
     let signers = Signers::one(KeyFile::load(key.as_ref())?);
-    let mut ledger = Ledger::open(&Location::parse(db.as_ref()), echoctl::cli::registry())?;
+    let mut ledger = Ledger::open(&Location::parse(db.as_ref()), echoctl::features::registry())?;
     ledger.set_lock_timeout(std::time::Duration::from_secs(120))?;
     let mut out = std::io::stdout().lock();
     for i in 0..count {

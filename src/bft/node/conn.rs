@@ -9,7 +9,6 @@ use super::{lock, spawn, Node};
 use crate::bft::frames::{Frame, Reply};
 use crate::bft::wire::{self, ReadError};
 use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -161,7 +160,7 @@ impl Node {
             let Ok(handle) = stream.try_clone() else { continue };
             let (id, evicted) = self.conns.admit(handle);
             if evicted {
-                self.metrics.evicted.fetch_add(1, Ordering::Relaxed);
+                self.metrics.evicted();
             }
             let node = Arc::clone(self);
             if spawn("connection", move || {
@@ -199,7 +198,7 @@ impl Node {
             if kind == Kind::New {
                 kind = now;
                 if self.conns.enter(id, kind, None) {
-                    self.metrics.evicted.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.evicted();
                 }
             } else {
                 self.conns.touch(id);
@@ -223,7 +222,7 @@ impl Node {
                     let reply = self.on_request(request, client);
                     let failed = matches!(reply, Reply::Error { .. });
                     if failed {
-                        self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.refused();
                     }
                     if wire::write_frame(&mut stream, &reply).is_err() || failed {
                         return;
@@ -234,7 +233,7 @@ impl Node {
     }
 
     fn refuse(&self, stream: &mut TcpStream, why: String) {
-        self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+        self.metrics.refused();
         tracing::debug!(peer = ?stream.peer_addr().ok(), %why, "refused a frame");
         let _ = wire::write_frame(stream, &Reply::error(why));
     }

@@ -16,7 +16,6 @@ use crate::ledger::NewEntry;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
 
 pub(super) type Refused = String;
 
@@ -743,7 +742,7 @@ impl Node {
                 .broadcast(&crate::bft::frames::Frame::Vote(frame.clone()));
             self.deliver(&mut st, vote, body, frame);
         }
-        self.metrics.open.store(st.open() as u64, Ordering::Relaxed);
+        self.metrics.open(st.open());
     }
 }
 

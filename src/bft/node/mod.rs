@@ -146,6 +146,9 @@ impl Node {
         let (decisions_tx, decisions_rx) = std::sync::mpsc::channel();
         let (persist_tx, persist_rx) = std::sync::mpsc::channel();
         let metrics_addr = cfg.metrics;
+        if metrics_addr.is_some() {
+            metrics::prepare();
+        }
         let peers = peers::Peers::new(cfg.set.n(), cfg.me);
         let node = Arc::new(Node {
             state: Mutex::new(State {

@@ -56,9 +56,7 @@ impl Node {
             Frame::Vote(_) | Frame::Certificate(_) => Err("not a client request".into()),
         };
         let reply = answer.unwrap_or_else(Reply::error);
-        self.metrics
-            .open
-            .store(lock(&self.state).open() as u64, Ordering::Relaxed);
+        self.metrics.open(lock(&self.state).open());
         reply
     }
 

@@ -103,9 +103,13 @@ pub enum Command {
     /// limits, every decision and fill in the ledger.
     #[command(subcommand)]
     Wealth(WealthCommand),
-    /// Serve the ledger over HTTP, read-only: C2SP tlog-tiles, entries, receipts,
-    /// consistency proofs and /health (runs until SIGTERM or SIGINT).
+    /// Serve the ledger over HTTP: C2SP tlog-tiles, entries, receipts, consistency
+    /// proofs, /health, /metrics and /openapi.json; with --tokens also POST /entries
+    /// (runs until SIGTERM or SIGINT).
     Serve(ServeArgs),
+    /// Bearer tokens for 'echoctl serve --tokens': add, list, remove.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Emergency powers: a signed halt, a k-of-n resume, a break-glass window of at most
     /// 15 minutes, all in the ledger.
     #[command(subcommand)]
@@ -123,6 +127,56 @@ pub struct ServeArgs {
     /// Requests answered at once: one read-only database connection each.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub readers: u16,
+    /// Accept POST /entries from the bearer tokens in this file ('echoctl token add');
+    /// without it the server is read-only.
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// Signs the checkpoints of appended entries (with --tokens).
+    #[command(flatten)]
+    pub signing: SignArgs,
+    /// Entries per second each token may append (a burst of one second's worth); 0: no
+    /// limit.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub rate: u32,
+    /// Entries per transaction when concurrent requests are batched.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_max: u32,
+    /// How long a batch's first request waits for more, in milliseconds (0: it takes
+    /// only those already waiting).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub batch_age_ms: u64,
+    /// Open connections at most; more wait in the listen backlog.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// Seconds a request's head, its body, and its answer may each take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Add a token and print its secret, once (the file keeps only its SHA-256).
+    Add {
+        /// The token's name: entries it appends record 'token:NAME' as their source.
+        name: String,
+        /// The token file (created if missing, mode 0600).
+        #[arg(long, value_name = "FILE")]
+        tokens: PathBuf,
+        /// Limit the token to this kind (repeatable); default: every user kind.
+        #[arg(long = "kind", value_name = "KIND")]
+        kinds: Vec<String>,
+    },
+    /// List the tokens: names and kinds.
+    List {
+        #[arg(long, value_name = "FILE")]
+        tokens: PathBuf,
+    },
+    /// Remove a token: a running server stops taking it when restarted.
+    Remove {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        tokens: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -104,31 +104,7 @@ impl Paragraph<'_> {
     }
 }
 
-pub(super) struct Html<'a>(&'a str);
-
-impl std::fmt::Display for Html<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut start = 0;
-        for (i, c) in self.0.char_indices() {
-            let rep = match c {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '"' => "&quot;",
-                '\'' => "&#39;",
-                _ => continue,
-            };
-            f.write_str(&self.0[start..i])?;
-            f.write_str(rep)?;
-            start = i + c.len_utf8();
-        }
-        f.write_str(&self.0[start..])
-    }
-}
-
-pub(super) fn h(s: &str) -> Html<'_> {
-    Html(s)
-}
+use crate::text::html as h;
 
 /// The whole HTML document.
 pub(super) fn write_document(doc: &Doc, hd: &Header, out: &mut dyn std::io::Write) -> std::io::Result<()> {

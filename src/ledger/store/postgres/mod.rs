@@ -55,16 +55,7 @@ fn hash_of(v: Vec<u8>) -> Option<Hash> {
 pub(crate) fn map(e: postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
         // No answer from the server: it is unreachable, went away, or the link failed.
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !detail.contains(&text) {
-                detail = format!("{detail}: {text}");
-            }
-            source = s.source();
-        }
-        return StoreError::Unavailable(detail);
+        return StoreError::Unavailable(crate::text::with_causes(&e));
     };
     let detail = db.message().to_owned();
     let code = db.code();
