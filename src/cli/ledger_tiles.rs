@@ -100,65 +100,7 @@ pub(super) fn verify(
     Ok(checked.report)
 }
 
-/// A served log, fetched over HTTP (`ledger verify --url`).
-pub(super) struct Http {
-    base: String,
-    client: reqwest::blocking::Client,
-}
-
-/// The most a served file may hold: a full entry bundle of the largest entries.
-const MAX_FILE: u64 = 256 * (65_535 + 2);
-
-impl Http {
-    pub(super) fn new(url: &str) -> Result<Self> {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Failure::usage(format!(
-                "--url {}: not an http:// or https:// URL",
-                crate::text::quoted(url)
-            ))
-            .hint("pass the log's base URL, under which /checkpoint and /tile/... are served"));
-        }
-        let client = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| Failure::env(format!("cannot make an HTTP client: {e}")))?;
-        Ok(Http {
-            base: url.trim_end_matches('/').to_owned(),
-            client,
-        })
-    }
-}
-
-impl Source for Http {
-    fn fetch(&self, path: &str) -> crate::ledger::Result<Option<Vec<u8>>> {
-        use std::io::Read;
-        let url = format!("{}/{path}", self.base);
-        let io = |e: std::io::Error| crate::ledger::LedgerError::Io {
-            what: format!("fetch {url}"),
-            source: e,
-        };
-        let r = self
-            .client
-            .get(&url)
-            .send()
-            .map_err(|e| io(std::io::Error::other(e)))?;
-        match r.status() {
-            reqwest::StatusCode::NOT_FOUND => return Ok(None),
-            s if !s.is_success() => {
-                return Err(io(std::io::Error::other(format!("the server answered {s}"))))
-            }
-            _ => {}
-        }
-        let mut body = Vec::new();
-        r.take(MAX_FILE + 1).read_to_end(&mut body).map_err(io)?;
-        if body.len() as u64 > MAX_FILE {
-            return Err(crate::ledger::LedgerError::Invalid(format!(
-                "{url} is larger than any tile can be"
-            )));
-        }
-        Ok(Some(body))
-    }
-}
+pub(super) use super::tiles_http::Http;
 
 #[derive(Serialize)]
 struct MirrorJson<'a> {

@@ -18,6 +18,7 @@ mod ledger_tiles;
 pub mod output;
 mod serve;
 pub mod settings;
+mod tiles_http;
 mod wealth;
 mod wealth_json;
 

@@ -661,7 +661,7 @@ fn a_silent_server_is_given_up_after_the_connect_timeout() {
 }
 
 #[test]
-fn a_ledger_in_postgres_is_served_and_verifies_from_its_url() {
+fn a_ledger_in_postgres_is_served_verifies_from_its_url_and_takes_appends() {
     let Some(url) = server() else { return };
     let pg = PgEnv::new(&url);
     let key = pg
@@ -693,4 +693,46 @@ fn a_ledger_in_postgres_is_served_and_verifies_from_its_url() {
         (Some(true), Some(301))
     );
     assert_eq!(served.stop(), 0);
+
+    // The same server appends to PostgreSQL: 8 concurrent clients, batched, each answer's
+    // receipt against a checkpoint the ledger holds.
+    let token = pg
+        .run(&["--json", "token", "add", "ci", "--tokens", "t.json"])
+        .ok()
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut args: Vec<&str> = crate::serve::Served::ARGS.to_vec();
+    args.extend_from_slice(&["--tokens", "t.json", "--batch-age-ms", "500"]);
+    let served = crate::serve::Served::spawn(pg.command(&args));
+    let seqs: Vec<u64> = std::thread::scope(|s| {
+        let posts: Vec<_> = (0..8)
+            .map(|i| {
+                let (url, token) = (&served.url, &token);
+                s.spawn(move || {
+                    let r = reqwest::blocking::Client::new()
+                        .post(format!("{url}/entries"))
+                        .bearer_auth(token)
+                        .header("content-type", "application/json")
+                        .body(format!(r#"{{"kind":"test","content":{{"posted":{i}}}}}"#))
+                        .send()
+                        .unwrap();
+                    assert_eq!(r.status(), 201);
+                    let v: serde_json::Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+                    v["entries"][0]["seq"].as_u64().unwrap()
+                })
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (301..309).collect::<Vec<u64>>());
+    assert_eq!(served.stop(), 0);
+    let v = pg
+        .run(&["--json", "ledger", "verify", "--trust-key", &key])
+        .ok()
+        .json();
+    assert_eq!(v["entries"], 309);
 }

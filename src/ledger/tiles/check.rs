@@ -33,7 +33,14 @@ use std::path::PathBuf;
 pub trait Source {
     /// The bytes at `path` (`checkpoint` or a tile path); None when the log has none.
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>>;
+
+    /// A hint: these paths will be fetched soon, in this order. A source over a network
+    /// may start fetching them; the default ignores it.
+    fn will_fetch(&self, _paths: &[String]) {}
 }
+
+/// Entry bundles hinted ahead of the walk (with their level-0 hash tiles).
+pub const READ_AHEAD: u64 = 8;
 
 /// A `ledger tiles` directory (or any copy of one).
 pub struct Dir(pub PathBuf);
@@ -142,6 +149,14 @@ impl<'s> Walk<'s> {
     fn bundle(&mut self, index: u64) -> Result<(Vec<u8>, Vec<Hash>)> {
         let width = (self.size - index * WIDTH).min(WIDTH) as u16;
         let t = TileRef::entries(index, width);
+        let ahead: Vec<String> = (index + 1..=index + READ_AHEAD)
+            .take_while(|i| i * WIDTH < self.size)
+            .flat_map(|i| {
+                let w = (self.size - i * WIDTH).min(WIDTH) as u16;
+                [TileRef::entries(i, w).path(), TileRef::hashes(0, i, w).path()]
+            })
+            .collect();
+        self.src.will_fetch(&ahead);
         let data = self.fetch(&t)?;
         let leaves: Vec<Hash> = split_bundle(&data, width)
             .ok_or_else(|| failed(format!("{} is not a bundle of {width} entries", t.path())))?
