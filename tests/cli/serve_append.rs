@@ -345,3 +345,38 @@ fn token_commands_add_list_and_remove_and_keep_no_secret() {
         401
     );
 }
+
+#[test]
+fn sixty_four_clients_sending_the_largest_bodies_leave_memory_bounded_and_write_nothing() {
+    let (env, _, ci, _) = with_tokens();
+    let server = serve_with(&env, &[]);
+    // 64 clients at once, each a body just under 1 MiB of entries the ledger refuses (each
+    // over 65,535 bytes), and 300 idle connections beside them.
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(server.url.trim_start_matches("http://")).unwrap())
+        .collect();
+    let entry = format!(
+        r#"{{"kind":"observation","content":{{"x":"{}"}}}}"#,
+        "a".repeat(70_000)
+    );
+    let body = format!(r#"{{"entries":[{}]}}"#, vec![entry.as_str(); 14].join(","));
+    assert!(body.len() < 1 << 20);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..64)
+            .map(|_| s.spawn(|| post(&server.url, Some(&ci), &body).0))
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|&s| s == 422), "{statuses:?}");
+    drop(idle);
+    // The bound in README ("Bounds"): 32 bodies of 1 MiB in flight and their parsed JSON,
+    // a few KiB per connection; 64 MiB of bodies were sent.
+    let peak = server.peak_rss_kib();
+    println!("peak RSS of the server: {peak} KiB");
+    assert!(peak < 160 * 1024, "peak RSS {peak} KiB");
+    assert_eq!(
+        post(&server.url, Some(&ci), r#"{"kind":"observation","content":{}}"#).0,
+        201
+    );
+    assert_eq!(size(&env), 2, "nothing of the refused bodies was written");
+}
