@@ -55,6 +55,9 @@ _echoctl() {
             echoctl,wealth)
                 cmd="echoctl__subcmd__wealth"
                 ;;
+            echoctl,witness)
+                cmd="echoctl__subcmd__witness"
+                ;;
             echoctl__subcmd__bft,help)
                 cmd="echoctl__subcmd__bft__subcmd__help"
                 ;;
@@ -226,6 +229,9 @@ _echoctl() {
             echoctl__subcmd__help,wealth)
                 cmd="echoctl__subcmd__help__subcmd__wealth"
                 ;;
+            echoctl__subcmd__help,witness)
+                cmd="echoctl__subcmd__help__subcmd__witness"
+                ;;
             echoctl__subcmd__help__subcmd__bft,pending)
                 cmd="echoctl__subcmd__help__subcmd__bft__subcmd__pending"
                 ;;
@@ -390,6 +396,9 @@ _echoctl() {
                 ;;
             echoctl__subcmd__help__subcmd__wealth,trade)
                 cmd="echoctl__subcmd__help__subcmd__wealth__subcmd__trade"
+                ;;
+            echoctl__subcmd__help__subcmd__witness,serve)
+                cmd="echoctl__subcmd__help__subcmd__witness__subcmd__serve"
                 ;;
             echoctl__subcmd__key,add)
                 cmd="echoctl__subcmd__key__subcmd__add"
@@ -667,6 +676,18 @@ _echoctl() {
             echoctl__subcmd__wealth__subcmd__help,trade)
                 cmd="echoctl__subcmd__wealth__subcmd__help__subcmd__trade"
                 ;;
+            echoctl__subcmd__witness,help)
+                cmd="echoctl__subcmd__witness__subcmd__help"
+                ;;
+            echoctl__subcmd__witness,serve)
+                cmd="echoctl__subcmd__witness__subcmd__serve"
+                ;;
+            echoctl__subcmd__witness__subcmd__help,help)
+                cmd="echoctl__subcmd__witness__subcmd__help__subcmd__help"
+                ;;
+            echoctl__subcmd__witness__subcmd__help,serve)
+                cmd="echoctl__subcmd__witness__subcmd__help__subcmd__serve"
+                ;;
             *)
                 ;;
         esac
@@ -674,7 +695,7 @@ _echoctl() {
 
     case "${cmd}" in
         echoctl)
-            opts="-q -h -V --db --json --quiet --color --help --version init key ledger bft court treasury watchtower wealth serve token emergency generate help"
+            opts="-q -h -V --db --json --quiet --color --help --version init key ledger bft court treasury watchtower wealth serve witness token emergency generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1820,7 +1841,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__help)
-            opts="init key ledger bft court treasury watchtower wealth serve token emergency generate help"
+            opts="init key ledger bft court treasury watchtower wealth serve witness token emergency generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2785,6 +2806,34 @@ _echoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        echoctl__subcmd__help__subcmd__witness)
+            opts="serve"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__help__subcmd__witness__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         echoctl__subcmd__init)
             opts="-q -h --origin --key --hsm --emergency-key --resume-key --resume-quorum --pg-writer-role --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3348,7 +3397,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__checkpoint)
-            opts="-q -h --add-cosignature --witness-key --size --db --json --quiet --color --help"
+            opts="-q -h --add-cosignature --witness-key --witness --size --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3359,6 +3408,10 @@ _echoctl() {
                     return 0
                     ;;
                 --witness-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --witness)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5251,6 +5304,120 @@ _echoctl() {
                     return 0
                     ;;
                 --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__witness)
+            opts="-q -h --db --json --quiet --color --help serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__witness__subcmd__help)
+            opts="serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__witness__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__witness__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        echoctl__subcmd__witness__subcmd__serve)
+            opts="-q -h --key --hsm --logs --state --listen --max-connections --timeout --db --json --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hsm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --logs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

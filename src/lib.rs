@@ -25,3 +25,4 @@ pub mod text;
 pub mod treasury;
 pub mod watchtower;
 pub mod wealth;
+pub mod witness;

@@ -285,6 +285,9 @@ struct NoteJson<'a> {
 }
 
 pub fn checkpoint(s: &Settings, a: CheckpointArgs) -> Result<u8> {
+    if !a.witness.is_empty() {
+        return super::witness::ask_witnesses(s, &a);
+    }
     if let Some(file) = &a.add_cosignature {
         let witnesses = a
             .witness_key

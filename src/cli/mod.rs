@@ -21,6 +21,7 @@ pub mod settings;
 mod tiles_http;
 mod wealth;
 mod wealth_json;
+mod witness;
 
 use args::{Cli, Command, GenerateCommand};
 use settings::Settings;
@@ -66,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Emergency(e) => emergency::run(&settings, e),
         Command::Serve(a) => serve::serve(&settings, a),
         Command::Token(c) => serve::token(&settings, c),
+        Command::Witness(c) => witness::run(&settings, c),
         Command::Generate(GenerateCommand::Completions { dir }) => {
             generate::completions(&dir).map(|()| exit::OK)
         }

@@ -201,9 +201,17 @@ impl Policy {
         if self.witnessed(q, &cosigned) {
             Ok(())
         } else {
+            let missing: Vec<&str> = self
+                .witnesses
+                .iter()
+                .zip(&cosigned)
+                .filter(|(_, c)| !**c)
+                .map(|((name, _), _)| name.as_str())
+                .collect();
             Err(format!(
-                "the witness quorum is not met: {} valid cosignature(s) from trusted witnesses",
-                cosigned.iter().filter(|c| **c).count()
+                "the witness quorum is not met: {} valid cosignature(s) from trusted witnesses; none from {}",
+                cosigned.iter().filter(|c| **c).count(),
+                missing.join(", ")
             ))
         }
     }

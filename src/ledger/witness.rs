@@ -36,10 +36,15 @@ pub fn cosigner_key(key: &KeyFile) -> VerifierKey {
 
 /// A cosignature line for `cp` at `timestamp` (seconds since the epoch).
 pub fn cosign(key: &KeyFile, cp: &Checkpoint, timestamp: u64) -> Result<String> {
+    cosign_with(key, cp, timestamp)
+}
+
+/// A cosignature line for `cp` at `timestamp` by any signer (a key file, an HSM key).
+pub fn cosign_with(key: &dyn Signer, cp: &Checkpoint, timestamp: u64) -> Result<String> {
     let sig = key
         .sign(cosigned_message(cp, timestamp).as_bytes())
         .map_err(LedgerError::from)?;
-    let vk = cosigner_key(key);
+    let vk = VerifierKey::cosigner(key.name(), key.public_key());
     let mut raw = vk.key_id.to_be_bytes().to_vec();
     raw.extend_from_slice(&timestamp.to_be_bytes());
     raw.extend_from_slice(&sig);

@@ -35,4 +35,5 @@ mod tiles;
 mod untrusted_input;
 pub mod wealth;
 mod web;
+mod witness_http;
 mod writer;

@@ -167,7 +167,7 @@ fn consistency_proofs_between_every_pair_of_checkpoints() {
 }
 
 /// Two ledgers with the same key and a common prefix that then diverge.
-fn fork() -> (TestEnv, TestEnv, String) {
+pub fn fork() -> (TestEnv, TestEnv, String) {
     let (a, vkey) = ledger(5);
     let b = TestEnv::new();
     std::fs::create_dir_all(b.path("config")).unwrap();

@@ -165,9 +165,20 @@ pub struct CheckpointArgs {
     #[arg(long, value_name = "FILE", requires = "witness_key")]
     pub add_cosignature: Option<PathBuf>,
     /// A witness verifier key (type 0x04, 'echoctl key show --witness') whose cosignatures
-    /// --add-cosignature accepts (repeatable).
-    #[arg(long, value_name = "VKEY", requires = "add_cosignature")]
+    /// --add-cosignature accepts, or the key of the --witness given in the same place
+    /// (repeatable).
+    #[arg(long, value_name = "VKEY")]
     pub witness_key: Vec<String>,
+    /// Ask the witness at this URL (c2sp.org/tlog-witness) to cosign the newest
+    /// checkpoint, and store its cosignature; the n-th --witness is checked with the n-th
+    /// --witness-key (repeatable).
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "add_cosignature",
+        requires = "witness_key"
+    )]
+    pub witness: Vec<String>,
     /// The checkpoint of this tree size (default: the newest).
     #[arg(long, value_name = "SIZE")]
     pub size: Option<u64>,

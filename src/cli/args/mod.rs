@@ -107,6 +107,10 @@ pub enum Command {
     /// proofs, /health, /metrics and /openapi.json; with --tokens also POST /entries
     /// (runs until SIGTERM or SIGINT).
     Serve(ServeArgs),
+    /// A witness on the network (c2sp.org/tlog-witness): cosigns the checkpoints of the
+    /// logs it follows, each only if consistent with the last it cosigned.
+    #[command(subcommand)]
+    Witness(WitnessNetCommand),
     /// Bearer tokens for 'echoctl serve --tokens': add, list, remove.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -151,6 +155,32 @@ pub struct ServeArgs {
     /// Seconds a request's head, its body, and its answer may each take.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessNetCommand {
+    /// Serve POST /add-checkpoint (and /metrics) until SIGTERM or SIGINT.
+    Serve {
+        /// The witness key: its name names the witness in cosignatures.
+        #[command(flatten)]
+        signing: SignArgs,
+        /// The logs to follow (TOML: [[log]] with origin, keys and an optional rate).
+        #[arg(long, value_name = "FILE")]
+        logs: PathBuf,
+        /// Where the witness remembers what it cosigned: a file (SQLite, created if
+        /// missing) or a postgres:// URL.
+        #[arg(long, value_name = "DB")]
+        state: String,
+        /// The address to listen on (port 0: any free port, printed on stdout).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Open connections at most; more wait in the listen backlog.
+        #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+        max_connections: u32,
+        /// Seconds a request's head, its body, and its answer may each take.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
