@@ -24,8 +24,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-export ECHOCTL_DB="$work/api.db" NO_COLOR=1
-"$bin" init --origin example.com/api-conformance > /dev/null 2>&1
+export ECHOCTL_DB="$work/api.db" XDG_CONFIG_HOME="$work/config" NO_COLOR=1
+"$bin" -q init --origin example.com/api-conformance > /dev/null
 "$bin" ledger append --kind observation --source setup --content '{"n":1}' > /dev/null
 token="$("$bin" token add schemathesis --tokens "$work/tokens.json" 2> /dev/null)"
 "$bin" --json serve --listen 127.0.0.1:0 --tokens "$work/tokens.json" --rate 0 > "$work/serve.json" 2> "$work/serve.log" &

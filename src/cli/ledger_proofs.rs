@@ -429,7 +429,6 @@ struct CosignatureJson<'a> {
 
 pub fn witness(s: &Settings, cmd: WitnessCommand) -> Result<u8> {
     use crate::ledger::proof::ConsistencyProof;
-    use crate::ledger::witness;
     let WitnessCommand::Cosign {
         checkpoint,
         key,
@@ -445,26 +444,24 @@ pub fn witness(s: &Settings, cmd: WitnessCommand) -> Result<u8> {
         Some(p) => Some(ConsistencyProof::parse(&read_input(p, "consistency proof")?)?),
         None => None,
     };
-    let state_path = match state {
-        Some(p) => p,
-        None => s.witness_state_path(&cp.origin)?,
+    let at = match state {
+        Some(p) => crate::ledger::store::Location::parse(p.as_os_str()),
+        None => crate::ledger::store::Location::File(s.witness_state_path()?),
     };
-    let last = witness::load_state(&state_path)?;
-    let next = witness::check_consistent(&cp, &note_text, last.as_ref(), proof.as_ref(), log_key.as_ref())
-        .map_err(|e| {
-            Failure::from(e)
-                .or_hint("pass a consistency proof from the last cosigned checkpoint with --proof")
-        })?;
     let clock = s.clock()?;
     let timestamp = u64::try_from(clock.now / 1000).unwrap_or(0);
-    let line = witness::cosign(&key, &cp, timestamp)?;
-    witness::save_state(&state_path, &next)?;
+    let line =
+        crate::witness::cosign_offline(&at, &key, &note_text, proof.as_ref(), log_key.as_ref(), timestamp)
+            .map_err(|e| {
+                Failure::from(e)
+                    .or_hint("pass a consistency proof from the last cosigned checkpoint with --proof")
+            })?;
     if s.json {
         json(&CosignatureJson {
             cosignature: &line,
             origin: &cp.origin,
             size: cp.size,
-            state: state_path.display().to_string(),
+            state: at.to_string(),
         })?;
     } else {
         emit(None, &line)?;

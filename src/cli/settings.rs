@@ -362,9 +362,9 @@ impl Settings {
     }
 
     /// Where a witness remembers a log: <config dir>/witness/<origin>.json.
-    pub fn witness_state_path(&self, origin: &str) -> Result<PathBuf> {
-        let dir = self.key_dir()?.with_file_name("witness");
-        Ok(dir.join(format!("{}.json", file_safe(origin))))
+    /// The offline witness's state (`ledger witness cosign`): one store for every origin.
+    pub fn witness_state_path(&self) -> Result<PathBuf> {
+        Ok(self.key_dir()?.with_file_name("witness.db"))
     }
 
     /// The validators file: --validators, else ECHOCTL_BFT_VALIDATORS, else the config's.

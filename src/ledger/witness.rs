@@ -1,7 +1,7 @@
 //! Witness cosignatures (C2SP `cosignature/v1`, Ed25519, signature type 0x04): making
 //! one only for a checkpoint consistent with the last one this witness cosigned for the
 //! log, checking them, and keeping them beside the ledger's checkpoints. A witness's
-//! memory is a small state file per origin, written atomically.
+//! memory is kept by the `witness` feature, in a store (`crate::witness`).
 
 use super::checkpoint::{BadSignature, Checkpoint};
 use super::error::{Document, LedgerError, Result};
@@ -12,7 +12,6 @@ use crate::sign::{Signer, VerifierKey, ALG_COSIGNATURE_V1};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// What a witness remembers of a log: the largest checkpoint it cosigned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,28 +161,6 @@ pub fn check_consistent(
     Ok(next)
 }
 
-pub fn load_state(path: &Path) -> Result<Option<WitnessState>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| LedgerError::malformed(Document::WitnessState, format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(LedgerError::Io {
-            what: format!("read witness state {}", path.display()),
-            source: e,
-        }),
-    }
-}
-
-/// Writes the state through a temporary file and a rename, so a crash leaves the old
-/// state or the new one, never half of either.
-pub fn save_state(path: &Path, state: &WitnessState) -> Result<()> {
-    let json = serde_json::to_vec(state).unwrap_or_default();
-    super::files::write_atomically(path, &json, true)
-        .map_err(LedgerError::io(format!("write witness state {}", path.display())))
-}
-
-/// `note` with the cosignature lines stored for its checkpoint appended.
 pub fn with_cosignatures(r: &dyn Reads, note: &str) -> Result<String> {
     let cp = Checkpoint::parse(note)?;
     let mut out = note.to_owned();

@@ -285,3 +285,49 @@ fn latest(
         .map(Some)
         .map_err(|e| damaged(format!("state {} of {origin:?}: {e}", count - 1)))
 }
+
+/// `ledger witness cosign`: the offline witness, on the same state as `witness serve`
+/// (records in the store at `at`, compare and swap in its write transaction). The
+/// checkpoint is checked against the newest state of its origin as
+/// `ledger::witness::check_consistent` rules (a stale size, a split view, or a missing or
+/// wrong proof is refused); the state moves, durably, before the cosignature is made.
+pub fn cosign_offline(
+    at: &Location,
+    signer: &dyn Signer,
+    note: &str,
+    proof: Option<&crate::ledger::proof::ConsistencyProof>,
+    log_key: Option<&VerifierKey>,
+    now: u64,
+) -> crate::ledger::Result<String> {
+    use crate::ledger::witness::{check_consistent, WitnessState};
+    use crate::ledger::LedgerError;
+    let cp = Checkpoint::parse(note)?;
+    let mut st = match store::open(at, store::Mode::ReadWrite) {
+        Ok(s) => s,
+        Err(StoreError::Missing(_)) => store::create(at)?,
+        Err(e) => return Err(e.into()),
+    };
+    let location = st.location().clone();
+    let mut tx = st.write()?;
+    let count = tx.record_count(&space(&cp.origin))?;
+    let last = latest(tx.as_ref(), &cp.origin, &location).map_err(|e| match e {
+        WitnessError::Store(s) => LedgerError::Store(s),
+        other => LedgerError::damaged(other.to_string()),
+    })?;
+    let last = last.map(|s| WitnessState {
+        origin: cp.origin.clone(),
+        size: s.size,
+        root: s.root,
+    });
+    let next = check_consistent(&cp, note, last.as_ref(), proof, log_key)?;
+    if last.as_ref() != Some(&next) {
+        let value = serde_json::to_vec(&Seen {
+            size: next.size,
+            root: next.root.clone(),
+        })
+        .unwrap_or_default();
+        tx.put_record(&space(&cp.origin), &count.to_be_bytes(), &value)?;
+        tx.commit()?;
+    }
+    crate::ledger::witness::cosign_with(signer, &cp, now)
+}

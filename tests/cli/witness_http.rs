@@ -589,3 +589,33 @@ fn a_bad_logs_file_is_a_usage_error_and_no_witness_starts() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+#[test]
+fn the_offline_witness_and_the_served_one_share_one_state() {
+    let env = TestEnv::new();
+    let log_key = env.init();
+    env.append(r#"{"x":1}"#);
+    witness_key(&env, "witness.example/w1", "w.key");
+    std::fs::write(env.path("cp"), checkpoint(&env)).unwrap();
+    env.run(&[
+        "ledger", "witness", "cosign", "cp", "--key", "w.key", "--state", "w.db",
+    ])
+    .ok();
+    logs_file(&env, "logs.toml", &[(ORIGIN, &log_key)]);
+    let witness = start_witness(&env, "w.key", "logs.toml", "w.db");
+    let (status, _, size) = add(&witness.url, &body(0, &[], &checkpoint(&env)));
+    assert_eq!(
+        (status, size.as_str()),
+        (409, "2\n"),
+        "the served witness knows what the offline one cosigned"
+    );
+    assert_eq!(witness.stop(), 0);
+    // And the other way round: the offline witness refuses to go back.
+    let old = env.run(&["ledger", "checkpoint", "--size", "1"]).ok().stdout;
+    std::fs::write(env.path("old"), old).unwrap();
+    let r = env.run(&[
+        "ledger", "witness", "cosign", "old", "--key", "w.key", "--state", "w.db",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("stale"), "{}", r.stderr);
+}

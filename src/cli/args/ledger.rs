@@ -261,8 +261,9 @@ pub enum WitnessCommand {
         /// The log's verifier key: the checkpoint must be signed by it.
         #[arg(long, value_name = "VKEY")]
         log_key: Option<String>,
-        /// The witness state file (default: $XDG_CONFIG_HOME/echoctl/witness/<origin>.json).
-        #[arg(long, value_name = "FILE")]
+        /// The witness state: a store shared with 'witness serve', a file or a postgres://
+        /// URL (default: $XDG_CONFIG_HOME/echoctl/witness.db).
+        #[arg(long, value_name = "DB")]
         state: Option<PathBuf>,
     },
 }
