@@ -3397,7 +3397,7 @@ _echoctl() {
             return 0
             ;;
         echoctl__subcmd__ledger__subcmd__checkpoint)
-            opts="-q -h --add-cosignature --witness-key --witness --size --db --json --quiet --color --help"
+            opts="-q -h --add-cosignature --witness-key --witness --ask-witnesses --size --db --json --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

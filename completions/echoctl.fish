@@ -251,6 +251,7 @@ complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use color [default: auto: unless NO_COLOR is set, when stderr is a terminal]' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l ask-witnesses -d 'Ask the witnesses of the config file ([[witness]] with url and key) instead'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -l json -d 'Print one JSON document (JSON Lines for streams) on stdout'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'No progress bars or notes on stderr (errors are still printed)'
 complete -c echoctl -n "__fish_echoctl_using_subcommand ledger; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'

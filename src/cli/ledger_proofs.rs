@@ -285,8 +285,17 @@ struct NoteJson<'a> {
 }
 
 pub fn checkpoint(s: &Settings, a: CheckpointArgs) -> Result<u8> {
+    if a.ask_witnesses {
+        let (urls, keys): (Vec<String>, Vec<String>) = s.witnesses().into_iter().unzip();
+        if urls.is_empty() {
+            return Err(Failure::usage("the config file lists no witness").hint(
+                "add [[witness]] tables with url and key to the config file, or pass --witness URL --witness-key VKEY",
+            ));
+        }
+        return super::witness::ask_witnesses(s, &urls, &keys);
+    }
     if !a.witness.is_empty() {
-        return super::witness::ask_witnesses(s, &a);
+        return super::witness::ask_witnesses(s, &a.witness, &a.witness_key);
     }
     if let Some(file) = &a.add_cosignature {
         let witnesses = a

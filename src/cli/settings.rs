@@ -54,6 +54,16 @@ struct Config {
     bft: BftConfig,
     #[serde(default)]
     wealth: WealthConfig,
+    /// The witnesses `ledger checkpoint --ask-witnesses` asks.
+    #[serde(default)]
+    witness: Vec<WitnessConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessConfig {
+    url: String,
+    key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -397,6 +407,15 @@ impl Settings {
     }
 
     /// A venue's base URL: ECHOCTL_<VENUE>_URL, else the config file's.
+    /// The config file's witnesses: (URL, verifier key) in the order listed.
+    pub fn witnesses(&self) -> Vec<(String, String)> {
+        self.config
+            .witness
+            .iter()
+            .map(|w| (w.url.clone(), w.key.clone()))
+            .collect()
+    }
+
     pub fn exchange_url(&self, v: Venue) -> Option<String> {
         let var = format!("ECHOCTL_{}_URL", v.as_str().to_uppercase());
         self.var(&var).or_else(|| match v {

@@ -1,7 +1,7 @@
 //! `witness serve` (a witness on the network) and `ledger checkpoint --witness URL` (the
 //! log asking witnesses for cosignatures).
 
-use super::args::{CheckpointArgs, WitnessNetCommand};
+use super::args::WitnessNetCommand;
 use super::exit::{Failure, Result, ENVIRONMENT, NEGATIVE, OK};
 use super::key::load_signers;
 use super::output::{json, note, out};
@@ -78,17 +78,16 @@ struct AskedJson {
 }
 
 /// `ledger checkpoint --witness URL --witness-key VKEY ...`.
-pub fn ask_witnesses(s: &Settings, a: &CheckpointArgs) -> Result<u8> {
-    if a.witness.len() != a.witness_key.len() {
+pub fn ask_witnesses(s: &Settings, urls: &[String], keys: &[String]) -> Result<u8> {
+    if urls.len() != keys.len() {
         return Err(Failure::usage(format!(
             "{} --witness but {} --witness-key",
-            a.witness.len(),
-            a.witness_key.len()
+            urls.len(),
+            keys.len()
         ))
         .hint("give each --witness URL its key: --witness URL --witness-key VKEY, in the same order"));
     }
-    let keys = a
-        .witness_key
+    let keys = keys
         .iter()
         .map(|k| super::ledger::parse_vkey(k))
         .collect::<Result<Vec<_>>>()?;
@@ -97,7 +96,7 @@ pub fn ask_witnesses(s: &Settings, a: &CheckpointArgs) -> Result<u8> {
     let cp = Checkpoint::parse(&note_text)?;
     let http = client::http_client().map_err(|e| Failure::env(format!("cannot make an HTTP client: {e}")))?;
     let mut asked = Vec::new();
-    for (url, key) in a.witness.iter().zip(&keys) {
+    for (url, key) in urls.iter().zip(&keys) {
         let answer = client::request_cosignature(&http, url, ledger.store(), &cp, &note_text);
         let mut row = AskedJson {
             url: url.clone(),

@@ -525,6 +525,31 @@ fn the_log_asks_its_witnesses_and_verify_holds_it_to_a_k_of_n_policy() {
     env.run(&["ledger", "verify", "--url", &served.url, "--policy", "policy.txt"])
         .ok();
 
+    // The same witnesses from the config file.
+    let r = ask(&["--ask-witnesses"]);
+    assert_eq!(r.code, 2, "no [[witness]] yet: {}", r.stderr);
+    std::fs::create_dir_all(env.path("config/echoctl")).unwrap();
+    std::fs::write(
+        env.path("config/echoctl/config.toml"),
+        format!(
+            "[[witness]]\nurl = \"{}\"\nkey = \"{k1}\"\n\n[[witness]]\nurl = \"{}\"\nkey = \"{k2}\"\n",
+            w1.url, w2.url
+        ),
+    )
+    .unwrap();
+    env.append(r#"{"x":3}"#);
+    let r = ask(&["--ask-witnesses"]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    let v = r.json();
+    let statuses: Vec<&str> = v["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["cosigned", "cosigned"]);
+    std::fs::remove_file(env.path("config/echoctl/config.toml")).unwrap();
+
     // A witness that is not there: exit 3; one that refuses (it saw a larger tree of this
     // origin from somebody else): exit 1. Either way nothing is stored.
     drop(w2);
@@ -618,4 +643,43 @@ fn the_offline_witness_and_the_served_one_share_one_state() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("stale"), "{}", r.stderr);
+}
+
+#[test]
+fn idle_connections_and_oversized_bodies_leave_the_witness_small_and_honest_work_done() {
+    let env = TestEnv::new();
+    let log_key = env.init();
+    witness_key(&env, "witness.example/w1", "w.key");
+    logs_file(&env, "logs.toml", &[(ORIGIN, &log_key)]);
+    let witness = start_witness(&env, "w.key", "logs.toml", "w.db");
+    let addr = witness.url.trim_start_matches("http://").to_owned();
+    // 300 connections that send half a request head and stop; 64 clients at once sending
+    // a body just under the limit that is not a request, and 16 over it.
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"POST /add-checkpoint HTTP/1.1\r\nHo").unwrap();
+            s
+        })
+        .collect();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..80)
+            .map(|i| {
+                let url = &witness.url;
+                s.spawn(move || {
+                    let n = if i < 64 { 65_000 } else { 200_000 };
+                    add(url, &vec![b'x'; n]).0
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert!(statuses[..64].iter().all(|&c| c == 400), "{statuses:?}");
+    assert!(statuses[64..].iter().all(|&c| c == 413 || c == 0), "{statuses:?}");
+    let (status, _, text) = add(&witness.url, &body(0, &[], &checkpoint(&env)));
+    assert_eq!(status, 200, "{text}");
+    let peak = witness.peak_rss_kib();
+    println!("peak RSS of the witness: {peak} KiB");
+    assert!(peak < 96 * 1024, "peak RSS {peak} KiB");
+    drop(idle);
 }

@@ -179,6 +179,9 @@ pub struct CheckpointArgs {
         requires = "witness_key"
     )]
     pub witness: Vec<String>,
+    /// Ask the witnesses of the config file ([[witness]] with url and key) instead.
+    #[arg(long, conflicts_with_all = ["add_cosignature", "witness"])]
+    pub ask_witnesses: bool,
     /// The checkpoint of this tree size (default: the newest).
     #[arg(long, value_name = "SIZE")]
     pub size: Option<u64>,
