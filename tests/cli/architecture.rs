@@ -3,7 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-const FEATURES: [&str; 7] = ["bft", "court", "treasury", "watchtower", "wealth", "witness", "serve"];
+const FEATURES: [&str; 7] = [
+    "bft",
+    "court",
+    "treasury",
+    "watchtower",
+    "wealth",
+    "witness",
+    "serve",
+];
 /// Kinds that features own: the ledger must not name them.
 const FEATURE_KINDS: [&str; 5] = ["case", "ruling", "task", "watchtower", "trade"];
 

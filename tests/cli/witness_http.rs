@@ -683,3 +683,40 @@ fn idle_connections_and_oversized_bodies_leave_the_witness_small_and_honest_work
     assert!(peak < 96 * 1024, "peak RSS {peak} KiB");
     drop(idle);
 }
+
+#[test]
+fn a_witness_keeps_its_state_in_postgres_across_restarts_and_races() {
+    let Some(server) = crate::pg_support::server() else {
+        return;
+    };
+    let db = crate::pg_support::PgDb::new(&server);
+    let (a, b, log_key) = crate::proofs::fork();
+    let w = TestEnv::new();
+    witness_key(&w, "witness.example/w1", "w.key");
+    logs_file(&w, "logs.toml", &[(ORIGIN, &log_key)]);
+    let base = a.run(&["ledger", "checkpoint", "--size", "6"]).ok().stdout;
+    let witness = start_witness(&w, "w.key", "logs.toml", &db.url);
+    assert_eq!(add(&witness.url, &body(0, &[], &base)).0, 200);
+    assert_eq!(witness.stop(), 0);
+    // Restarted on the same database: it remembers.
+    let witness = start_witness(&w, "w.key", "logs.toml", &db.url);
+    let (status, _, size) = add(&witness.url, &body(0, &[], &checkpoint(&a)));
+    assert_eq!((status, size.as_str()), (409, "6\n"));
+    // Two histories race from 6 through the row lock: one wins, the other is told.
+    let jobs = [
+        (checkpoint(&a), proof_from(&a, &base)),
+        (checkpoint(&b), proof_from(&b, &base)),
+    ];
+    let results: Vec<u16> = std::thread::scope(|s| {
+        let t: Vec<_> = (0..40)
+            .map(|i| {
+                let (url, (cp, proof)) = (&witness.url, &jobs[i % 2]);
+                s.spawn(move || add(url, &body(6, proof, cp)).0)
+            })
+            .collect();
+        t.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|&&c| c == 200).count(), 1, "{results:?}");
+    assert!(results.iter().all(|&c| c == 200 || c == 409), "{results:?}");
+    assert_eq!(witness.stop(), 0);
+}
