@@ -86,25 +86,34 @@ pub fn encode(old: u64, proof: &[Hash], note: &str) -> String {
 mod tests {
     use super::*;
 
-    const NOTE: &str = "example.com/log\n2\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} example.com/log AAAAAQ==\n";
+    /// A checkpoint note with a (meaningless) signature of the right length.
+    fn note() -> String {
+        format!(
+            "example.com/log\n2\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} example.com/log {}\n",
+            B64.encode([0u8; 68])
+        )
+    }
 
     #[test]
     fn a_request_parses_back_from_its_encoding() {
-        let body = encode(7, &[[1; 32], [2; 32]], NOTE);
+        let note = note();
+        let body = encode(7, &[[1; 32], [2; 32]], &note);
         let r = parse(body.as_bytes()).unwrap();
-        assert_eq!((r.old, r.proof.len(), r.note.as_str()), (7, 2, NOTE));
+        assert_eq!((r.old, r.proof.len(), r.note.as_str()), (7, 2, note.as_str()));
+        assert_eq!(r.proof[1], [2; 32]);
     }
 
     #[test]
     fn malformed_requests_say_what_is_wrong() {
+        let n = note();
         for (body, says) in [
-            (format!("old 01\n\n{NOTE}"), "old size line"),
-            (format!("old -1\n\n{NOTE}"), "old size line"),
-            (format!("new 1\n\n{NOTE}"), "old size line"),
-            (format!("old 1\nnot base64!\n\n{NOTE}"), "not a base64"),
-            (format!("old 1\nAAAA\n\n{NOTE}"), "not a base64"),
+            (format!("old 01\n\n{n}"), "old size line"),
+            (format!("old -1\n\n{n}"), "old size line"),
+            (format!("new 1\n\n{n}"), "old size line"),
+            (format!("old 1\nnot base64!\n\n{n}"), "not a base64"),
+            (format!("old 1\nAAAA\n\n{n}"), "not a base64"),
             (
-                format!("old 1\n{}\n{NOTE}", vec![B64.encode([0u8; 32]); 64].join("\n")),
+                format!("old 1\n{}\n{n}", vec![B64.encode([0u8; 32]); 64].join("\n")),
                 "more than 63",
             ),
             ("old 1\n".to_owned(), "do not end"),
