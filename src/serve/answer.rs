@@ -42,18 +42,18 @@ pub struct Answer {
     status: StatusCode,
     kind: &'static str,
     cache: Option<&'static str>,
-    body: Vec<u8>,
+    body: bytes::Bytes,
     /// Headers beyond the content type and the cache policy.
     extra: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Answer {
-    pub fn ok(kind: &'static str, cache: Option<&'static str>, body: Vec<u8>) -> Self {
+    pub fn ok(kind: &'static str, cache: Option<&'static str>, body: impl Into<bytes::Bytes>) -> Self {
         Answer {
             status: StatusCode::OK,
             kind,
             cache,
-            body,
+            body: body.into(),
             extra: Vec::new(),
         }
     }
@@ -64,7 +64,7 @@ impl Answer {
             status,
             kind: "application/json",
             cache: None,
-            body,
+            body: body.into(),
             extra: Vec::new(),
         }
     }

@@ -324,7 +324,18 @@ pub struct ReaderQuery {
     kind: Option<String>,
 }
 
+/// One edition is compiled at a time (its memory is `ledger reader`'s, README
+/// "Performance"); the last one is kept for the requests that ask for it again.
+static READER_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// The last edition compiled: (ledger size, ?at, ?kind) and the page.
+type Compiled = (u64, Option<u64>, Vec<String>, bytes::Bytes);
+static LAST_EDITION: std::sync::Mutex<Option<Compiled>> = std::sync::Mutex::new(None);
+
 pub async fn reader_edition(State(pool): State<Arc<Pool>>, Query(q): Query<ReaderQuery>) -> Answer {
+    let Ok(_turn) = READER_TURN.acquire().await else {
+        return Answer::error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+    };
     on_ledger(pool, move |l| {
         let at = match parse_at(q.at.as_deref()) {
             Ok(at) => at,
@@ -338,10 +349,20 @@ pub async fn reader_edition(State(pool): State<Arc<Pool>>, Query(q): Query<Reade
                 &format!("{k:?} is not a kind the Reader Edition shows"),
             );
         }
+        let size = match l.size() {
+            Ok(size) => size,
+            Err(e) => return failed(l, e),
+        };
+        let kept = LAST_EDITION.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((s, a, k, page)) = kept {
+            if (s, a, &k) == (size, at, &kinds) {
+                return edition_answer(page);
+            }
+        }
         let opts = Options {
             format: Format::Html,
             at,
-            kinds,
+            kinds: kinds.clone(),
             force: false,
         };
         let edition = match reader::compile(l, &opts, &mut |_, _| {}) {
@@ -370,8 +391,14 @@ pub async fn reader_edition(State(pool): State<Arc<Pool>>, Query(q): Query<Reade
                 "The Reader Edition could not be written.",
             );
         }
-        Answer::ok(HTML, None, out)
-            .with_header(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP))
+        drop(edition);
+        let page = bytes::Bytes::from(out);
+        *LAST_EDITION.lock().unwrap_or_else(|p| p.into_inner()) = Some((size, at, kinds, page.clone()));
+        edition_answer(page)
     })
     .await
+}
+
+fn edition_answer(page: bytes::Bytes) -> Answer {
+    Answer::ok(HTML, None, page).with_header(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP))
 }

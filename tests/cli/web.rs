@@ -109,6 +109,20 @@ fn the_web_view_links_an_entry_to_its_amendments_history_receipt_and_search_with
     let (status, old) = page(&format!("{u}/reader?at=2"));
     assert_eq!(status, 200);
     assert!(old.contains("93%") && !old.contains("39%"), "{old}");
+    // The kept edition is served again as it is, and not once the ledger has grown.
+    assert_eq!(page(&format!("{u}/reader")).1, edition);
+    let later = env
+        .append_kind("observation", r#"{"text":"written later"}"#)
+        .ok()
+        .json()["entries"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, again) = page(&format!("{u}/reader"));
+    assert!(
+        again.contains(&format!("id=\"e-{later}\"")),
+        "the new entry is in the edition"
+    );
     assert_eq!(page(&format!("{u}/reader?at=99")).0, 404);
     assert_eq!(page(&format!("{u}/reader?kind=genesis")).0, 400);
 
