@@ -463,6 +463,12 @@ impl Settings {
         let Some(v) = self.var("ECHOCTL_BFT_CRASH") else {
             return Ok(None);
         };
+        if !cfg!(feature = "crash-points") {
+            return Err(
+                Failure::usage(format!("ECHOCTL_BFT_CRASH={v:?}: this build has no crash points"))
+                    .hint("a test hook, compiled only into test builds (the crash-points feature); unset it"),
+            );
+        }
         let bad = || {
             Failure::usage(format!(
                 "ECHOCTL_BFT_CRASH={v:?}: expected before-persist:N or after-persist:N"

@@ -552,6 +552,7 @@ impl Node {
                 };
                 let frame = VoteFrame::new(&vote, body.as_ref(), s.submission.as_ref());
                 let nth = self.next_signed();
+                #[cfg(feature = "crash-points")]
                 if self.cfg.crash == Some(super::CrashPoint::BeforePersist(nth)) {
                     std::process::abort();
                 }

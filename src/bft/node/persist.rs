@@ -4,7 +4,7 @@
 //! dropped.
 
 use super::state::Slot;
-use super::{lock, CrashPoint, Node};
+use super::{lock, Node};
 use crate::bft::frames::{Frame, VoteFrame};
 use crate::bft::guard;
 use crate::bft::kinds::{decided_key, FEATURE};
@@ -100,9 +100,10 @@ impl Node {
                 }
                 continue;
             }
+            #[cfg(feature = "crash-points")]
             if votes
                 .iter()
-                .any(|(_, _, nth)| self.cfg.crash == Some(CrashPoint::AfterPersist(*nth)))
+                .any(|(_, _, nth)| self.cfg.crash == Some(super::CrashPoint::AfterPersist(*nth)))
             {
                 std::process::abort();
             }
