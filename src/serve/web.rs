@@ -262,6 +262,18 @@ pub struct Search {
 pub async fn search(State(pool): State<Arc<Pool>>, Query(q): Query<Search>) -> Answer {
     on_ledger(pool, move |l| {
         let kind = q.kind.filter(|k| !k.is_empty());
+        // A kind that is no kind name matches nothing (and never reaches the store, which
+        // may refuse text it cannot hold).
+        if kind
+            .as_deref()
+            .is_some_and(|k| !crate::ledger::entry::is_kind_name(k))
+        {
+            let s = format!(
+                "<h1>Search</h1><p>{} is not a kind. No entries match.</p>",
+                h(kind.as_deref().unwrap_or(""))
+            );
+            return page(&l.genesis.origin, "Search", &s);
+        }
         let source = q.source.unwrap_or_default();
         let mut found = Vec::new();
         let mut next = None;

@@ -5,7 +5,7 @@
 //!
 //! What the witness remembers of each log lives in an echoctl store (SQLite or
 //! PostgreSQL), as records: space `witness/<origin>`, key the big-endian number of the
-//! state, value `{"size":N,"root":"base64"}`. A new state is a new record, written in the
+//! state (the newest is the largest key, found through the index), value `{"size":N,"root":"base64"}`. A new state is a new record, written in the
 //! store's exclusive write transaction after reading the latest one (compare and swap:
 //! two submissions racing for one log, in one process or several, are serialised by it,
 //! and a record key written twice fails the transaction), and committed durably before
@@ -178,7 +178,7 @@ impl Witness {
     /// The latest state of `origin`, if the witness ever cosigned for it.
     pub fn seen(&self, origin: &str) -> Result<Option<Seen>, WitnessError> {
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        latest(st.as_ref(), origin, st.location())
+        latest(st.as_ref(), origin, st.location()).map(|(seen, _)| seen)
     }
 
     /// Handles one request, `now`: seconds since the epoch for the cosignature.
@@ -201,8 +201,7 @@ impl Witness {
             let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let location = st.location().clone();
             let mut tx = st.write()?;
-            let count = tx.record_count(&space(&cp.origin))?;
-            let last = latest(tx.as_ref(), &cp.origin, &location)?;
+            let (last, next_number) = latest(tx.as_ref(), &cp.origin, &location)?;
             let last_size = last.as_ref().map_or(0, |s| s.size);
             if req.old != last_size {
                 return Ok(Outcome::Conflict {
@@ -219,7 +218,7 @@ impl Witness {
             };
             if last.as_ref() != Some(&next) {
                 let value = serde_json::to_vec(&next).unwrap_or_default();
-                tx.put_record(&space(&cp.origin), &count.to_be_bytes(), &value)?;
+                tx.put_record(&space(&cp.origin), &next_number.to_be_bytes(), &value)?;
                 tx.commit()?;
             }
         }
@@ -264,26 +263,31 @@ fn check_extension(req: &AddCheckpoint, last: Option<&Seen>, root: &str) -> Opti
     }
 }
 
-/// The newest state record of `origin`.
+/// The newest state of `origin`, and the number its successor's record takes. Found
+/// through the records' index (the largest key), whatever the length of the history.
 fn latest(
     r: &dyn crate::ledger::store::Reads,
     origin: &str,
     location: &Location,
-) -> Result<Option<Seen>, WitnessError> {
-    let count = r.record_count(&space(origin))?;
-    if count == 0 {
-        return Ok(None);
-    }
+) -> Result<(Option<Seen>, u64), WitnessError> {
+    let Some((key, value)) = r.last_record(&space(origin))? else {
+        return Ok((None, 0));
+    };
     let damaged = |why: String| WitnessError::Damaged {
         location: location.to_string(),
         why,
     };
-    let value = r
-        .record(&space(origin), &(count - 1).to_be_bytes())?
-        .ok_or_else(|| damaged(format!("state {} of {origin:?} is missing", count - 1)))?;
-    serde_json::from_slice(&value)
-        .map(Some)
-        .map_err(|e| damaged(format!("state {} of {origin:?}: {e}", count - 1)))
+    let number = <[u8; 8]>::try_from(key.as_slice())
+        .map(u64::from_be_bytes)
+        .map_err(|_| {
+            damaged(format!(
+                "a state record of {origin:?} has a key of {} bytes",
+                key.len()
+            ))
+        })?;
+    let seen =
+        serde_json::from_slice(&value).map_err(|e| damaged(format!("state {number} of {origin:?}: {e}")))?;
+    Ok((Some(seen), number + 1))
 }
 
 /// `ledger witness cosign`: the offline witness, on the same state as `witness serve`
@@ -309,8 +313,7 @@ pub fn cosign_offline(
     };
     let location = st.location().clone();
     let mut tx = st.write()?;
-    let count = tx.record_count(&space(&cp.origin))?;
-    let last = latest(tx.as_ref(), &cp.origin, &location).map_err(|e| match e {
+    let (last, next_number) = latest(tx.as_ref(), &cp.origin, &location).map_err(|e| match e {
         WitnessError::Store(s) => LedgerError::Store(s),
         other => LedgerError::damaged(other.to_string()),
     })?;
@@ -326,7 +329,7 @@ pub fn cosign_offline(
             root: next.root.clone(),
         })
         .unwrap_or_default();
-        tx.put_record(&space(&cp.origin), &count.to_be_bytes(), &value)?;
+        tx.put_record(&space(&cp.origin), &next_number.to_be_bytes(), &value)?;
         tx.commit()?;
     }
     crate::ledger::witness::cosign_with(signer, &cp, now)

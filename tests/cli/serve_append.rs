@@ -272,6 +272,17 @@ fn metrics_count_requests_by_route_and_status_in_prometheus_text() {
         201
     );
     assert_eq!(post(&server.url, None, "{}").0, 401);
+    // Invented method names do not each become a series.
+    for m in ["BREW", "WHEN", "FOO"] {
+        let r = reqwest::blocking::Client::new()
+            .request(
+                reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+                format!("{}/health", server.url),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 405);
+    }
     let r = reqwest::blocking::get(format!("{}/metrics", server.url)).unwrap();
     assert!(r.headers()["content-type"]
         .to_str()
@@ -290,6 +301,8 @@ fn metrics_count_requests_by_route_and_status_in_prometheus_text() {
         text.contains("echoctl_http_request_duration_seconds_bucket{"),
         "{text}"
     );
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(text.contains(r#"method="other",status="405"} 3"#), "{text}");
     // A head trickled past the timeout is cut off; the server goes on answering.
     drop(server);
     let server = serve_with(&env, &["--timeout", "1"]);

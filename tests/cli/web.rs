@@ -102,6 +102,12 @@ fn the_web_view_links_an_entry_to_its_amendments_history_receipt_and_search_with
     assert!(found.contains("grow") || found.contains("decision"), "{found}");
     let (_, none) = page(&format!("{u}/search?kind=observation&source=oncall"));
     assert!(none.contains("No entries match."), "{none}");
+    let (status, odd) = page(&format!("{u}/search?kind=%00%3Cb%3E"));
+    assert_eq!(status, 200);
+    assert!(
+        odd.contains("No entries match.") && odd.contains("&lt;b&gt;"),
+        "{odd}"
+    );
 
     let (status, edition) = page(&format!("{u}/reader"));
     assert_eq!(status, 200);

@@ -150,13 +150,19 @@ fn checkpoint(env: &TestEnv) -> String {
 
 /// The consistency proof lines from the checkpoint `old` (a note) to the newest.
 fn proof_from(env: &TestEnv, old: &str) -> Vec<String> {
+    proof_between(env, old, None)
+}
+
+/// The consistency proof lines from the checkpoint `old` to `new` (default: the newest),
+/// as `ledger consistency` prints them.
+fn proof_between(env: &TestEnv, old: &str, new: Option<&str>) -> Vec<String> {
     std::fs::write(env.path("old.cp"), old).unwrap();
-    let p: Value = serde_json::from_str(
-        &env.run(&["ledger", "consistency", "--from", "old.cp"])
-            .ok()
-            .stdout,
-    )
-    .unwrap();
+    let mut args = vec!["ledger", "consistency", "--from", "old.cp"];
+    if let Some(n) = new {
+        std::fs::write(env.path("to.cp"), n).unwrap();
+        args.extend_from_slice(&["--to", "to.cp"]);
+    }
+    let p: Value = serde_json::from_str(&env.run(&args).ok().stdout).unwrap();
     p["proof"]
         .as_array()
         .unwrap()
@@ -373,22 +379,7 @@ fn kill_9_at_any_point_never_loses_or_rolls_back_what_was_cosigned() {
         cps.push(checkpoint(&env));
     }
     let proofs: Vec<Vec<String>> = (1..cps.len())
-        .map(|i| {
-            std::fs::write(env.path("old.cp"), &cps[i - 1]).unwrap();
-            std::fs::write(env.path("to.cp"), &cps[i]).unwrap();
-            let p: Value = serde_json::from_str(
-                &env.run(&["ledger", "consistency", "--from", "old.cp", "--to", "to.cp"])
-                    .ok()
-                    .stdout,
-            )
-            .unwrap();
-            p["proof"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h.as_str().unwrap().to_owned())
-                .collect()
-        })
+        .map(|i| proof_between(&env, &cps[i - 1], Some(&cps[i])))
         .collect();
     let mut acknowledged = 0u64;
     let mut next = 0usize;

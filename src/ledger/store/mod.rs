@@ -159,6 +159,9 @@ pub trait Reads {
     fn record(&self, space: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
     /// How many records `space` holds.
     fn record_count(&self, space: &str) -> StoreResult<u64>;
+    /// The record of `space` with the largest key (bytewise), if any: the newest of a
+    /// space whose keys count up, found through the index, not by counting.
+    fn last_record(&self, space: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>>;
     /// Up to `limit` records of `space` with keys after `after` (from the first without
     /// it), in key order (bytewise): a space is read page by page, never whole.
     fn records_after(

@@ -472,6 +472,9 @@ macro_rules! delegate_reads {
             fn record_count(&self, space: &str) -> StoreResult<u64> {
                 self.reads()?.record_count(space)
             }
+            fn last_record(&self, space: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+                self.reads()?.last_record(space)
+            }
             fn records_after(
                 &self,
                 space: &str,

@@ -348,6 +348,15 @@ impl Reads for Conn {
         )
     }
 
+    fn last_record(&self, space: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+        self.opt(
+            "SELECT key, value FROM records WHERE space = $1 ORDER BY key DESC LIMIT 1",
+            &[&space],
+        )?
+        .map(|r| Ok((g(&r, 0)?, g(&r, 1)?)))
+        .transpose()
+    }
+
     fn records_after(
         &self,
         space: &str,

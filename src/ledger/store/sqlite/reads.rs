@@ -309,6 +309,16 @@ impl Reads for On<'_> {
             .sql()
     }
 
+    fn last_record(&self, space: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+        if !has_table(self.0, "records")? {
+            return Ok(None);
+        }
+        self.0
+            .prepare_cached("SELECT key, value FROM records WHERE space = ?1 ORDER BY key DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([space], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .sql()
+    }
+
     fn records_after(
         &self,
         space: &str,
@@ -449,6 +459,12 @@ macro_rules! delegate_reads {
             }
             fn record_count(&self, space: &str) -> $crate::ledger::store::StoreResult<u64> {
                 $crate::ledger::store::sqlite::reads::On(&self.$conn).record_count(space)
+            }
+            fn last_record(
+                &self,
+                space: &str,
+            ) -> $crate::ledger::store::StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+                $crate::ledger::store::sqlite::reads::On(&self.$conn).last_record(space)
             }
             fn records_after(
                 &self,
